@@ -1,0 +1,113 @@
+//! Shape and dtype inference: one rule per op family, dispatched by
+//! [`infer_types`]. Rules see each operand's type and, where the operand is a
+//! constant or a small integer vector computable from shapes (see
+//! [`shape_value`]), its contents.
+
+mod conv;
+mod elementwise;
+mod layout;
+mod matmul;
+mod misc;
+mod reduce;
+pub mod shape_value;
+
+use crate::attr::Attrs;
+use crate::dim::Dim;
+use crate::error::{IrError, IrResult};
+use crate::graph::{Graph, Node, Value, ValueType};
+use crate::op::OpKind;
+use crate::tensor::Tensor;
+
+/// What an inference rule knows about one operand.
+#[derive(Clone, Debug)]
+pub struct Operand<'a> {
+    pub ty: &'a ValueType,
+    /// The tensor, when the operand is a constant.
+    pub value: Option<&'a Tensor>,
+    /// The contents of a rank-0/1 integer operand, when computable from
+    /// shapes (possibly symbolic, e.g. `[batch, 196, 128]`).
+    pub dims: Option<Vec<Dim>>,
+}
+
+/// Output types of `op` applied to `operands`, with `n_outputs` outputs.
+pub fn infer_types(
+    op: OpKind,
+    attrs: &Attrs,
+    operands: &[Option<Operand<'_>>],
+    n_outputs: usize,
+) -> Result<Vec<ValueType>, String> {
+    use OpKind::*;
+    match op {
+        Input | Const => Err(format!("'{op}' nodes carry their type; it is not inferred")),
+        _ if op.is_unary_elementwise() => elementwise::unary(op, attrs, operands),
+        _ if op.is_binary_elementwise() => elementwise::binary(op, operands),
+        Where => elementwise::where_(operands),
+        MatMul => matmul::matmul(operands),
+        Gemm => matmul::gemm(attrs, operands),
+        Einsum => matmul::einsum(attrs, operands),
+        Conv => conv::conv(attrs, operands),
+        ConvTranspose => conv::conv_transpose(attrs, operands),
+        AveragePool | MaxPool => conv::pool(attrs, operands),
+        GlobalAveragePool => conv::global_pool(operands),
+        BatchNormalization | LayerNormalization | Softmax => elementwise::same_as_first(operands),
+        ReduceMean | ReduceSum | ReduceMax | ReduceMin => reduce::reduce(attrs, operands),
+        Reshape => layout::reshape(attrs, operands),
+        Flatten => layout::flatten(attrs, operands),
+        Transpose => layout::transpose(attrs, operands),
+        Squeeze => layout::squeeze(attrs, operands),
+        Unsqueeze => layout::unsqueeze(attrs, operands),
+        Concat => layout::concat(attrs, operands),
+        Split => layout::split(attrs, operands, n_outputs),
+        Slice => layout::slice(operands),
+        Gather => layout::gather(attrs, operands),
+        Expand => layout::expand(operands),
+        Pad => layout::pad(operands),
+        Shape => misc::shape(attrs, operands),
+        Range => misc::range(operands),
+        ConstantOfShape => misc::constant_of_shape(attrs, operands),
+        Resize => misc::resize(operands),
+        _ => Err(format!("no shape rule for '{op}'")),
+    }
+}
+
+/// Fetches operand `i`, or says which is missing.
+pub(crate) fn required<'a, 'b>(operands: &'b [Option<Operand<'a>>], i: usize) -> Result<&'b Operand<'a>, String> {
+    operands.get(i).and_then(Option::as_ref).ok_or_else(|| format!("operand {i} is required but absent"))
+}
+
+impl Graph {
+    /// What inference rules know about a value.
+    pub fn infer_operand(&self, v: Value) -> Operand<'_> {
+        Operand { ty: self.value_type(v), value: self.const_tensor(v).map(|t| &**t), dims: shape_value::shape_value(self, v) }
+    }
+
+    /// Output types of an op over the given operands, without adding it.
+    pub fn infer_op(&self, op: OpKind, attrs: &Attrs, operands: &[Option<Value>], n_outputs: usize) -> Result<Vec<ValueType>, String> {
+        let infos: Vec<Option<Operand<'_>>> = operands.iter().map(|o| o.map(|v| self.infer_operand(v))).collect();
+        infer_types(op, attrs, &infos, n_outputs)
+    }
+
+    /// Adds an op whose output types are inferred; the error names the node.
+    pub fn add_op(
+        &mut self,
+        name: &str,
+        op: OpKind,
+        attrs: Attrs,
+        operands: &[Option<Value>],
+        n_outputs: usize,
+    ) -> IrResult<Vec<Value>> {
+        let outputs = self.infer_op(op, &attrs, operands, n_outputs).map_err(|message| IrError::Node {
+            node: name.to_string(),
+            op: op.name().to_string(),
+            message,
+        })?;
+        let n = outputs.len();
+        let id = self.add_node(Node { name: name.to_string(), op, attrs, weight: None, outputs }, operands);
+        Ok((0..n).map(|port| Value { node: id, port }).collect())
+    }
+
+    /// [`Graph::add_op`] for single-output ops.
+    pub fn add_op1(&mut self, name: &str, op: OpKind, attrs: Attrs, operands: &[Option<Value>]) -> IrResult<Value> {
+        Ok(self.add_op(name, op, attrs, operands, 1)?[0])
+    }
+}

@@ -1,0 +1,131 @@
+//! The op set of the IR.
+//!
+//! Ops mirror ONNX (opset 13–22) in one canonical form, so that passes,
+//! the interpreter and the backends see one spelling per op:
+//!
+//! - Inputs follow ONNX's input-form (opset ≥ 13) for data-like operands:
+//!   `reshape(data, shape)`, `slice(data, starts, ends, axes?, steps?)`,
+//!   `expand(x, shape)`, `pad(x, pads, value?, axes?)`,
+//!   `resize(x, roi?, scales?, sizes?)`, `range(start, limit, delta)`,
+//!   `constant_of_shape(shape)`, `gather(data, indices)`.
+//! - Axes that must be constant are attributes: `reduce_*{axes, keepdims,
+//!   noop_with_empty_axes}`, `squeeze{axes}`, `unsqueeze{axes}`,
+//!   `split{axis, split}` (without `split`, equal parts, one per output).
+//!   The ONNX frontend moves opset-18 `axes` inputs into these attributes.
+//! - `cast{to="f32"}` and `constant_of_shape{value, dtype="f32"}` name the
+//!   dtype in text; `gelu{approximate="none"|"tanh"}`.
+//! - All other attributes keep their ONNX names and defaults.
+//!
+//! Absent optional inputs are printed as `_`.
+
+use std::fmt;
+
+macro_rules! op_kinds {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal ),* $(,)?) => {
+        /// What a node computes. See the module docs for the canonical form.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum OpKind {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl OpKind {
+            /// Every op kind.
+            pub const ALL: &'static [OpKind] = &[$(OpKind::$variant),*];
+
+            /// The text-form name (`matmul`, `reduce_mean`, ...).
+            pub fn name(self) -> &'static str {
+                match self { $(OpKind::$variant => $name,)* }
+            }
+        }
+    };
+}
+
+op_kinds! {
+    /// A graph input; no operands.
+    Input = "input",
+    /// A value from the weight table; no operands.
+    Const = "const",
+    Identity = "identity",
+    Neg = "neg",
+    Abs = "abs",
+    Sqrt = "sqrt",
+    Exp = "exp",
+    Log = "log",
+    Erf = "erf",
+    Tanh = "tanh",
+    Reciprocal = "reciprocal",
+    Relu = "relu",
+    Sigmoid = "sigmoid",
+    HardSigmoid = "hard_sigmoid",
+    HardSwish = "hard_swish",
+    Gelu = "gelu",
+    Cast = "cast",
+    Add = "add",
+    Sub = "sub",
+    Mul = "mul",
+    Div = "div",
+    Pow = "pow",
+    Equal = "equal",
+    Less = "less",
+    Greater = "greater",
+    Where = "where",
+    MatMul = "matmul",
+    Gemm = "gemm",
+    Conv = "conv",
+    ConvTranspose = "conv_transpose",
+    BatchNormalization = "batch_normalization",
+    LayerNormalization = "layer_normalization",
+    Softmax = "softmax",
+    AveragePool = "average_pool",
+    MaxPool = "max_pool",
+    GlobalAveragePool = "global_average_pool",
+    ReduceMean = "reduce_mean",
+    ReduceSum = "reduce_sum",
+    ReduceMax = "reduce_max",
+    ReduceMin = "reduce_min",
+    Reshape = "reshape",
+    Flatten = "flatten",
+    Transpose = "transpose",
+    Squeeze = "squeeze",
+    Unsqueeze = "unsqueeze",
+    Concat = "concat",
+    Split = "split",
+    Slice = "slice",
+    Gather = "gather",
+    Shape = "shape",
+    Expand = "expand",
+    Range = "range",
+    ConstantOfShape = "constant_of_shape",
+    Pad = "pad",
+    Resize = "resize",
+    Einsum = "einsum",
+}
+
+impl OpKind {
+    /// Looks an op up by its text-form name.
+    pub fn from_name(name: &str) -> Option<OpKind> {
+        OpKind::ALL.iter().copied().find(|k| k.name() == name)
+    }
+
+    /// Element-wise ops with one operand.
+    pub fn is_unary_elementwise(self) -> bool {
+        use OpKind::*;
+        matches!(
+            self,
+            Identity | Neg | Abs | Sqrt | Exp | Log | Erf | Tanh | Reciprocal | Relu | Sigmoid
+                | HardSigmoid | HardSwish | Gelu | Cast
+        )
+    }
+
+    /// Element-wise ops with two broadcast operands.
+    pub fn is_binary_elementwise(self) -> bool {
+        use OpKind::*;
+        matches!(self, Add | Sub | Mul | Div | Pow | Equal | Less | Greater)
+    }
+}
+
+impl fmt::Display for OpKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

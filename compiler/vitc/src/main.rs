@@ -1,0 +1,2 @@
+//! vitc CLI.
+fn main() {}
