@@ -120,7 +120,9 @@ impl Window {
             let padded = input[i] + self.pads_begin[i] + self.pads_end[i];
             let span = (self.kernel[i] - 1) * self.dilations[i] + 1;
             if padded < span {
-                return Err(format!("window of extent {span} does not fit in padded size {padded} on spatial axis {i}"));
+                return Err(format!(
+                    "window of extent {span} does not fit in padded size {padded} on spatial axis {i}"
+                ));
             }
             let steps = padded - span;
             let mut o = if self.ceil_mode { steps.div_ceil(self.strides[i]) + 1 } else { steps / self.strides[i] + 1 };
@@ -153,7 +155,9 @@ impl TransposedWindow {
             .map(|i| strides[i] * (input[i] - 1) + output_padding[i] + (kernel[i] - 1) * dilations[i] + 1)
             .collect();
         let output_shape = attrs.ints("output_shape")?;
-        let (pads_begin, pads_end, output) = if output_shape.is_some() || matches!(auto_pad, "SAME_UPPER" | "SAME_LOWER") {
+        let (pads_begin, pads_end, output) = if output_shape.is_some()
+            || matches!(auto_pad, "SAME_UPPER" | "SAME_LOWER")
+        {
             let target: Vec<usize> = match output_shape {
                 Some(v) => {
                     let v: Vec<usize> = v.iter().map(|&x| x.max(0) as usize).collect();
@@ -164,7 +168,8 @@ impl TransposedWindow {
             let mut b = vec![0; n];
             let mut e = vec![0; n];
             for i in 0..n {
-                let total = full[i].checked_sub(target[i]).ok_or("output_shape is larger than the full transposed output")?;
+                let total =
+                    full[i].checked_sub(target[i]).ok_or("output_shape is larger than the full transposed output")?;
                 let small = total / 2;
                 if auto_pad == "SAME_LOWER" {
                     b[i] = total - small;
@@ -179,7 +184,9 @@ impl TransposedWindow {
             let pads = if auto_pad == "VALID" { vec![0; 2 * n] } else { usize_list(attrs, "pads", 2 * n, 0)? };
             let output: Result<Vec<usize>, String> = (0..n)
                 .map(|i| {
-                    full[i].checked_sub(pads[i] + pads[n + i]).ok_or_else(|| "pads exceed the transposed output".to_string())
+                    full[i]
+                        .checked_sub(pads[i] + pads[n + i])
+                        .ok_or_else(|| "pads exceed the transposed output".to_string())
                 })
                 .collect();
             (pads[..n].to_vec(), pads[n..].to_vec(), output?)
@@ -206,7 +213,8 @@ mod tests {
 
     #[test]
     fn same_upper_pads_keep_the_size_over_stride() {
-        let attrs = Attrs::new().with("auto_pad", Attr::Str("SAME_UPPER".into())).with("strides", Attr::Ints(vec![2, 2]));
+        let attrs =
+            Attrs::new().with("auto_pad", Attr::Str("SAME_UPPER".into())).with("strides", Attr::Ints(vec![2, 2]));
         let w = Window::from_attrs(&attrs, &[5, 5], &[3, 3]).unwrap();
         assert_eq!(w.output_sizes(&[5, 5]).unwrap(), vec![3, 3]);
         assert_eq!((w.pads_begin.clone(), w.pads_end.clone()), (vec![1, 1], vec![1, 1]));

@@ -161,7 +161,8 @@ impl Graph {
         let ty = ValueType::new(tensor.dtype(), tensor.shape());
         let id = self.weights.add(name, tensor);
         let node_name = self.weights.get(id).name.clone();
-        let node = Node { name: node_name, op: OpKind::Const, attrs: Attrs::new(), weight: Some(id), outputs: vec![ty] };
+        let node =
+            Node { name: node_name, op: OpKind::Const, attrs: Attrs::new(), weight: Some(id), outputs: vec![ty] };
         Value::first(self.add_node(node, &[]))
     }
 
@@ -169,7 +170,8 @@ impl Graph {
     pub fn add_const_ref(&mut self, id: WeightId) -> Value {
         let w = self.weights.get(id);
         let ty = ValueType::new(w.tensor.dtype(), w.tensor.shape());
-        let node = Node { name: w.name.clone(), op: OpKind::Const, attrs: Attrs::new(), weight: Some(id), outputs: vec![ty] };
+        let node =
+            Node { name: w.name.clone(), op: OpKind::Const, attrs: Attrs::new(), weight: Some(id), outputs: vec![ty] };
         Value::first(self.add_node(node, &[]))
     }
 
@@ -247,8 +249,12 @@ impl Graph {
 
     /// Sets operand `slot` of `id` to `v` (replacing what was there).
     pub fn set_operand(&mut self, id: NodeId, slot: usize, v: Option<Value>) {
-        let old: Vec<_> =
-            self.dag.edges_directed(id, Direction::Incoming).filter(|e| e.weight().slot == slot).map(|e| e.id()).collect();
+        let old: Vec<_> = self
+            .dag
+            .edges_directed(id, Direction::Incoming)
+            .filter(|e| e.weight().slot == slot)
+            .map(|e| e.id())
+            .collect();
         for e in old {
             self.dag.remove_edge(e);
         }

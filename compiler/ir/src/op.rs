@@ -112,8 +112,21 @@ impl OpKind {
         use OpKind::*;
         matches!(
             self,
-            Identity | Neg | Abs | Sqrt | Exp | Log | Erf | Tanh | Reciprocal | Relu | Sigmoid
-                | HardSigmoid | HardSwish | Gelu | Cast
+            Identity
+                | Neg
+                | Abs
+                | Sqrt
+                | Exp
+                | Log
+                | Erf
+                | Tanh
+                | Reciprocal
+                | Relu
+                | Sigmoid
+                | HardSigmoid
+                | HardSwish
+                | Gelu
+                | Cast
         )
     }
 

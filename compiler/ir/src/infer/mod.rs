@@ -78,11 +78,21 @@ pub(crate) fn required<'a, 'b>(operands: &'b [Option<Operand<'a>>], i: usize) ->
 impl Graph {
     /// What inference rules know about a value.
     pub fn infer_operand(&self, v: Value) -> Operand<'_> {
-        Operand { ty: self.value_type(v), value: self.const_tensor(v).map(|t| &**t), dims: shape_value::shape_value(self, v) }
+        Operand {
+            ty: self.value_type(v),
+            value: self.const_tensor(v).map(|t| &**t),
+            dims: shape_value::shape_value(self, v),
+        }
     }
 
     /// Output types of an op over the given operands, without adding it.
-    pub fn infer_op(&self, op: OpKind, attrs: &Attrs, operands: &[Option<Value>], n_outputs: usize) -> Result<Vec<ValueType>, String> {
+    pub fn infer_op(
+        &self,
+        op: OpKind,
+        attrs: &Attrs,
+        operands: &[Option<Value>],
+        n_outputs: usize,
+    ) -> Result<Vec<ValueType>, String> {
         let infos: Vec<Option<Operand<'_>>> = operands.iter().map(|o| o.map(|v| self.infer_operand(v))).collect();
         infer_types(op, attrs, &infos, n_outputs)
     }
