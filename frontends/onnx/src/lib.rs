@@ -1,1 +1,2 @@
-//! (in progress)
+//! ONNX frontend (in progress).
+pub mod proto;

@@ -1,18 +1,82 @@
-//! Rules for convolutions and pools.
+//! Rules for convolutions and pools (geometry from [`crate::geometry`]).
 
-use super::Operand;
+use super::{Operand, required};
 use crate::attr::Attrs;
+use crate::dim::{Dim, known_shape};
+use crate::geometry::{TransposedWindow, Window};
 use crate::graph::ValueType;
 
-pub fn conv(_attrs: &Attrs, _operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String> {
-    Err("todo".into())
+fn spatial_sizes(x: &Operand<'_>) -> Result<Vec<usize>, String> {
+    if x.ty.rank() < 3 {
+        return Err(format!("input must be N×C×spatial (rank ≥ 3), found {}", x.ty));
+    }
+    x.ty.shape[2..]
+        .iter()
+        .map(|d| d.known().ok_or_else(|| format!("spatial sizes must be static, found {}", x.ty)))
+        .collect()
 }
-pub fn conv_transpose(_attrs: &Attrs, _operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String> {
-    Err("todo".into())
+
+fn kernel_sizes(w: &Operand<'_>) -> Result<Vec<usize>, String> {
+    w.ty.shape[2..].iter().map(|d| d.known().ok_or_else(|| "kernel sizes must be static".to_string())).collect()
 }
-pub fn pool(_attrs: &Attrs, _operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String> {
-    Err("todo".into())
+
+pub fn conv(attrs: &Attrs, operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String> {
+    let x = required(operands, 0)?;
+    let w = required(operands, 1)?;
+    let input = spatial_sizes(x)?;
+    if w.ty.rank() != x.ty.rank() {
+        return Err(format!("weight {} and input {} differ in rank", w.ty, x.ty));
+    }
+    let kernel = kernel_sizes(w)?;
+    let group = attrs.int_or("group", 1)?;
+    if group < 1 {
+        return Err(format!("group must be ≥ 1, found {group}"));
+    }
+    if let (Some(c), Some(wc)) = (x.ty.shape[1].known(), w.ty.shape[1].known())
+        && c != wc * group as usize
+    {
+        return Err(format!("input has {c} channels but weight {} with group {group} expects {}", w.ty, wc * group as usize));
+    }
+    let window = Window::from_attrs(attrs, &input, &kernel)?;
+    let mut out = vec![x.ty.shape[0].clone(), w.ty.shape[0].clone()];
+    out.extend(known_shape(&window.output_sizes(&input)?));
+    Ok(vec![ValueType::new(x.ty.dtype, out)])
 }
-pub fn global_pool(_operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String> {
-    Err("todo".into())
+
+pub fn conv_transpose(attrs: &Attrs, operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String> {
+    let x = required(operands, 0)?;
+    let w = required(operands, 1)?;
+    let input = spatial_sizes(x)?;
+    let kernel = kernel_sizes(w)?;
+    let group = attrs.int_or("group", 1)?;
+    let out_channels = w.ty.shape[1].mul(&Dim::Known(group.max(1) as usize)).ok_or("weight shape must be static")?;
+    let t = TransposedWindow::from_attrs(attrs, &input, &kernel)?;
+    let mut out = vec![x.ty.shape[0].clone(), out_channels];
+    out.extend(known_shape(&t.output));
+    Ok(vec![ValueType::new(x.ty.dtype, out)])
+}
+
+pub fn pool(attrs: &Attrs, operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String> {
+    let x = required(operands, 0)?;
+    let input = spatial_sizes(x)?;
+    let kernel: Vec<usize> = attrs
+        .ints("kernel_shape")?
+        .ok_or("attribute 'kernel_shape' is required")?
+        .iter()
+        .map(|&k| usize::try_from(k).map_err(|_| format!("kernel size {k} is negative")))
+        .collect::<Result<_, _>>()?;
+    let window = Window::from_attrs(attrs, &input, &kernel)?;
+    let mut out = x.ty.shape[..2].to_vec();
+    out.extend(known_shape(&window.output_sizes(&input)?));
+    Ok(vec![ValueType::new(x.ty.dtype, out)])
+}
+
+pub fn global_pool(operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String> {
+    let x = required(operands, 0)?;
+    if x.ty.rank() < 3 {
+        return Err(format!("input must be N×C×spatial, found {}", x.ty));
+    }
+    let mut out = x.ty.shape[..2].to_vec();
+    out.extend(std::iter::repeat_n(Dim::Known(1), x.ty.rank() - 2));
+    Ok(vec![ValueType::new(x.ty.dtype, out)])
 }

@@ -1,18 +1,75 @@
-//! Rules for shape-producing ops.
+//! Rules for `shape`, `range`, `constant_of_shape` and `resize`.
 
-use super::Operand;
-use crate::attr::Attrs;
+use super::{Operand, optional, required};
+use crate::attr::{Attr, Attrs};
+use crate::dim::{Dim, Shape};
+use crate::dtype::DType;
 use crate::graph::ValueType;
 
-pub fn shape(_attrs: &Attrs, _operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String> {
-    Err("todo".into())
+pub fn shape(attrs: &Attrs, operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String> {
+    let x = required(operands, 0)?;
+    let rank = x.ty.rank() as i64;
+    let clamp = |a: i64| (if a < 0 { a + rank } else { a }).clamp(0, rank);
+    let start = clamp(attrs.int_or("start", 0)?);
+    let end = clamp(attrs.int_or("end", rank)?);
+    Ok(vec![ValueType::new(DType::I64, vec![Dim::Known((end - start).max(0) as usize)])])
 }
-pub fn range(_operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String> {
-    Err("todo".into())
+
+pub fn range(operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String> {
+    let start = required(operands, 0)?;
+    let dtype = start.ty.dtype;
+    let value = |i: usize| -> Result<f64, String> {
+        let o = required(operands, i)?;
+        let t = o.value.ok_or("range operands must be constants (fold them first)")?;
+        t.to_f64_vec().first().copied().ok_or_else(|| "range operand is empty".to_string())
+    };
+    let (s, l, d) = (value(0)?, value(1)?, value(2)?);
+    if d == 0.0 {
+        return Err("range delta must not be 0".into());
+    }
+    let n = ((l - s) / d).ceil().max(0.0) as usize;
+    Ok(vec![ValueType::new(dtype, vec![Dim::Known(n)])])
 }
-pub fn constant_of_shape(_attrs: &Attrs, _operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String> {
-    Err("todo".into())
+
+pub fn constant_of_shape(attrs: &Attrs, operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String> {
+    let dims: Shape = required(operands, 0)?
+        .int_values("the shape")?
+        .iter()
+        .map(|v| v.to_dim().ok_or_else(|| format!("invalid dim {v:?}")))
+        .collect::<Result<_, _>>()?;
+    let dtype = match attrs.get("dtype") {
+        Some(Attr::Str(s)) => DType::from_name(s).ok_or_else(|| format!("unsupported dtype '{s}'"))?,
+        _ => DType::F32,
+    };
+    Ok(vec![ValueType::new(dtype, dims)])
 }
-pub fn resize(_operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String> {
-    Err("todo".into())
+
+pub fn resize(operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String> {
+    let x = required(operands, 0)?;
+    let rank = x.ty.rank();
+    let mut out = x.ty.shape.clone();
+    if let Some(sizes) = optional(operands, 3).filter(|o| o.ty.shape != [Dim::Known(0)]) {
+        let sizes = sizes.int_values("resize sizes")?;
+        if sizes.len() != rank {
+            return Err(format!("sizes has {} values for rank {rank}", sizes.len()));
+        }
+        for (o, s) in out.iter_mut().zip(sizes) {
+            *o = s.to_dim().ok_or("negative resize size")?;
+        }
+    } else if let Some(scales) = optional(operands, 2) {
+        let t = scales.value.ok_or("resize scales must be constant")?;
+        let scales = t.to_f64_vec();
+        if scales.len() != rank {
+            return Err(format!("scales has {} values for rank {rank}", scales.len()));
+        }
+        for (a, (o, s)) in out.iter_mut().zip(scales).enumerate() {
+            if s != 1.0 {
+                let d = o.known().ok_or_else(|| format!("axis {a} is symbolic and cannot be scaled"))?;
+                *o = Dim::Known((d as f64 * s).floor() as usize);
+            }
+        }
+    } else {
+        return Err("resize needs scales or sizes".into());
+    }
+    Ok(vec![ValueType::new(x.ty.dtype, out)])
 }

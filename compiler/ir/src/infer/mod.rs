@@ -11,8 +11,11 @@ mod misc;
 mod reduce;
 pub mod shape_value;
 
+pub use layout::{reshape_target, slice_range, split_sizes, transpose_perm};
+pub use matmul::{EinsumSpec, parse_einsum};
+pub use reduce::reduce_axes;
+
 use crate::attr::Attrs;
-use crate::dim::Dim;
 use crate::error::{IrError, IrResult};
 use crate::graph::{Graph, Node, Value, ValueType};
 use crate::op::OpKind;
@@ -26,7 +29,7 @@ pub struct Operand<'a> {
     pub value: Option<&'a Tensor>,
     /// The contents of a rank-0/1 integer operand, when computable from
     /// shapes (possibly symbolic, e.g. `[batch, 196, 128]`).
-    pub dims: Option<Vec<Dim>>,
+    pub dims: Option<Vec<shape_value::SymInt>>,
 }
 
 /// Output types of `op` applied to `operands`, with `n_outputs` outputs.
@@ -73,6 +76,36 @@ pub fn infer_types(
 /// Fetches operand `i`, or says which is missing.
 pub(crate) fn required<'a, 'b>(operands: &'b [Option<Operand<'a>>], i: usize) -> Result<&'b Operand<'a>, String> {
     operands.get(i).and_then(Option::as_ref).ok_or_else(|| format!("operand {i} is required but absent"))
+}
+
+/// Operand `i` if present.
+pub(crate) fn optional<'a, 'b>(operands: &'b [Option<Operand<'a>>], i: usize) -> Option<&'b Operand<'a>> {
+    operands.get(i).and_then(Option::as_ref)
+}
+
+impl Operand<'_> {
+    /// The integer contents (constant or symbolic), or an error saying that
+    /// `what` must be known at compile time.
+    pub fn int_values(&self, what: &str) -> Result<Vec<shape_value::SymInt>, String> {
+        if let Some(t) = self.value {
+            return Ok(t.to_i64_vec().into_iter().map(shape_value::SymInt::Int).collect());
+        }
+        self.dims.clone().ok_or_else(|| format!("{what} must be computable at compile time"))
+    }
+
+    /// Integer contents that must be plain numbers.
+    pub fn known_ints(&self, what: &str) -> Result<Vec<i64>, String> {
+        self.int_values(what)?
+            .iter()
+            .map(|v| v.as_int().ok_or_else(|| format!("{what} must not depend on a symbolic dimension")))
+            .collect()
+    }
+
+    /// Known sizes of the operand's shape.
+    pub fn sizes(&self, what: &str) -> Result<Vec<usize>, String> {
+        crate::dim::shape_sizes(&self.ty.shape)
+            .ok_or_else(|| format!("{what} must have a static shape, found {}", crate::dim::format_shape(&self.ty.shape)))
+    }
 }
 
 impl Graph {

@@ -1,9 +1,143 @@
-//! Symbolic contents of small integer values.
+//! Symbolic contents of small integer values ("data propagation").
+//!
+//! Exporters compute reshape targets from shapes at run time:
+//! `Concat(Unsqueeze(Gather(Shape(x), 0)), [-1, 4, 32])`. With a symbolic
+//! batch these chains cannot fold to constants, but their contents are still
+//! known symbolically (`[batch, -1, 4, 32]`), which is what shape inference of
+//! the consuming `reshape`/`expand` needs.
 
 use crate::dim::Dim;
+use crate::dtype::DType;
 use crate::graph::{Graph, Value};
+use crate::op::OpKind;
 
-/// The contents of a rank-0/1 integer value, when computable from constants and shapes.
-pub fn shape_value(_graph: &Graph, _v: Value) -> Option<Vec<Dim>> {
-    None
+/// One element of a small integer value: a number or a symbolic dimension.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SymInt {
+    Int(i64),
+    Sym(Dim),
+}
+
+impl SymInt {
+    pub fn from_dim(d: &Dim) -> SymInt {
+        match d {
+            Dim::Known(n) => SymInt::Int(*n as i64),
+            sym => SymInt::Sym(sym.clone()),
+        }
+    }
+
+    /// The element as a dimension, when it is not negative.
+    pub fn to_dim(&self) -> Option<Dim> {
+        match self {
+            SymInt::Int(n) => usize::try_from(*n).ok().map(Dim::Known),
+            SymInt::Sym(d) => Some(d.clone()),
+        }
+    }
+
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            SymInt::Int(n) => Some(*n),
+            SymInt::Sym(_) => None,
+        }
+    }
+}
+
+/// Values longer than this are not tracked.
+const MAX_LEN: usize = 64;
+/// Chains deeper than this are not followed.
+const MAX_DEPTH: usize = 24;
+
+/// The contents of a rank-0/1 integer value, when computable from constants
+/// and (possibly symbolic) shapes.
+pub fn shape_value(graph: &Graph, v: Value) -> Option<Vec<SymInt>> {
+    value_at_depth(graph, v, 0)
+}
+
+fn is_small_int(graph: &Graph, v: Value) -> bool {
+    let ty = graph.value_type(v);
+    matches!(ty.dtype, DType::I64 | DType::I32)
+        && ty.shape.len() <= 1
+        && ty.shape.first().is_none_or(|d| d.known().is_some_and(|n| n <= MAX_LEN))
+}
+
+fn value_at_depth(graph: &Graph, v: Value, depth: usize) -> Option<Vec<SymInt>> {
+    if depth > MAX_DEPTH || !is_small_int(graph, v) {
+        return None;
+    }
+    if let Some(t) = graph.const_tensor(v) {
+        return Some(t.to_i64_vec().into_iter().map(SymInt::Int).collect());
+    }
+    let node = graph.node(v.node);
+    let operands = graph.operands(v.node);
+    let arg = |i: usize| -> Option<Vec<SymInt>> { value_at_depth(graph, (*operands.get(i)?)?, depth + 1) };
+    match node.op {
+        OpKind::Shape => {
+            let x = graph.value_type((*operands.first()?)?);
+            let rank = x.shape.len() as i64;
+            let clamp = |a: i64| (if a < 0 { a + rank } else { a }).clamp(0, rank) as usize;
+            let start = clamp(node.attrs.int_or("start", 0).ok()?);
+            let end = clamp(node.attrs.int_or("end", rank).ok()?);
+            Some(x.shape[start..end.max(start)].iter().map(SymInt::from_dim).collect())
+        }
+        OpKind::Identity | OpKind::Cast | OpKind::Squeeze | OpKind::Unsqueeze | OpKind::Reshape | OpKind::Flatten => {
+            arg(0)
+        }
+        OpKind::Gather => {
+            let data = arg(0)?;
+            let indices = graph.const_tensor((*operands.get(1)?)?)?.to_i64_vec();
+            indices
+                .into_iter()
+                .map(|i| {
+                    let i = if i < 0 { i + data.len() as i64 } else { i };
+                    data.get(usize::try_from(i).ok()?).cloned()
+                })
+                .collect()
+        }
+        OpKind::Concat => {
+            let mut out = Vec::new();
+            for i in 0..operands.len() {
+                out.extend(arg(i)?);
+            }
+            Some(out)
+        }
+        OpKind::Slice => {
+            let data = arg(0)?;
+            let start = *arg(1)?.first()?.as_int().as_ref()?;
+            let end = *arg(2)?.first()?.as_int().as_ref()?;
+            let step = match operands.get(4).copied().flatten() {
+                Some(s) => graph.const_tensor(s)?.to_i64_vec().first().copied()?,
+                None => 1,
+            };
+            if step != 1 {
+                return None;
+            }
+            let n = data.len() as i64;
+            let clamp = |a: i64| (if a < 0 { a + n } else { a }).clamp(0, n) as usize;
+            let (s, e) = (clamp(start), clamp(end));
+            Some(data[s..e.max(s)].to_vec())
+        }
+        OpKind::Add | OpKind::Sub | OpKind::Mul | OpKind::Div => {
+            let a = arg(0)?;
+            let b = arg(1)?;
+            let n = a.len().max(b.len());
+            if !(a.len() == n || a.len() == 1) || !(b.len() == n || b.len() == 1) {
+                return None;
+            }
+            (0..n).map(|i| combine(node.op, &a[i.min(a.len() - 1)], &b[i.min(b.len() - 1)])).collect()
+        }
+        _ => None,
+    }
+}
+
+fn combine(op: OpKind, a: &SymInt, b: &SymInt) -> Option<SymInt> {
+    use SymInt::*;
+    match (op, a, b) {
+        (OpKind::Add, Int(x), Int(y)) => Some(Int(x + y)),
+        (OpKind::Sub, Int(x), Int(y)) => Some(Int(x - y)),
+        (OpKind::Mul, Int(x), Int(y)) => Some(Int(x * y)),
+        (OpKind::Div, Int(x), Int(y)) if *y != 0 => Some(Int(x.div_euclid(*y))),
+        (OpKind::Mul, _, _) => Some(SymInt::from_dim(&a.to_dim()?.mul(&b.to_dim()?)?)),
+        (OpKind::Div, _, _) => Some(SymInt::from_dim(&a.to_dim()?.div_exact(&b.to_dim()?)?)),
+        _ => None,
+    }
 }
