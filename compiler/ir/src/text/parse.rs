@@ -38,6 +38,7 @@ pub fn parse_graph(text: &str, weights: &Weights) -> IrResult<Graph> {
             header_seen = true;
         } else if line == "}" {
             closed = true;
+            continue;
         } else if cur.eat_word("return") {
             loop {
                 let v = cur.value_ref(&values).map_err(&err)?;
