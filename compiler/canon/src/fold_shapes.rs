@@ -19,9 +19,9 @@ pub fn fold_shape_values(graph: &mut Graph) -> IrResult<usize> {
         let Some(ints) = values.iter().map(SymInt::as_int).collect::<Option<Vec<i64>>>() else { continue };
         let ty = graph.value_type(v).clone();
         let tensor = match ty.dtype {
-            DType::I64 => Tensor::I64(ndarray::ArrayD::from_shape_vec(shape_dims(&ty.shape, ints.len()), ints).map_err(bad)?),
+            DType::I64 => Tensor::I64(vitc_ir::ndarray::ArrayD::from_shape_vec(shape_dims(&ty.shape, ints.len()), ints).map_err(bad)?),
             DType::I32 => Tensor::I32(
-                ndarray::ArrayD::from_shape_vec(
+                vitc_ir::ndarray::ArrayD::from_shape_vec(
                     shape_dims(&ty.shape, ints.len()),
                     ints.iter().map(|&x| x as i32).collect(),
                 )
@@ -37,10 +37,10 @@ pub fn fold_shape_values(graph: &mut Graph) -> IrResult<usize> {
     Ok(folded)
 }
 
-fn shape_dims(shape: &[vitc_ir::Dim], len: usize) -> ndarray::IxDyn {
-    if shape.is_empty() { ndarray::IxDyn(&[]) } else { ndarray::IxDyn(&[len]) }
+fn shape_dims(shape: &[vitc_ir::Dim], len: usize) -> vitc_ir::ndarray::IxDyn {
+    if shape.is_empty() { vitc_ir::ndarray::IxDyn(&[]) } else { vitc_ir::ndarray::IxDyn(&[len]) }
 }
 
-fn bad(e: ndarray::ShapeError) -> vitc_ir::IrError {
+fn bad(e: vitc_ir::ndarray::ShapeError) -> vitc_ir::IrError {
     vitc_ir::IrError::Graph(format!("folding a shape value: {e}"))
 }

@@ -1,1 +1,8 @@
-//! (in progress)
+//! The driver: loads a model from any frontend and runs the pass pipeline.
+//! Everything the CLI does goes through here, so tests exercise the same path.
+
+mod cost;
+mod pipeline;
+
+pub use cost::{GraphCost, graph_cost};
+pub use pipeline::{Stage, load_onnx, run_pipeline};

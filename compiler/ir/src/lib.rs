@@ -15,10 +15,12 @@ pub mod graph;
 pub mod infer;
 pub mod npy;
 pub mod op;
+pub mod subgraph;
 pub mod tensor;
 pub mod text;
 pub mod verify;
 
+pub use ndarray;
 pub use attr::{Attr, Attrs};
 pub use dim::{Dim, Shape};
 pub use dtype::DType;

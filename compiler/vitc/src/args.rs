@@ -1,0 +1,59 @@
+//! Command-line arguments.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "vitc", version, about = "Ahead-of-time compiler for vision-transformer image classifiers")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Show a model's inputs, outputs, opset, ops, parameters, MACs and unsupported ops.
+    Inspect {
+        /// The ONNX model.
+        model: PathBuf,
+    },
+    /// Run a model on an input with the reference interpreter.
+    Run {
+        /// The ONNX model.
+        model: PathBuf,
+        /// Input tensor (.npy, float32); repeat for models with several inputs.
+        #[arg(long, short, required = true)]
+        input: Vec<PathBuf>,
+        /// Where to write the output (.npy); repeat for several outputs.
+        #[arg(long, short, required = true)]
+        output: Vec<PathBuf>,
+    },
+    /// Compile a model.
+    Compile {
+        /// The ONNX model.
+        model: PathBuf,
+        /// What to produce.
+        #[arg(long, value_enum)]
+        emit: Option<Emit>,
+        /// Stop the pipeline after this stage (with --emit ir).
+        #[arg(long, value_enum, default_value = "canonical")]
+        after: AfterStage,
+        /// Output file (stdout when absent with --emit ir).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Emit {
+    /// The IR in its text form.
+    Ir,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum AfterStage {
+    /// As imported and shape-inferred.
+    Imported,
+    /// After constant/shape folding and no-op removal.
+    Canonical,
+}

@@ -1,0 +1,175 @@
+//! Op converters: one file per ONNX op or small op family, and the single
+//! dispatch table [`OPS`] from `op_type` to converter.
+//!
+//! Every converter gets the graph being built, the node (its resolved
+//! operands, attributes and the model's opset) and the IR [`OpKind`] its table
+//! row names, and returns the IR values of the node's outputs, in order. A
+//! converter may return fewer values than the node declares: the builder then
+//! checks that the missing (optional, unsupported) outputs are not consumed.
+//!
+//! Only the default domain (`""` / `ai.onnx`) is supported; ops of other
+//! domains (`com.microsoft`, ...) and model-local functions are reported as
+//! unsupported.
+
+mod cast;
+mod concat;
+mod constant;
+mod conv;
+mod dropout;
+mod einsum;
+mod elementwise;
+mod gather;
+mod matmul;
+mod node;
+mod norm;
+mod pad;
+mod pool;
+mod reduce;
+mod reshape;
+mod resize;
+mod shape;
+mod slice;
+mod softmax;
+mod split;
+mod squeeze;
+
+pub(crate) use node::{NodeCtx, attr_type};
+
+use crate::error::Result;
+use vitc_ir::{Graph, OpKind, Value};
+
+/// Converts one node; see the module docs.
+pub(crate) type Converter = fn(&mut Graph, &NodeCtx<'_>, OpKind) -> Result<Vec<Value>>;
+
+/// One row of the dispatch table.
+pub(crate) struct OpDef {
+    /// The ONNX op name.
+    pub op_type: &'static str,
+    /// The first default-domain opset that has this op (13 for ops older than that).
+    pub since: i64,
+    /// The IR op the node becomes.
+    pub kind: OpKind,
+    /// Minimum and maximum number of inputs (counting absent optional ones).
+    pub inputs: (usize, usize),
+    pub convert: Converter,
+}
+
+/// The lowest default-domain opset this frontend accepts.
+pub const MIN_OPSET: i64 = 13;
+/// The highest default-domain opset this frontend accepts (onnx 1.23).
+pub const MAX_OPSET: i64 = 25;
+
+const ANY: usize = usize::MAX;
+
+macro_rules! ops {
+    ($( $name:literal, $since:literal, $kind:ident, $min:expr, $max:expr, $f:path; )*) => {
+        &[$( OpDef { op_type: $name, since: $since, kind: OpKind::$kind, inputs: ($min, $max), convert: $f }, )*]
+    };
+}
+
+/// The dispatch table: every supported ONNX op.
+pub(crate) static OPS: &[OpDef] = ops! {
+    // op_type            since  IR kind             inputs   converter
+    "Abs",                 13, Abs,                1, 1,     elementwise::convert;
+    "Add",                 13, Add,                2, 2,     elementwise::convert;
+    "AveragePool",         13, AveragePool,        1, 1,     pool::convert;
+    "BatchNormalization",  13, BatchNormalization, 5, 5,     norm::batch_normalization;
+    "Cast",                13, Cast,               1, 1,     cast::convert;
+    "Concat",              13, Concat,             1, ANY,   concat::convert;
+    "Constant",            13, Const,              0, 0,     constant::constant;
+    "ConstantOfShape",     13, ConstantOfShape,    1, 1,     constant::constant_of_shape;
+    "Conv",                13, Conv,               2, 3,     conv::convert;
+    "ConvTranspose",       13, ConvTranspose,      2, 3,     conv::convert;
+    "Div",                 13, Div,                2, 2,     elementwise::convert;
+    "Dropout",             13, Identity,           1, 3,     dropout::convert;
+    "Einsum",              13, Einsum,             1, ANY,   einsum::convert;
+    "Equal",               13, Equal,              2, 2,     elementwise::convert;
+    "Erf",                 13, Erf,                1, 1,     elementwise::convert;
+    "Exp",                 13, Exp,                1, 1,     elementwise::convert;
+    "Expand",              13, Expand,             2, 2,     reshape::convert;
+    "Flatten",             13, Flatten,            1, 1,     reshape::convert;
+    "Gather",              13, Gather,             2, 2,     gather::convert;
+    "Gelu",                20, Gelu,               1, 1,     elementwise::convert;
+    "Gemm",                13, Gemm,               2, 3,     matmul::convert;
+    "GlobalAveragePool",   13, GlobalAveragePool,  1, 1,     pool::convert;
+    "Greater",             13, Greater,            2, 2,     elementwise::convert;
+    "HardSigmoid",         13, HardSigmoid,        1, 1,     elementwise::convert;
+    "HardSwish",           14, HardSwish,          1, 1,     elementwise::convert;
+    "Identity",            13, Identity,           1, 1,     elementwise::convert;
+    "LayerNormalization",  17, LayerNormalization, 2, 3,     norm::layer_normalization;
+    "Less",                13, Less,               2, 2,     elementwise::convert;
+    "Log",                 13, Log,                1, 1,     elementwise::convert;
+    "MatMul",              13, MatMul,             2, 2,     matmul::convert;
+    "MaxPool",             13, MaxPool,            1, 1,     pool::convert;
+    "Mul",                 13, Mul,                2, 2,     elementwise::convert;
+    "Neg",                 13, Neg,                1, 1,     elementwise::convert;
+    "Pad",                 13, Pad,                2, 4,     pad::convert;
+    "Pow",                 13, Pow,                2, 2,     elementwise::convert;
+    "Range",               13, Range,              3, 3,     shape::convert;
+    "Reciprocal",          13, Reciprocal,         1, 1,     elementwise::convert;
+    "ReduceMax",           13, ReduceMax,          1, 2,     reduce::convert;
+    "ReduceMean",          13, ReduceMean,         1, 2,     reduce::convert;
+    "ReduceMin",           13, ReduceMin,          1, 2,     reduce::convert;
+    "ReduceSum",           13, ReduceSum,          1, 2,     reduce::convert;
+    "Relu",                13, Relu,               1, 1,     elementwise::convert;
+    "Reshape",             13, Reshape,            2, 2,     reshape::convert;
+    "Resize",              13, Resize,             1, 4,     resize::convert;
+    "Shape",               13, Shape,              1, 1,     shape::convert;
+    "Sigmoid",             13, Sigmoid,            1, 1,     elementwise::convert;
+    "Slice",               13, Slice,              3, 5,     slice::convert;
+    "Softmax",             13, Softmax,            1, 1,     softmax::convert;
+    "Split",               13, Split,              1, 2,     split::convert;
+    "Sqrt",                13, Sqrt,               1, 1,     elementwise::convert;
+    "Squeeze",             13, Squeeze,            1, 2,     squeeze::convert;
+    "Sub",                 13, Sub,                2, 2,     elementwise::convert;
+    "Tanh",                13, Tanh,               1, 1,     elementwise::convert;
+    "Transpose",           13, Transpose,          1, 1,     reshape::convert;
+    "Unsqueeze",           13, Unsqueeze,          2, 2,     squeeze::convert;
+    "Where",               13, Where,              3, 3,     elementwise::convert;
+};
+
+/// Whether `domain` names the default ONNX domain.
+pub fn is_default_domain(domain: &str) -> bool {
+    domain.is_empty() || domain == "ai.onnx"
+}
+
+/// The table row for an op, when this frontend converts it at `opset` (the
+/// model's import of the node's domain).
+pub(crate) fn lookup(domain: &str, op_type: &str, opset: i64) -> Option<&'static OpDef> {
+    if !is_default_domain(domain) {
+        return None;
+    }
+    OPS.iter().find(|d| d.op_type == op_type && d.since <= opset)
+}
+
+/// The names of all supported ops, sorted.
+pub fn supported_ops() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = OPS.iter().map(|d| d.op_type).collect();
+    names.sort_unstable();
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_sorted_and_unique() {
+        let names: Vec<&str> = OPS.iter().map(|d| d.op_type).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(names, sorted, "keep OPS sorted by op_type, one row per op");
+    }
+
+    #[test]
+    fn lookup_respects_domain_and_opset() {
+        assert!(lookup("", "Conv", 17).is_some());
+        assert!(lookup("ai.onnx", "Conv", 13).is_some());
+        assert!(lookup("com.microsoft", "Conv", 17).is_none());
+        assert!(lookup("", "Gelu", 17).is_none());
+        assert!(lookup("", "Gelu", 20).is_some());
+        assert!(lookup("", "LayerNormalization", 17).is_some());
+        assert!(lookup("", "NonMaxSuppression", 17).is_none());
+    }
+}

@@ -1,0 +1,215 @@
+//! [`NodeCtx`]: what a converter knows about the node it converts (resolved
+//! operands, attributes, opset), with attribute accessors and error helpers
+//! that name the node.
+
+use crate::error::{OnnxError, Result};
+use crate::proto::attribute_proto::AttributeType;
+use crate::proto::{AttributeProto, NodeProto, TensorProto};
+use std::path::Path;
+use vitc_ir::infer::shape_value::shape_value;
+use vitc_ir::{Attr, Attrs, DType, Dim, Graph, OpKind, Value};
+
+/// One node being converted.
+pub(crate) struct NodeCtx<'a> {
+    /// The node's name (`{op_type}_{index}` when the model left it empty).
+    pub name: &'a str,
+    pub proto: &'a NodeProto,
+    /// The model's opset of the default domain.
+    pub opset: i64,
+    /// One entry per ONNX input; `None` for an absent optional input (`""`).
+    pub inputs: Vec<Option<Value>>,
+    /// The model's directory, for tensors stored as external data.
+    pub base_dir: Option<&'a Path>,
+}
+
+impl NodeCtx<'_> {
+    pub fn op_type(&self) -> &str {
+        self.proto.op_type()
+    }
+
+    /// Operand `i`, or `None` when absent.
+    pub fn input(&self, i: usize) -> Option<Value> {
+        self.inputs.get(i).copied().flatten()
+    }
+
+    /// The ONNX name of input `i` (empty when absent).
+    pub fn input_name(&self, i: usize) -> &str {
+        self.proto.input.get(i).map_or("", String::as_str)
+    }
+
+    /// An error about this node.
+    pub fn err(&self, message: impl Into<String>) -> OnnxError {
+        OnnxError::Node { node: self.name.to_string(), op_type: self.op_type().to_string(), message: message.into() }
+    }
+
+    /// An error about one attribute of this node.
+    pub fn attr_err(&self, attribute: &str, message: impl Into<String>) -> OnnxError {
+        OnnxError::Attribute {
+            node: self.name.to_string(),
+            op_type: self.op_type().to_string(),
+            attribute: attribute.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// The raw attribute called `name`.
+    pub fn attr(&self, name: &str) -> Option<&AttributeProto> {
+        self.proto.attribute.iter().find(|a| a.name() == name)
+    }
+
+    /// Attribute `name` converted to an IR attribute, `None` when absent.
+    pub fn attr_value(&self, name: &str) -> Result<Option<Attr>> {
+        match self.attr(name) {
+            None => Ok(None),
+            Some(a) => convert_attr(a).map(Some).map_err(|m| self.attr_err(name, m)),
+        }
+    }
+
+    /// An INT attribute.
+    pub fn attr_int(&self, name: &str) -> Result<Option<i64>> {
+        match self.attr_value(name)? {
+            None => Ok(None),
+            Some(Attr::Int(v)) => Ok(Some(v)),
+            Some(other) => Err(self.attr_err(name, format!("must be an int, found {other}"))),
+        }
+    }
+
+    /// An INTS attribute.
+    pub fn attr_ints(&self, name: &str) -> Result<Option<Vec<i64>>> {
+        match self.attr_value(name)? {
+            None => Ok(None),
+            Some(Attr::Ints(v)) => Ok(Some(v)),
+            Some(other) => Err(self.attr_err(name, format!("must be a list of ints, found {other}"))),
+        }
+    }
+
+    /// A STRING attribute.
+    pub fn attr_str(&self, name: &str) -> Result<Option<String>> {
+        match self.attr_value(name)? {
+            None => Ok(None),
+            Some(Attr::Str(v)) => Ok(Some(v)),
+            Some(other) => Err(self.attr_err(name, format!("must be a string, found {other}"))),
+        }
+    }
+
+    /// A TENSOR attribute.
+    pub fn attr_tensor(&self, name: &str) -> Result<Option<&TensorProto>> {
+        match self.attr(name) {
+            None => Ok(None),
+            Some(a) => match attr_type(a) {
+                AttributeType::Tensor => {
+                    a.t.as_ref().map(Some).ok_or_else(|| self.attr_err(name, "TENSOR attribute without a tensor"))
+                }
+                other => Err(self.attr_err(name, format!("must be a tensor, found {}", other.as_str_name()))),
+            },
+        }
+    }
+
+    /// All attributes except those named in `skip`, converted to IR attributes
+    /// under their ONNX names.
+    pub fn attrs_except(&self, skip: &[&str]) -> Result<Attrs> {
+        let mut attrs = Attrs::new();
+        for a in &self.proto.attribute {
+            if skip.contains(&a.name()) {
+                continue;
+            }
+            let value = convert_attr(a).map_err(|m| self.attr_err(a.name(), m))?;
+            attrs.set(a.name(), value);
+        }
+        Ok(attrs)
+    }
+
+    /// Adds the IR op for this node.
+    pub fn add(
+        &self,
+        g: &mut Graph,
+        kind: OpKind,
+        attrs: Attrs,
+        operands: &[Option<Value>],
+        n_outputs: usize,
+    ) -> Result<Vec<Value>> {
+        Ok(g.add_op(self.name, kind, attrs, operands, n_outputs)?)
+    }
+
+    /// The node as is: every operand, every attribute, one output.
+    pub fn direct(&self, g: &mut Graph, kind: OpKind) -> Result<Vec<Value>> {
+        let attrs = self.attrs_except(&[])?;
+        self.add(g, kind, attrs, &self.inputs, 1)
+    }
+
+    /// The contents of integer input `slot`, which must be known at compile
+    /// time (a constant, or a shape computation over static dims); `None`
+    /// when the input is absent. `what` names the input in errors.
+    pub fn const_ints(&self, g: &Graph, slot: usize, what: &str) -> Result<Option<Vec<i64>>> {
+        let Some(v) = self.input(slot) else { return Ok(None) };
+        if let Some(t) = g.const_tensor(v) {
+            return match t.dtype() {
+                DType::I64 | DType::I32 => Ok(Some(t.to_i64_vec())),
+                other => Err(self.err(format!(
+                    "input {slot} ('{}', the {what}) must hold integers, found {other}",
+                    self.input_name(slot)
+                ))),
+            };
+        }
+        if let Some(dims) = shape_value(g, v) {
+            let known: Option<Vec<i64>> = dims.iter().map(|d| Dim::known(d).and_then(|n| i64::try_from(n).ok())).collect();
+            if let Some(known) = known {
+                return Ok(Some(known));
+            }
+        }
+        Err(self.err(format!(
+            "input {slot} ('{}', the {what}) must be a compile-time constant, but it is computed at run time",
+            self.input_name(slot)
+        )))
+    }
+
+    /// Whether input `slot` is present but a constant with no elements (the
+    /// "empty tensor means absent" convention of some exporters).
+    pub fn is_empty_const(&self, g: &Graph, slot: usize) -> bool {
+        self.input(slot).and_then(|v| g.const_tensor(v)).is_some_and(|t| t.is_empty())
+    }
+}
+
+/// The attribute's type, inferred from the populated field when the model
+/// leaves `type` unset (files from before IR version 2 do).
+pub(crate) fn attr_type(a: &AttributeProto) -> AttributeType {
+    match a.r#type() {
+        AttributeType::Undefined => {
+            if a.f.is_some() {
+                AttributeType::Float
+            } else if a.i.is_some() {
+                AttributeType::Int
+            } else if a.s.is_some() {
+                AttributeType::String
+            } else if a.t.is_some() {
+                AttributeType::Tensor
+            } else if a.g.is_some() {
+                AttributeType::Graph
+            } else if !a.floats.is_empty() {
+                AttributeType::Floats
+            } else if !a.ints.is_empty() {
+                AttributeType::Ints
+            } else if !a.strings.is_empty() {
+                AttributeType::Strings
+            } else {
+                AttributeType::Undefined
+            }
+        }
+        t => t,
+    }
+}
+
+/// Converts a scalar or list attribute; tensor, graph and string-list
+/// attributes have no IR form.
+pub(crate) fn convert_attr(a: &AttributeProto) -> Result<Attr, String> {
+    match attr_type(a) {
+        AttributeType::Float => Ok(Attr::Float(a.f())),
+        AttributeType::Int => Ok(Attr::Int(a.i())),
+        AttributeType::Floats => Ok(Attr::Floats(a.floats.clone())),
+        AttributeType::Ints => Ok(Attr::Ints(a.ints.clone())),
+        AttributeType::String => {
+            String::from_utf8(a.s().to_vec()).map(Attr::Str).map_err(|_| "the string is not valid UTF-8".to_string())
+        }
+        other => Err(format!("attributes of type {} are not supported here", other.as_str_name())),
+    }
+}
