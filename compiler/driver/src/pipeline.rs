@@ -29,3 +29,10 @@ pub fn load_onnx(path: &Path, stage: Stage) -> Result<Graph> {
     run_pipeline(&mut graph, stage)?;
     Ok(graph)
 }
+
+/// Imports ONNX bytes (no external data) and runs the pipeline up to `stage`.
+pub fn load_onnx_bytes(bytes: &[u8], stage: Stage) -> Result<Graph> {
+    let mut graph = vitc_onnx::load_model_bytes(bytes, None)?;
+    run_pipeline(&mut graph, stage)?;
+    Ok(graph)
+}

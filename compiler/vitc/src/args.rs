@@ -17,15 +17,18 @@ pub enum Command {
         /// The ONNX model.
         model: PathBuf,
     },
-    /// Run a model on an input with the reference interpreter.
+    /// Run a model with the reference interpreter and print the top-5 classes.
+    ///
+    /// Without MODEL, runs the embedded example (a tiny ViT with random weights)
+    /// on its bundled input.
     Run {
-        /// The ONNX model.
-        model: PathBuf,
-        /// Input tensor (.npy, float32); repeat for models with several inputs.
-        #[arg(long, short, required = true)]
+        /// The ONNX model (default: the embedded example model).
+        model: Option<PathBuf>,
+        /// Input tensor (.npy); repeat for models with several inputs.
+        #[arg(long, short)]
         input: Vec<PathBuf>,
-        /// Where to write the output (.npy); repeat for several outputs.
-        #[arg(long, short, required = true)]
+        /// Where to write each output (.npy); repeat for several outputs.
+        #[arg(long, short)]
         output: Vec<PathBuf>,
     },
     /// Compile a model.

@@ -11,7 +11,7 @@ use std::path::Path;
 pub fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Inspect { model } => inspect::inspect(&model),
-        Command::Run { model, input, output } => run::run(&model, &input, &output),
+        Command::Run { model, input, output } => run::run(model.as_deref(), &input, &output),
         Command::Compile { model, emit, after, output } => compile::compile(&model, emit, after, output.as_deref()),
     }
 }

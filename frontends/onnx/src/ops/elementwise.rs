@@ -1,0 +1,45 @@
+//! Element-wise ops, converted one to one (all operands, all attributes).
+//!
+//! Unary, opsets 13–25:
+//! [Abs](https://onnx.ai/onnx/operators/onnx__Abs.html),
+//! [Neg](https://onnx.ai/onnx/operators/onnx__Neg.html),
+//! [Sqrt](https://onnx.ai/onnx/operators/onnx__Sqrt.html),
+//! [Exp](https://onnx.ai/onnx/operators/onnx__Exp.html),
+//! [Log](https://onnx.ai/onnx/operators/onnx__Log.html),
+//! [Erf](https://onnx.ai/onnx/operators/onnx__Erf.html),
+//! [Tanh](https://onnx.ai/onnx/operators/onnx__Tanh.html),
+//! [Reciprocal](https://onnx.ai/onnx/operators/onnx__Reciprocal.html),
+//! [Relu](https://onnx.ai/onnx/operators/onnx__Relu.html),
+//! [Sigmoid](https://onnx.ai/onnx/operators/onnx__Sigmoid.html),
+//! [HardSigmoid](https://onnx.ai/onnx/operators/onnx__HardSigmoid.html) (`alpha`, `beta`),
+//! [HardSwish](https://onnx.ai/onnx/operators/onnx__HardSwish.html) (opset 14+),
+//! [Gelu](https://onnx.ai/onnx/operators/onnx__Gelu.html) (opset 20+, `approximate` = `none` | `tanh`),
+//! [Identity](https://onnx.ai/onnx/operators/onnx__Identity.html) (tensors only).
+//!
+//! Binary with multidirectional broadcasting, opsets 13–25:
+//! [Add](https://onnx.ai/onnx/operators/onnx__Add.html),
+//! [Sub](https://onnx.ai/onnx/operators/onnx__Sub.html),
+//! [Mul](https://onnx.ai/onnx/operators/onnx__Mul.html),
+//! [Div](https://onnx.ai/onnx/operators/onnx__Div.html),
+//! [Pow](https://onnx.ai/onnx/operators/onnx__Pow.html),
+//! [Equal](https://onnx.ai/onnx/operators/onnx__Equal.html),
+//! [Less](https://onnx.ai/onnx/operators/onnx__Less.html),
+//! [Greater](https://onnx.ai/onnx/operators/onnx__Greater.html);
+//! and [Where](https://onnx.ai/onnx/operators/onnx__Where.html)`(cond, x, y)`.
+//!
+//! The opset revisions in this range (Add-14, Pow-15, Where-16, Equal-19,
+//! Relu-14, Identity-14/16/19/21, ...) only widen the accepted types.
+
+use super::NodeCtx;
+use crate::error::Result;
+use vitc_ir::{Graph, OpKind, Value};
+
+pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, kind: OpKind) -> Result<Vec<Value>> {
+    if kind == OpKind::Gelu
+        && let Some(mode) = n.attr_str("approximate")?
+        && !matches!(mode.as_str(), "none" | "tanh")
+    {
+        return Err(n.attr_err("approximate", format!("must be 'none' or 'tanh', found '{mode}'")));
+    }
+    n.direct(g, kind)
+}
