@@ -1,0 +1,192 @@
+//! Bad input through the CLI: each case exits with status 2, prints an error
+//! that names the problem (and the node or input where there is one), does
+//! not panic, and leaves no output file behind.
+
+use prost::Message;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use vitc_onnx::proto::{ModelProto, NodeProto};
+
+fn example_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/tiny_vit")
+}
+
+fn example_model() -> ModelProto {
+    let bytes = std::fs::read(example_dir().join("tiny_vit.onnx")).unwrap();
+    ModelProto::decode(bytes.as_slice()).unwrap()
+}
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("vitc-bad-input-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `vitc run MODEL --input INPUT --output OUT` and checks the failure.
+fn assert_run_fails(scratch: &Scratch, model: &Path, input: &Path, expected: &[&str]) {
+    let out = scratch.path("out.npy");
+    let result = Command::new(env!("CARGO_BIN_EXE_vitc"))
+        .arg("run")
+        .arg(model)
+        .arg("--input")
+        .arg(input)
+        .arg("--output")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "exit status; stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "vitc panicked: {stderr}");
+    for needle in expected {
+        assert!(stderr.contains(needle), "stderr lacks '{needle}': {stderr}");
+    }
+    assert!(!out.exists(), "a failed run left {}", out.display());
+}
+
+fn model_with(scratch: &Scratch, edit: impl FnOnce(&mut ModelProto)) -> PathBuf {
+    let mut m = example_model();
+    edit(&mut m);
+    scratch.write("edited.onnx", &m.encode_to_vec())
+}
+
+fn input() -> PathBuf {
+    example_dir().join("input.npy")
+}
+
+#[test]
+fn truncated_model() {
+    let s = Scratch::new("truncated");
+    let bytes = std::fs::read(example_dir().join("tiny_vit.onnx")).unwrap();
+    let model = s.write("truncated.onnx", &bytes[..bytes.len() / 2]);
+    assert_run_fails(&s, &model, &input(), &["truncated.onnx", "truncated or corrupt"]);
+}
+
+#[test]
+fn random_bytes() {
+    let s = Scratch::new("random");
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let bytes: Vec<u8> = (0..4096)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    let model = s.write("random.onnx", &bytes);
+    assert_run_fails(&s, &model, &input(), &["random.onnx"]);
+}
+
+#[test]
+fn protobuf_that_is_not_a_model() {
+    let s = Scratch::new("notmodel");
+    let tensor = vitc_onnx::proto::TensorProto { dims: vec![2], data_type: 1, float_data: vec![1.0, 2.0], ..Default::default() };
+    let model = s.write("tensor.onnx", &tensor.encode_to_vec());
+    assert_run_fails(&s, &model, &input(), &["not an ONNX model"]);
+}
+
+#[test]
+fn missing_initializer() {
+    let s = Scratch::new("missinginit");
+    let model = model_with(&s, |m| {
+        let g = m.graph.as_mut().unwrap();
+        g.initializer.retain(|t| t.name != "blocks.0.attn.qkv.weight_t");
+    });
+    assert_run_fails(&s, &model, &input(), &["blocks.0.attn.qkv.weight_t", "/blocks.0.attn.qkv/MatMul"]);
+}
+
+#[test]
+fn unknown_op() {
+    let s = Scratch::new("unknownop");
+    let model = model_with(&s, |m| {
+        let g = m.graph.as_mut().unwrap();
+        let n = g.node.iter_mut().find(|n| n.op_type == "Erf").unwrap();
+        n.op_type = "FancyErf".into();
+    });
+    assert_run_fails(&s, &model, &input(), &["FancyErf", "/blocks.0/mlp/act/Erf"]);
+}
+
+#[test]
+fn cyclic_graph() {
+    let s = Scratch::new("cycle");
+    let model = model_with(&s, |m| {
+        let g = m.graph.as_mut().unwrap();
+        // Feed the last block's output back into the first LayerNorm.
+        let last = g.node.iter().find(|n| n.name == "/blocks.1/Add_1").unwrap().output[0].clone();
+        let first: &mut NodeProto = g.node.iter_mut().find(|n| n.name == "/blocks.0.norm1/LayerNormalization").unwrap();
+        first.input[0] = last;
+    });
+    assert_run_fails(&s, &model, &input(), &["cycle"]);
+}
+
+#[test]
+fn nonexistent_model_path() {
+    let s = Scratch::new("nopath");
+    assert_run_fails(&s, &s.path("does-not-exist.onnx"), &input(), &["does-not-exist.onnx"]);
+}
+
+#[test]
+fn input_of_wrong_rank() {
+    let s = Scratch::new("rank");
+    let t = vitc_ir::Tensor::F32(vitc_ir::ndarray::ArrayD::zeros(vitc_ir::ndarray::IxDyn(&[3, 32, 32])));
+    let bad = s.write("rank3.npy", &vitc_ir::npy::encode_npy(&t));
+    let model = example_dir().join("tiny_vit.onnx");
+    assert_run_fails(&s, &model, &bad, &["input", "[1, 3, 32, 32]", "[3, 32, 32]"]);
+}
+
+#[test]
+fn input_of_wrong_dtype() {
+    let s = Scratch::new("dtype");
+    let t = vitc_ir::Tensor::I64(vitc_ir::ndarray::ArrayD::zeros(vitc_ir::ndarray::IxDyn(&[1, 3, 32, 32])));
+    let bad = s.write("int.npy", &vitc_ir::npy::encode_npy(&t));
+    let model = example_dir().join("tiny_vit.onnx");
+    assert_run_fails(&s, &model, &bad, &["input", "i64", "f32"]);
+}
+
+#[test]
+fn npy_that_is_not_npy() {
+    let s = Scratch::new("notnpy");
+    let bad = s.write("garbage.npy", b"definitely not numpy");
+    let model = example_dir().join("tiny_vit.onnx");
+    assert_run_fails(&s, &model, &bad, &["garbage.npy", "not a valid .npy"]);
+}
+
+#[test]
+fn unknown_cli_flag_is_a_usage_error() {
+    let result = Command::new(env!("CARGO_BIN_EXE_vitc")).args(["run", "--bogus"]).output().unwrap();
+    assert_eq!(result.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("--bogus"));
+}
+
+#[test]
+fn embedded_example_runs_and_matches_onnx_runtime() {
+    let s = Scratch::new("example");
+    let out = s.path("y.npy");
+    let result = Command::new(env!("CARGO_BIN_EXE_vitc")).arg("run").arg("--output").arg(&out).output().unwrap();
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    assert!(String::from_utf8_lossy(&result.stdout).contains("output[0] top-5: "));
+    let ours = vitc_ir::npy::read_npy(&out).unwrap().to_f64_vec();
+    let reference = vitc_ir::npy::read_npy(&example_dir().join("output.npy")).unwrap().to_f64_vec();
+    let max_ref = reference.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let max_diff = ours.iter().zip(&reference).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    assert!(max_diff <= 1e-4 * max_ref, "max diff {max_diff} vs max|ref| {max_ref}");
+}
