@@ -61,7 +61,13 @@ pub enum OnnxError {
     #[error("node '{node}' ({op_type}), attribute '{attribute}': {message}")]
     Attribute { node: String, op_type: String, attribute: String, message: String },
 
-    /// A node is malformed or uses a feature this frontend does not support.
+    /// Valid ONNX that vitc does not compile: training-mode nodes, used
+    /// training-only outputs, axes or shapes only known at run time,
+    /// non-tensor graph inputs, sparse constants.
+    #[error("{place}: not supported: {feature}")]
+    Unsupported { place: String, feature: String },
+
+    /// A node is malformed.
     #[error("node '{node}' ({op_type}): {message}")]
     Node { node: String, op_type: String, message: String },
 
@@ -83,6 +89,24 @@ impl OnnxError {
     /// An error about a graph output.
     pub(crate) fn output(name: &str, message: impl Into<String>) -> OnnxError {
         OnnxError::GraphValue { kind: "output", name: name.to_string(), message: message.into() }
+    }
+
+    /// An unsupported feature of a graph input.
+    pub(crate) fn unsupported_input(name: &str, feature: impl Into<String>) -> OnnxError {
+        OnnxError::Unsupported { place: format!("graph input '{name}'"), feature: feature.into() }
+    }
+
+    /// Whether the model is valid ONNX that uses something vitc does not
+    /// support (an op, an opset, a dtype or a feature), as opposed to a
+    /// broken file.
+    pub fn is_unsupported(&self) -> bool {
+        matches!(
+            self,
+            OnnxError::UnsupportedOp { .. }
+                | OnnxError::UnsupportedOpset { .. }
+                | OnnxError::UnsupportedDtype { .. }
+                | OnnxError::Unsupported { .. }
+        )
     }
 
     /// An error about a tensor's payload.

@@ -9,7 +9,7 @@
 //! - external data (`data_location = EXTERNAL`; keys `location`, `offset`,
 //!   `length`; `location` is relative to the model's directory and may not
 //!   leave it),
-//! - `raw_data` (little-endian, bools one byte each),
+//! - `raw_data` when it is not empty (little-endian, bools one byte each),
 //! - the typed fields: `float_data`, `int64_data`, and `int32_data` for both
 //!   INT32 and BOOL.
 //!
@@ -54,9 +54,27 @@ pub fn onnx_dtype(dtype: DType) -> DataType {
     }
 }
 
+/// Encodes an IR tensor as a `TensorProto` with little-endian `raw_data`
+/// (the inverse of [`decode_tensor`]; used to write test data).
+pub fn encode_tensor(t: &Tensor, name: &str) -> TensorProto {
+    let raw: Vec<u8> = match t {
+        Tensor::F32(a) => a.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        Tensor::I64(a) => a.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        Tensor::I32(a) => a.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        Tensor::Bool(a) => a.iter().map(|&v| u8::from(v)).collect(),
+    };
+    TensorProto {
+        dims: t.dims().iter().map(|&d| d as i64).collect(),
+        data_type: onnx_dtype(t.dtype()) as i32,
+        name: name.to_string(),
+        raw_data: raw,
+        ..TensorProto::default()
+    }
+}
+
 /// How a tensor is called in messages: its name, or `fallback` when unnamed.
 pub(crate) fn label<'a>(t: &'a TensorProto, fallback: &'a str) -> &'a str {
-    match t.name() {
+    match t.name.as_str() {
         "" => fallback,
         name => name,
     }
@@ -65,24 +83,23 @@ pub(crate) fn label<'a>(t: &'a TensorProto, fallback: &'a str) -> &'a str {
 /// Decodes one tensor. `label` names it in errors; `base_dir` is the model's
 /// directory, needed only for external data.
 pub fn decode_tensor(t: &TensorProto, label: &str, base_dir: Option<&Path>) -> Result<Tensor> {
-    let dtype = dtype_of(t.data_type()).ok_or_else(|| OnnxError::UnsupportedDtype {
+    let dtype = dtype_of(t.data_type).ok_or_else(|| OnnxError::UnsupportedDtype {
         what: format!("tensor '{label}'"),
-        dtype: dtype_name(t.data_type()),
+        dtype: dtype_name(t.data_type),
     })?;
     if t.segment.is_some() {
         return Err(OnnxError::tensor(label, "segmented tensors are not supported"));
     }
     let dims = tensor_dims(t, label)?;
-    let count = dims
-        .iter()
-        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .ok_or_else(|| OnnxError::tensor(label, format!("element count of dims {dims:?} overflows")))?;
+    let overflow = || OnnxError::tensor(label, format!("the size of dims {dims:?} overflows"));
+    let count = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).ok_or_else(overflow)?;
+    let size = count.checked_mul(dtype.size_bytes()).ok_or_else(overflow)?;
     let external;
     let raw: Option<&[u8]> = if t.data_location() == DataLocation::External {
-        external = read_external(t, label, base_dir, count * dtype.size_bytes())?;
+        external = read_external(t, label, base_dir, size)?;
         Some(&external)
     } else {
-        t.raw_data.as_deref()
+        (!t.raw_data.is_empty()).then_some(t.raw_data.as_slice())
     };
     match raw {
         Some(bytes) => from_raw(bytes, dtype, &dims, count, label),
@@ -106,7 +123,7 @@ fn le<const N: usize>(chunk: &[u8]) -> [u8; N] {
 }
 
 fn from_raw(bytes: &[u8], dtype: DType, dims: &[usize], count: usize, label: &str) -> Result<Tensor> {
-    let expected = count * dtype.size_bytes();
+    let expected = count.saturating_mul(dtype.size_bytes());
     if bytes.len() != expected {
         return Err(OnnxError::tensor(
             label,
@@ -114,9 +131,15 @@ fn from_raw(bytes: &[u8], dtype: DType, dims: &[usize], count: usize, label: &st
         ));
     }
     match dtype {
-        DType::F32 => build(label, dims, bytes.chunks_exact(4).map(|c| f32::from_le_bytes(le(c))).collect(), Tensor::F32),
-        DType::I64 => build(label, dims, bytes.chunks_exact(8).map(|c| i64::from_le_bytes(le(c))).collect(), Tensor::I64),
-        DType::I32 => build(label, dims, bytes.chunks_exact(4).map(|c| i32::from_le_bytes(le(c))).collect(), Tensor::I32),
+        DType::F32 => {
+            build(label, dims, bytes.chunks_exact(4).map(|c| f32::from_le_bytes(le(c))).collect(), Tensor::F32)
+        }
+        DType::I64 => {
+            build(label, dims, bytes.chunks_exact(8).map(|c| i64::from_le_bytes(le(c))).collect(), Tensor::I64)
+        }
+        DType::I32 => {
+            build(label, dims, bytes.chunks_exact(4).map(|c| i32::from_le_bytes(le(c))).collect(), Tensor::I32)
+        }
         DType::Bool => build(label, dims, bytes.iter().map(|&b| b != 0).collect(), Tensor::Bool),
     }
 }
@@ -125,6 +148,11 @@ fn from_typed(t: &TensorProto, dtype: DType, dims: &[usize], count: usize, label
     let check = |field: &str, len: usize| {
         if len == count {
             Ok(())
+        } else if len == 0 {
+            Err(OnnxError::tensor(
+                label,
+                format!("holds no data (raw_data and {field} are empty), expected {count} values"),
+            ))
         } else {
             Err(OnnxError::tensor(label, format!("{field} holds {len} values, expected {count} for dims {dims:?}")))
         }
@@ -163,13 +191,16 @@ fn read_external(t: &TensorProto, label: &str, base_dir: Option<&Path>, expected
     let mut length = None;
     let bad = |file: PathBuf, message: String| OnnxError::ExternalData { tensor: label.to_string(), file, message };
     for entry in &t.external_data {
-        let value = entry.value();
+        let value = entry.value.as_str();
         let number = |key: &str| {
             value.parse::<u64>().map_err(|_| {
-                OnnxError::tensor(label, format!("external data key '{key}' must be a non-negative integer, found '{value}'"))
+                OnnxError::tensor(
+                    label,
+                    format!("external data key '{key}' must be a non-negative integer, found '{value}'"),
+                )
             })
         };
-        match entry.key() {
+        match entry.key.as_str() {
             "location" => location = Some(value),
             "offset" => offset = number("offset")?,
             "length" => length = Some(number("length")?),
@@ -180,7 +211,10 @@ fn read_external(t: &TensorProto, label: &str, base_dir: Option<&Path>, expected
         location.ok_or_else(|| OnnxError::tensor(label, "external data without a 'location' key".to_string()))?;
     let relative = Path::new(location);
     if !relative.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir)) {
-        return Err(bad(relative.to_path_buf(), "the location must be a relative path inside the model's directory".into()));
+        return Err(bad(
+            relative.to_path_buf(),
+            "the location must be a relative path inside the model's directory".into(),
+        ));
     }
     let Some(base) = base_dir else {
         return Err(bad(
@@ -192,11 +226,13 @@ fn read_external(t: &TensorProto, label: &str, base_dir: Option<&Path>, expected
     let want = length.unwrap_or(expected as u64);
     let mut f = File::open(&file).map_err(|e| bad(file.clone(), format!("cannot open: {e}")))?;
     let size = f.metadata().map_err(|e| bad(file.clone(), format!("cannot stat: {e}")))?.len();
-    let end = offset.checked_add(want).unwrap_or(u64::MAX);
+    let end = offset.saturating_add(want);
     if end > size {
         return Err(bad(
             file,
-            format!("the file is {size} bytes but the tensor needs bytes {offset}..{end} (offset {offset}, length {want})"),
+            format!(
+                "the file is {size} bytes but the tensor needs bytes {offset}..{end} (offset {offset}, length {want})"
+            ),
         ));
     }
     let want = usize::try_from(want).map_err(|_| bad(file.clone(), format!("length {want} is too large")))?;
@@ -204,4 +240,29 @@ fn read_external(t: &TensorProto, label: &str, base_dir: Option<&Path>, expected
     let mut bytes = vec![0u8; want];
     f.read_exact(&mut bytes).map_err(|e| bad(file.clone(), format!("cannot read {want} bytes at {offset}: {e}")))?;
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dtype_codes_and_names() {
+        assert_eq!(dtype_of(DataType::Float as i32), Some(DType::F32));
+        assert_eq!(dtype_of(DataType::Bool as i32), Some(DType::Bool));
+        assert_eq!(dtype_of(DataType::Double as i32), None);
+        assert_eq!(dtype_name(DataType::Float16 as i32), "float16");
+        assert_eq!(dtype_name(999), "unknown (999)");
+        for d in DType::ALL {
+            assert_eq!(dtype_of(onnx_dtype(d) as i32), Some(d));
+        }
+    }
+
+    #[test]
+    fn labels_fall_back_when_unnamed() {
+        let t = TensorProto::default();
+        assert_eq!(label(&t, "input_0"), "input_0");
+        let t = TensorProto { name: "w".into(), ..TensorProto::default() };
+        assert_eq!(label(&t, "input_0"), "w");
+    }
 }

@@ -17,7 +17,7 @@ use std::collections::{BinaryHeap, HashMap};
 pub(crate) fn sort(nodes: &[NodeProto], names: &[String], is_source: impl Fn(&str) -> bool) -> Result<Vec<usize>> {
     let node_err = |i: usize, message: String| OnnxError::Node {
         node: names[i].clone(),
-        op_type: nodes[i].op_type().to_string(),
+        op_type: nodes[i].op_type.clone(),
         message,
     };
     let mut producer: HashMap<&str, usize> = HashMap::new();
@@ -48,7 +48,7 @@ pub(crate) fn sort(nodes: &[NodeProto], names: &[String], is_source: impl Fn(&st
                 None => {
                     return Err(OnnxError::MissingInput {
                         node: names[i].clone(),
-                        op_type: node.op_type().to_string(),
+                        op_type: node.op_type.clone(),
                         input: input.clone(),
                     });
                 }
@@ -74,7 +74,7 @@ pub(crate) fn sort(nodes: &[NodeProto], names: &[String], is_source: impl Fn(&st
 }
 
 /// Finds one cycle among the nodes left over by Kahn's algorithm and prints
-/// it in data-flow order (`'a' → 'b' → 'a'`). Every left-over node has a
+/// it in data-flow order from its first node in the file (`'a' → 'b' → 'a'`). Every left-over node has a
 /// left-over producer, so walking producers from any of them must revisit one.
 fn describe_cycle(deps: &[Vec<usize>], pending: &[usize], names: &[String]) -> String {
     let left = |i: usize| pending[i] > 0;
@@ -83,13 +83,13 @@ fn describe_cycle(deps: &[Vec<usize>], pending: &[usize], names: &[String]) -> S
     };
     let mut path = vec![start];
     let mut current = start;
-    loop {
-        let Some(&next) = deps[current].iter().find(|&&j| left(j)) else {
-            break;
-        };
+    while let Some(&next) = deps[current].iter().find(|&&j| left(j)) {
         if let Some(pos) = path.iter().position(|&p| p == next) {
             let mut cycle: Vec<usize> = path[pos..].to_vec();
             cycle.reverse();
+            // Start at the node that comes first in the file.
+            let first = (0..cycle.len()).min_by_key(|&k| cycle[k]).unwrap_or(0);
+            cycle.rotate_left(first);
             cycle.push(cycle[0]);
             return cycle.iter().map(|&i| format!("'{}'", names[i])).collect::<Vec<_>>().join(" → ");
         }
@@ -105,8 +105,8 @@ mod tests {
 
     fn node(name: &str, inputs: &[&str], outputs: &[&str]) -> NodeProto {
         NodeProto {
-            name: Some(name.into()),
-            op_type: Some("Relu".into()),
+            name: name.into(),
+            op_type: "Relu".into(),
             input: inputs.iter().map(|s| s.to_string()).collect(),
             output: outputs.iter().map(|s| s.to_string()).collect(),
             ..Default::default()
@@ -114,7 +114,7 @@ mod tests {
     }
 
     fn names(nodes: &[NodeProto]) -> Vec<String> {
-        nodes.iter().map(|n| n.name().to_string()).collect()
+        nodes.iter().map(|n| n.name.clone()).collect()
     }
 
     #[test]

@@ -37,7 +37,7 @@ fn unary_f32(op: OpKind, attrs: &Attrs, a: &ArrayD<f32>) -> Result<ArrayD<f32>, 
         Erf => a.mapv(|v| libm::erf(f64::from(v)) as f32),
         Tanh => a.mapv(f32::tanh),
         Reciprocal => a.mapv(|v| 1.0 / v),
-        Relu => a.mapv(|v| if v > 0.0 { v } else if v.is_nan() { v } else { 0.0 }),
+        Relu => a.mapv(|v| if v > 0.0 || v.is_nan() { v } else { 0.0 }),
         Sigmoid => a.mapv(sigmoid),
         HardSigmoid => {
             let alpha = attrs.float_or("alpha", 0.2)?;

@@ -30,16 +30,15 @@ pub(crate) fn reshape(attrs: &Attrs, data: &Tensor, shape: &Tensor) -> Result<Te
                 out.push(1);
             }
             -1 => return Err(format!("shape {spec:?} has more than one -1")),
-            0 if !allowzero => out.push(
-                *dims.get(i).ok_or_else(|| format!("shape {spec:?} copies axis {i} but the data is {dims:?}"))?,
-            ),
+            0 if !allowzero => out
+                .push(*dims.get(i).ok_or_else(|| format!("shape {spec:?} copies axis {i} but the data is {dims:?}"))?),
             s if s >= 0 => out.push(s as usize),
             _ => return Err(format!("shape {spec:?} has a negative size other than -1")),
         }
     }
     if let Some(i) = infer {
         let known = numel(&out);
-        if known == 0 || data.len() % known != 0 {
+        if known == 0 || !data.len().is_multiple_of(known) {
             return Err(format!("cannot reshape {dims:?} ({} elements) to {spec:?}", data.len()));
         }
         out[i] = data.len() / known;

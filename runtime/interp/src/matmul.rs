@@ -143,7 +143,8 @@ pub(crate) fn gemm(attrs: &Attrs, a: &Tensor, b: &Tensor, c: Option<&Tensor>) ->
             if c.ndim() > 2 {
                 return Err(format!("C must have rank <= 2, found {:?}", c.shape()));
             }
-            let mut cb = broadcast_to(c, &[m, n]).map_err(|_| format!("C {:?} does not broadcast to [{m}, {n}]", c.shape()))?;
+            let mut cb =
+                broadcast_to(c, &[m, n]).map_err(|_| format!("C {:?} does not broadcast to [{m}, {n}]", c.shape()))?;
             if beta != 1.0 {
                 cb.mapv_inplace(|v| v * beta);
             }

@@ -20,8 +20,10 @@ pub fn range(operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String>
     let dtype = start.ty.dtype;
     let value = |i: usize| -> Result<f64, String> {
         let o = required(operands, i)?;
-        let t = o.value.ok_or("range operands must be constants (fold them first)")?;
-        t.to_f64_vec().first().copied().ok_or_else(|| "range operand is empty".to_string())
+        match o.value {
+            Some(t) => t.to_f64_vec().first().copied().ok_or_else(|| "range operand is empty".to_string()),
+            None => o.known_ints("range operands")?.first().map(|&v| v as f64).ok_or_else(|| "range operand is empty".into()),
+        }
     };
     let (s, l, d) = (value(0)?, value(1)?, value(2)?);
     if d == 0.0 {

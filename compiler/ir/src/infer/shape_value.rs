@@ -125,6 +125,45 @@ fn value_at_depth(graph: &Graph, v: Value, depth: usize) -> Option<Vec<SymInt>> 
             }
             (0..n).map(|i| combine(node.op, &a[i.min(a.len() - 1)], &b[i.min(b.len() - 1)])).collect()
         }
+        OpKind::ConstantOfShape => {
+            let dims = arg(0)?.iter().map(SymInt::as_int).collect::<Option<Vec<i64>>>()?;
+            let count = dims.iter().try_fold(1i64, |acc, &d| (d >= 0).then_some(acc * d))?;
+            let value = match node.attrs.get("value") {
+                Some(crate::attr::Attr::Int(v)) => *v,
+                None => 0,
+                _ => return None,
+            };
+            (count as usize <= MAX_LEN).then(|| vec![SymInt::Int(value); count as usize])
+        }
+        OpKind::Where => {
+            // `Where(Equal(a, b), x, y)`: how exporters spell `expand(-1)` targets.
+            let cond = (*operands.first()?)?;
+            let cond_node = graph.node(cond.node);
+            if cond_node.op != OpKind::Equal {
+                return None;
+            }
+            let cond_ops = graph.operands(cond.node);
+            let a = value_at_depth(graph, (*cond_ops.first()?)?, depth + 1)?;
+            let b = value_at_depth(graph, (*cond_ops.get(1)?)?, depth + 1)?;
+            let x = arg(1)?;
+            let y = arg(2)?;
+            let n = [a.len(), b.len(), x.len(), y.len()].into_iter().max()?;
+            let at = |v: &[SymInt], i: usize| -> Option<SymInt> {
+                if v.len() == n || v.len() == 1 { v.get(i.min(v.len() - 1)).cloned() } else { None }
+            };
+            (0..n)
+                .map(|i| {
+                    let equal = match (at(&a, i)?, at(&b, i)?) {
+                        (SymInt::Int(p), SymInt::Int(q)) => p == q,
+                        (SymInt::Sym(p), SymInt::Sym(q)) if p == q => true,
+                        // A symbolic dimension is a positive size: it never equals a negative marker.
+                        (SymInt::Sym(_), SymInt::Int(q)) | (SymInt::Int(q), SymInt::Sym(_)) if q <= 0 => false,
+                        _ => return None,
+                    };
+                    if equal { at(&x, i) } else { at(&y, i) }
+                })
+                .collect()
+        }
         _ => None,
     }
 }

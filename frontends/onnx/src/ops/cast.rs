@@ -1,6 +1,6 @@
-//! [Cast](https://onnx.ai/onnx/operators/onnx__Cast.html), opsets 13–25
-//! (versions 13, 19 adds `saturate`, 21, 23, 24, 25 add types and
-//! `round_mode`, which only concern float8/float4 targets).
+//! [Cast](https://onnx.ai/onnx/operators/onnx__Cast.html), opsets 13–28
+//! (versions 13, 19 adds `saturate`, 21, 23, 24, 25, 28 add types and
+//! `round_mode`; both only concern float8/float6/float4 targets).
 //!
 //! Canonical form: `cast(x){to="f32"|"i64"|"i32"|"bool"}` — the integer
 //! `TensorProto.DataType` code becomes the IR dtype name. Any other target is

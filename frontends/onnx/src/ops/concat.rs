@@ -1,4 +1,4 @@
-//! [Concat](https://onnx.ai/onnx/operators/onnx__Concat.html), opsets 13–25
+//! [Concat](https://onnx.ai/onnx/operators/onnx__Concat.html), opsets 13–28
 //! (version 13 only). `axis` is required (negative counts from the end).
 
 use super::NodeCtx;

@@ -1,5 +1,5 @@
 //! [Constant](https://onnx.ai/onnx/operators/onnx__Constant.html) (opsets
-//! 13–25: versions 13, 19, 21, 23, 24, 25 — later ones only add types) and
+//! 13–28: versions 13, 19, 21, 23, 24, 25 — later ones only add types) and
 //! [ConstantOfShape](https://onnx.ai/onnx/operators/onnx__ConstantOfShape.html)
 //! (versions 9, 20, 21, 23, 24, 25).
 //!
@@ -21,8 +21,16 @@ use std::sync::Arc;
 use vitc_ir::{Attr, Graph, OpKind, Tensor, Value};
 
 /// The attributes a Constant may carry its value in.
-const VALUE_ATTRS: [&str; 8] =
-    ["value", "value_float", "value_floats", "value_int", "value_ints", "value_string", "value_strings", "sparse_value"];
+const VALUE_ATTRS: [&str; 8] = [
+    "value",
+    "value_float",
+    "value_floats",
+    "value_int",
+    "value_ints",
+    "value_string",
+    "value_strings",
+    "sparse_value",
+];
 
 pub(crate) fn constant(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<Vec<Value>> {
     let given: Vec<&str> = VALUE_ATTRS.iter().copied().filter(|a| n.attr(a).is_some()).collect();
@@ -48,9 +56,12 @@ pub(crate) fn constant(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<
         },
         "value_int" => Tensor::I64(ArrayD::from_elem(IxDyn(&[]), n.attr_int(which)?.unwrap_or(0))),
         "value_ints" => Tensor::i64_vec(&n.attr_ints(which)?.unwrap_or_default()),
-        "sparse_value" => return Err(n.attr_err(which, "sparse constants are not supported")),
+        "sparse_value" => return Err(n.unsupported("sparse constants (attribute 'sparse_value')")),
         _ => {
-            return Err(OnnxError::UnsupportedDtype { what: format!("node '{}' (Constant)", n.name), dtype: "string".into() });
+            return Err(OnnxError::UnsupportedDtype {
+                what: format!("node '{}' (Constant)", n.name),
+                dtype: "string".into(),
+            });
         }
     };
     Ok(vec![g.add_const(out, Arc::new(tensor))])

@@ -1,5 +1,5 @@
 //! [Dropout](https://onnx.ai/onnx/operators/onnx__Dropout.html)`(data, ratio?, training_mode?)`,
-//! opsets 13–25 (versions 13 and 22), converted to `identity(data)`.
+//! opsets 13–28 (versions 13 and 22), converted to `identity(data)`.
 //!
 //! Inference only: a `training_mode` input must be a constant false. The
 //! optional `mask` output is not produced; the builder rejects the node only
@@ -14,8 +14,8 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, kind: OpKind) -> Result<Ve
         let training = g.const_tensor(mode).map(|t| t.to_i64_vec().iter().any(|&v| v != 0));
         match training {
             Some(false) => {}
-            Some(true) => return Err(n.err("training mode is not supported (export the model in eval mode)")),
-            None => return Err(n.err("the training_mode input must be a constant false")),
+            Some(true) => return Err(n.unsupported("training mode (export the model in eval mode)")),
+            None => return Err(n.unsupported("a training_mode input that is not a constant false")),
         }
     }
     n.add(g, kind, Attrs::new(), &[n.input(0)], 1)

@@ -1,6 +1,6 @@
-//! [Einsum](https://onnx.ai/onnx/operators/onnx__Einsum.html), opsets 13–25
-//! (Einsum-12 is the only version). The `equation` attribute is required and
-//! kept as a string; the IR parses it.
+//! [Einsum](https://onnx.ai/onnx/operators/onnx__Einsum.html), opsets 13–28
+//! (versions 12 and 28; 28 only adds bfloat16). The `equation` attribute is
+//! required and kept as a string; the IR parses it.
 
 use super::NodeCtx;
 use crate::error::Result;

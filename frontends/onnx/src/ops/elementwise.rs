@@ -1,6 +1,6 @@
 //! Element-wise ops, converted one to one (all operands, all attributes).
 //!
-//! Unary, opsets 13–25:
+//! Unary, opsets 13–28:
 //! [Abs](https://onnx.ai/onnx/operators/onnx__Abs.html),
 //! [Neg](https://onnx.ai/onnx/operators/onnx__Neg.html),
 //! [Sqrt](https://onnx.ai/onnx/operators/onnx__Sqrt.html),
@@ -16,7 +16,7 @@
 //! [Gelu](https://onnx.ai/onnx/operators/onnx__Gelu.html) (opset 20+, `approximate` = `none` | `tanh`),
 //! [Identity](https://onnx.ai/onnx/operators/onnx__Identity.html) (tensors only).
 //!
-//! Binary with multidirectional broadcasting, opsets 13–25:
+//! Binary with multidirectional broadcasting, opsets 13–28:
 //! [Add](https://onnx.ai/onnx/operators/onnx__Add.html),
 //! [Sub](https://onnx.ai/onnx/operators/onnx__Sub.html),
 //! [Mul](https://onnx.ai/onnx/operators/onnx__Mul.html),

@@ -1,5 +1,5 @@
 //! [Gather](https://onnx.ai/onnx/operators/onnx__Gather.html)`(data, indices)`,
-//! opsets 13–25 (version 13 only; `axis`, default 0; negative indices allowed).
+//! opsets 13–28 (version 13 only; `axis`, default 0; negative indices allowed).
 
 use super::NodeCtx;
 use crate::error::Result;

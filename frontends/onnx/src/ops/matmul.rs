@@ -1,6 +1,6 @@
-//! [MatMul](https://onnx.ai/onnx/operators/onnx__MatMul.html) (opsets 13–25,
+//! [MatMul](https://onnx.ai/onnx/operators/onnx__MatMul.html) (opsets 13–28,
 //! numpy semantics, batched) and
-//! [Gemm](https://onnx.ai/onnx/operators/onnx__Gemm.html) (opsets 13–25,
+//! [Gemm](https://onnx.ai/onnx/operators/onnx__Gemm.html) (opsets 13–28,
 //! `alpha`, `beta`, `transA`, `transB`; `C` optional and broadcast).
 //!
 //! Both are converted as is.

@@ -6,8 +6,8 @@ use crate::error::{OnnxError, Result};
 use crate::proto::attribute_proto::AttributeType;
 use crate::proto::{AttributeProto, NodeProto, TensorProto};
 use std::path::Path;
-use vitc_ir::infer::shape_value::shape_value;
-use vitc_ir::{Attr, Attrs, DType, Dim, Graph, OpKind, Value};
+use vitc_ir::infer::shape_value::{SymInt, shape_value};
+use vitc_ir::{Attr, Attrs, DType, Graph, OpKind, Value};
 
 /// One node being converted.
 pub(crate) struct NodeCtx<'a> {
@@ -24,7 +24,7 @@ pub(crate) struct NodeCtx<'a> {
 
 impl NodeCtx<'_> {
     pub fn op_type(&self) -> &str {
-        self.proto.op_type()
+        &self.proto.op_type
     }
 
     /// Operand `i`, or `None` when absent.
@@ -42,6 +42,11 @@ impl NodeCtx<'_> {
         OnnxError::Node { node: self.name.to_string(), op_type: self.op_type().to_string(), message: message.into() }
     }
 
+    /// Valid ONNX that vitc does not support, at this node.
+    pub fn unsupported(&self, feature: impl Into<String>) -> OnnxError {
+        OnnxError::Unsupported { place: format!("node '{}' ({})", self.name, self.op_type()), feature: feature.into() }
+    }
+
     /// An error about one attribute of this node.
     pub fn attr_err(&self, attribute: &str, message: impl Into<String>) -> OnnxError {
         OnnxError::Attribute {
@@ -54,7 +59,7 @@ impl NodeCtx<'_> {
 
     /// The raw attribute called `name`.
     pub fn attr(&self, name: &str) -> Option<&AttributeProto> {
-        self.proto.attribute.iter().find(|a| a.name() == name)
+        self.proto.attribute.iter().find(|a| a.name.as_str() == name)
     }
 
     /// Attribute `name` converted to an IR attribute, `None` when absent.
@@ -110,11 +115,11 @@ impl NodeCtx<'_> {
     pub fn attrs_except(&self, skip: &[&str]) -> Result<Attrs> {
         let mut attrs = Attrs::new();
         for a in &self.proto.attribute {
-            if skip.contains(&a.name()) {
+            if skip.contains(&a.name.as_str()) {
                 continue;
             }
-            let value = convert_attr(a).map_err(|m| self.attr_err(a.name(), m))?;
-            attrs.set(a.name(), value);
+            let value = convert_attr(a).map_err(|m| self.attr_err(a.name.as_str(), m))?;
+            attrs.set(a.name.as_str(), value);
         }
         Ok(attrs)
     }
@@ -152,15 +157,36 @@ impl NodeCtx<'_> {
             };
         }
         if let Some(dims) = shape_value(g, v) {
-            let known: Option<Vec<i64>> = dims.iter().map(|d| Dim::known(d).and_then(|n| i64::try_from(n).ok())).collect();
+            let known: Option<Vec<i64>> = dims.iter().map(SymInt::as_int).collect();
             if let Some(known) = known {
                 return Ok(Some(known));
             }
         }
-        Err(self.err(format!(
-            "input {slot} ('{}', the {what}) must be a compile-time constant, but it is computed at run time",
+        Err(self.unsupported(format!(
+            "input {slot} ('{}', the {what}) is computed at run time; vitc needs it as a compile-time constant",
             self.input_name(slot)
         )))
+    }
+
+    /// Checks the window attributes of convolutions and pools: positive
+    /// `kernel_shape`, `strides` and `dilations`, non-negative `pads` and
+    /// `output_padding`, and (for convolutions) positive kernel dims in the
+    /// weight's shape.
+    pub fn check_window(&self, g: &Graph, weight: Option<Value>) -> Result<()> {
+        for (name, min) in [("kernel_shape", 1), ("strides", 1), ("dilations", 1), ("pads", 0), ("output_padding", 0)] {
+            if let Some(values) = self.attr_ints(name)?
+                && let Some(bad) = values.iter().find(|&&v| v < min)
+            {
+                return Err(self.attr_err(name, format!("holds {bad}; every value must be at least {min}")));
+            }
+        }
+        if let Some(w) = weight {
+            let shape = &g.value_type(w).shape;
+            if shape.iter().skip(2).any(|d| d.known() == Some(0)) {
+                return Err(self.err(format!("the weight has an empty kernel: {}", g.value_type(w))));
+            }
+        }
+        Ok(())
     }
 
     /// Whether input `slot` is present but a constant with no elements (the
@@ -170,16 +196,18 @@ impl NodeCtx<'_> {
     }
 }
 
-/// The attribute's type, inferred from the populated field when the model
-/// leaves `type` unset (files from before IR version 2 do).
+/// The attribute's type, guessed from the populated field when the model
+/// leaves `type` unset (files from before IR version 2 do). A scalar equal to
+/// its zero value cannot be told apart from an absent one; such attributes
+/// stay `Undefined` and are rejected.
 pub(crate) fn attr_type(a: &AttributeProto) -> AttributeType {
     match a.r#type() {
         AttributeType::Undefined => {
-            if a.f.is_some() {
+            if a.f != 0.0 {
                 AttributeType::Float
-            } else if a.i.is_some() {
+            } else if a.i != 0 {
                 AttributeType::Int
-            } else if a.s.is_some() {
+            } else if !a.s.is_empty() {
                 AttributeType::String
             } else if a.t.is_some() {
                 AttributeType::Tensor
@@ -203,13 +231,40 @@ pub(crate) fn attr_type(a: &AttributeProto) -> AttributeType {
 /// attributes have no IR form.
 pub(crate) fn convert_attr(a: &AttributeProto) -> Result<Attr, String> {
     match attr_type(a) {
-        AttributeType::Float => Ok(Attr::Float(a.f())),
-        AttributeType::Int => Ok(Attr::Int(a.i())),
+        AttributeType::Float => Ok(Attr::Float(a.f)),
+        AttributeType::Int => Ok(Attr::Int(a.i)),
         AttributeType::Floats => Ok(Attr::Floats(a.floats.clone())),
         AttributeType::Ints => Ok(Attr::Ints(a.ints.clone())),
-        AttributeType::String => {
-            String::from_utf8(a.s().to_vec()).map(Attr::Str).map_err(|_| "the string is not valid UTF-8".to_string())
-        }
+        AttributeType::String => String::from_utf8(a.s.as_slice().to_vec())
+            .map(Attr::Str)
+            .map_err(|_| "the string is not valid UTF-8".to_string()),
         other => Err(format!("attributes of type {} are not supported here", other.as_str_name())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn untyped_attributes_are_guessed_from_their_field() {
+        let a = AttributeProto { name: "axis".into(), i: 2, ..Default::default() };
+        assert_eq!(convert_attr(&a), Ok(Attr::Int(2)));
+        let a = AttributeProto { name: "mode".into(), s: b"edge".to_vec(), ..Default::default() };
+        assert_eq!(convert_attr(&a), Ok(Attr::Str("edge".into())));
+        let a = AttributeProto { name: "zero".into(), ..Default::default() };
+        assert!(convert_attr(&a).is_err());
+    }
+
+    #[test]
+    fn graph_and_tensor_attributes_have_no_ir_form() {
+        let a = AttributeProto {
+            name: "body".into(),
+            r#type: AttributeType::Graph as i32,
+            g: Some(Default::default()),
+            ..Default::default()
+        };
+        let err = convert_attr(&a).unwrap_err();
+        assert!(err.contains("GRAPH"), "{err}");
     }
 }

@@ -1,5 +1,5 @@
 //! [Pad](https://onnx.ai/onnx/operators/onnx__Pad.html)`(data, pads, constant_value?, axes?)`,
-//! opsets 13–25: version 13; 18 adds the `axes` input; 19 adds `mode=wrap`;
+//! opsets 13–28: version 13; 18 adds the `axes` input; 19 adds `mode=wrap`;
 //! 21+ add types. `mode` (`constant`, `reflect`, `edge`, `wrap`) stays an
 //! attribute; the operands are the IR's form as they are.
 

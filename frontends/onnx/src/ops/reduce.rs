@@ -2,7 +2,7 @@
 //! [ReduceMean](https://onnx.ai/onnx/operators/onnx__ReduceMean.html),
 //! [ReduceSum](https://onnx.ai/onnx/operators/onnx__ReduceSum.html),
 //! [ReduceMax](https://onnx.ai/onnx/operators/onnx__ReduceMax.html),
-//! [ReduceMin](https://onnx.ai/onnx/operators/onnx__ReduceMin.html), opsets 13–25.
+//! [ReduceMin](https://onnx.ai/onnx/operators/onnx__ReduceMin.html), opsets 13–28.
 //!
 //! Where the axes come from changed over the range:
 //! - ReduceSum-13 and every Reduce*-18+ take `axes` as an optional second input;

@@ -1,6 +1,6 @@
 //! Layout ops converted as is:
 //! [Reshape](https://onnx.ai/onnx/operators/onnx__Reshape.html)`(data, shape)`
-//! (opsets 13–25; `allowzero` from 14),
+//! (opsets 13–28; `allowzero` from 14),
 //! [Flatten](https://onnx.ai/onnx/operators/onnx__Flatten.html) (`axis`, default 1),
 //! [Transpose](https://onnx.ai/onnx/operators/onnx__Transpose.html) (`perm`, default reversed),
 //! [Expand](https://onnx.ai/onnx/operators/onnx__Expand.html)`(input, shape)`.

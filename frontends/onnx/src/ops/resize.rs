@@ -1,5 +1,5 @@
 //! [Resize](https://onnx.ai/onnx/operators/onnx__Resize.html)`(X, roi?, scales?, sizes?)`,
-//! opsets 13–25: versions 13; 18 adds `antialias`, `axes`,
+//! opsets 13–28: versions 13; 18 adds `antialias`, `axes`,
 //! `keep_aspect_ratio_policy`; 19 adds the `half_pixel_symmetric`
 //! coordinate mode.
 //!

@@ -1,8 +1,9 @@
 //! Shape arithmetic sources:
-//! [Shape](https://onnx.ai/onnx/operators/onnx__Shape.html) (opsets 13–25;
+//! [Shape](https://onnx.ai/onnx/operators/onnx__Shape.html) (opsets 13–28;
 //! `start` and `end` from 15) and
 //! [Range](https://onnx.ai/onnx/operators/onnx__Range.html)`(start, limit, delta)`
-//! (version 11 only). Both are converted as is.
+//! (versions 11 and 27; 27 adds `stash_type`, which only concerns
+//! float16/bfloat16). Both are converted as is.
 
 use super::NodeCtx;
 use crate::error::Result;

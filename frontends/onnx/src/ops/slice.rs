@@ -1,5 +1,5 @@
 //! [Slice](https://onnx.ai/onnx/operators/onnx__Slice.html)`(data, starts, ends, axes?, steps?)`,
-//! opsets 13–25 (version 13 only). The input form is the IR's form, so the
+//! opsets 13–28 (version 13 only). The input form is the IR's form, so the
 //! node is converted as is; `starts`/`ends`/`axes`/`steps` stay operands.
 
 use super::NodeCtx;

@@ -1,4 +1,4 @@
-//! [Softmax](https://onnx.ai/onnx/operators/onnx__Softmax.html), opsets 13–25.
+//! [Softmax](https://onnx.ai/onnx/operators/onnx__Softmax.html), opsets 13–28.
 //!
 //! Opset 13 changed Softmax from "flatten to 2-D at `axis`, default 1" to a
 //! softmax along the single axis `axis`, default -1. Only opsets ≥ 13 are

@@ -1,10 +1,11 @@
-//! [Split](https://onnx.ai/onnx/operators/onnx__Split.html), opsets 13–25
+//! [Split](https://onnx.ai/onnx/operators/onnx__Split.html), opsets 13–28
 //! (versions 13 and 18).
 //!
 //! - Opset 13 moved `split` (the part sizes) from an attribute to an optional
 //!   second input.
 //! - Opset 18 added `num_outputs` for equal parts without a `split` input; when
-//!   the axis does not divide evenly, the last part is smaller.
+//!   the axis does not divide evenly, the last part is smaller
+//!   (possibly empty).
 //!
 //! Canonical form: `split(input){axis, split?}` with one output per ONNX
 //! output. The `split` input (which must be known at compile time) becomes the
@@ -50,7 +51,8 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, kind: OpKind) -> Result<Ve
 }
 
 /// ONNX-18 part sizes when the (known) axis does not divide into `parts`
-/// equal parts: `ceil(d / parts)` each, the last one smaller.
+/// equal parts: `ceil(d / parts)` each, the last one smaller (possibly empty,
+/// as in the ONNX reference: 4 into 3 is `[2, 2, 0]`).
 fn uneven_parts(g: &Graph, n: &NodeCtx<'_>, parts: usize) -> Result<Option<Vec<i64>>> {
     let Some(x) = n.input(0) else { return Ok(None) };
     let shape = &g.value_type(x).shape;
@@ -62,7 +64,7 @@ fn uneven_parts(g: &Graph, n: &NodeCtx<'_>, parts: usize) -> Result<Option<Vec<i
         return Ok(None);
     }
     let chunk = d.div_ceil(parts);
-    let last = d.checked_sub(chunk * (parts - 1)).filter(|&l| l > 0).ok_or_else(|| {
+    let last = d.checked_sub(chunk * (parts - 1)).ok_or_else(|| {
         n.err(format!("axis {axis} of size {d} cannot be split into {parts} parts of {chunk} with a smaller last part"))
     })?;
     let mut sizes = vec![chunk as i64; parts - 1];

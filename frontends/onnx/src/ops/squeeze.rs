@@ -1,6 +1,6 @@
 //! [Squeeze](https://onnx.ai/onnx/operators/onnx__Squeeze.html) and
 //! [Unsqueeze](https://onnx.ai/onnx/operators/onnx__Unsqueeze.html),
-//! opsets 13–25 (versions 13, 21, 23, 24, 25; after 13 only types change).
+//! opsets 13–28 (versions 13, 21, 23, 24, 25; after 13 only types change).
 //!
 //! Since opset 13 `axes` is an input (optional for Squeeze, required for
 //! Unsqueeze). Canonical form: `squeeze(data){axes}` / `unsqueeze(data){axes}`
