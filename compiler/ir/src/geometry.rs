@@ -44,10 +44,11 @@ pub fn normalize_axis(axis: i64, rank: usize) -> Result<usize, String> {
     if (0..r).contains(&a) { Ok(a as usize) } else { Err(format!("axis {axis} is out of range for rank {rank}")) }
 }
 
-/// Like [`normalize_axis`] but allows `rank` itself (for insertion points).
+/// Like [`normalize_axis`] but allows `rank` itself (Flatten's axis, in
+/// `[-rank, rank]`, negative counting from the end).
 pub fn normalize_axis_inclusive(axis: i64, rank: usize) -> Result<usize, String> {
     let r = rank as i64;
-    let a = if axis < 0 { axis + r + 1 } else { axis };
+    let a = if axis < 0 { axis + r } else { axis };
     if (0..=r).contains(&a) { Ok(a as usize) } else { Err(format!("axis {axis} is out of range for rank {rank}")) }
 }
 
@@ -155,41 +156,42 @@ impl TransposedWindow {
             .map(|i| strides[i] * (input[i] - 1) + output_padding[i] + (kernel[i] - 1) * dilations[i] + 1)
             .collect();
         let output_shape = attrs.ints("output_shape")?;
-        let (pads_begin, pads_end, output) = if output_shape.is_some()
-            || matches!(auto_pad, "SAME_UPPER" | "SAME_LOWER")
-        {
-            let target: Vec<usize> = match output_shape {
-                Some(v) => {
-                    let v: Vec<usize> = v.iter().map(|&x| x.max(0) as usize).collect();
-                    v[v.len().saturating_sub(n)..].to_vec()
-                }
-                None => (0..n).map(|i| input[i] * strides[i]).collect(),
-            };
-            let mut b = vec![0; n];
-            let mut e = vec![0; n];
-            for i in 0..n {
-                let total =
-                    full[i].checked_sub(target[i]).ok_or("output_shape is larger than the full transposed output")?;
-                let small = total / 2;
-                if auto_pad == "SAME_LOWER" {
-                    b[i] = total - small;
-                    e[i] = small;
-                } else {
-                    b[i] = small;
-                    e[i] = total - small;
-                }
+        let explicit_pads = attrs.ints("pads")?.is_some() && auto_pad == "NOTSET";
+        let (pads_begin, pads_end, output) = match output_shape {
+            Some(v) if explicit_pads => {
+                // Explicit pads win; output_shape only sets the output size.
+                let pads = usize_list(attrs, "pads", 2 * n, 0)?;
+                let target: Vec<usize> = v[v.len().saturating_sub(n)..].iter().map(|&x| x.max(0) as usize).collect();
+                (pads[..n].to_vec(), pads[n..].to_vec(), target)
             }
-            (b, e, target)
-        } else {
-            let pads = if auto_pad == "VALID" { vec![0; 2 * n] } else { usize_list(attrs, "pads", 2 * n, 0)? };
-            let output: Result<Vec<usize>, String> = (0..n)
-                .map(|i| {
-                    full[i]
-                        .checked_sub(pads[i] + pads[n + i])
-                        .ok_or_else(|| "pads exceed the transposed output".to_string())
-                })
-                .collect();
-            (pads[..n].to_vec(), pads[n..].to_vec(), output?)
+            _ if output_shape.is_some() || matches!(auto_pad, "SAME_UPPER" | "SAME_LOWER") => {
+                let target: Vec<usize> = match output_shape {
+                    Some(v) => v[v.len().saturating_sub(n)..].iter().map(|&x| x.max(0) as usize).collect(),
+                    None => (0..n).map(|i| input[i] * strides[i]).collect(),
+                };
+                let mut b = vec![0; n];
+                let mut e = vec![0; n];
+                for i in 0..n {
+                    // ONNX: the larger half goes before, except for SAME_UPPER. A
+                    // negative total (output larger than the full result) leaves
+                    // zeros at the end.
+                    let total = full[i] as i64 - target[i] as i64;
+                    let half = total.div_euclid(2);
+                    let (begin, end) = if auto_pad == "SAME_UPPER" { (half, total - half) } else { (total - half, half) };
+                    b[i] = usize::try_from(begin).map_err(|_| "output_shape needs negative leading padding".to_string())?;
+                    e[i] = end.max(0) as usize;
+                }
+                (b, e, target)
+            }
+            _ => {
+                let pads = if auto_pad == "VALID" { vec![0; 2 * n] } else { usize_list(attrs, "pads", 2 * n, 0)? };
+                let output: Result<Vec<usize>, String> = (0..n)
+                    .map(|i| {
+                        full[i].checked_sub(pads[i] + pads[n + i]).ok_or_else(|| "pads exceed the transposed output".to_string())
+                    })
+                    .collect();
+                (pads[..n].to_vec(), pads[n..].to_vec(), output?)
+            }
         };
         Ok(TransposedWindow {
             window: Window { kernel: kernel.to_vec(), strides, dilations, pads_begin, pads_end, ceil_mode: false },

@@ -34,7 +34,6 @@ impl Slot<'_> {
     }
 }
 
-thread_local! { static PROF: std::cell::RefCell<HashMap<&'static str, f64>> = std::cell::RefCell::new(HashMap::new()); }
 /// Values of the symbols seen so far (`batch` → 16).
 type Bindings = HashMap<String, usize>;
 
@@ -163,9 +162,7 @@ pub fn run(graph: &Graph, inputs: &[Tensor]) -> Result<Vec<Tensor>, InterpError>
                     let Some(Some(v)) = ops.first() else { return Err(fail("operand 0 is absent".into())) };
                     vec![values.get(v).cloned().ok_or_else(|| fail("operand 0 has no value".into()))?]
                 } else {
-                    let t0 = std::time::Instant::now();
                     let outs = eval_op(node.op, &node.attrs, &args, node.outputs.len()).map_err(fail)?;
-                    PROF.with(|p| *p.borrow_mut().entry(node.op.name()).or_insert(0.0) += t0.elapsed().as_secs_f64());
                     for (port, (t, ty)) in outs.iter().zip(&node.outputs).enumerate() {
                         if t.dtype() != ty.dtype {
                             return Err(fail(format!("output {port} is {}, its type says {}", t.dtype(), ty.dtype)));
@@ -197,7 +194,6 @@ pub fn run(graph: &Graph, inputs: &[Tensor]) -> Result<Vec<Tensor>, InterpError>
             }
         }
     }
-    PROF.with(|p| { let mut v: Vec<_> = p.borrow().iter().map(|(k, v)| (*k, *v)).collect(); v.sort_by(|a, b| b.1.total_cmp(&a.1)); for (k, t) in v { eprintln!("PROF {k}: {:.1} ms", t * 1e3); } p.borrow_mut().clear(); });
     let mut results = Vec::with_capacity(graph.outputs.len());
     for (i, (name, v)) in graph.outputs.iter().enumerate() {
         let again = graph.outputs[i + 1..].iter().any(|(_, w)| w == v);

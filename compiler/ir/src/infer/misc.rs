@@ -46,28 +46,46 @@ pub fn constant_of_shape(attrs: &Attrs, operands: &[Option<Operand<'_>>]) -> Res
     Ok(vec![ValueType::new(dtype, dims)])
 }
 
-pub fn resize(operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String> {
+pub fn resize(attrs: &Attrs, operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String> {
     let x = required(operands, 0)?;
     let rank = x.ty.rank();
+    let axes: Vec<usize> = match attrs.ints("axes")? {
+        Some(a) => a.iter().map(|&v| crate::geometry::normalize_axis(v, rank)).collect::<Result<_, _>>()?,
+        None => (0..rank).collect(),
+    };
+    let in_size = |a: usize| x.ty.shape[a].known().ok_or_else(|| format!("axis {a} is symbolic and cannot be resized"));
     let mut out = x.ty.shape.clone();
     if let Some(sizes) = optional(operands, 3).filter(|o| o.ty.shape != [Dim::Known(0)]) {
-        let sizes = sizes.int_values("resize sizes")?;
-        if sizes.len() != rank {
-            return Err(format!("sizes has {} values for rank {rank}", sizes.len()));
+        let sizes = sizes.known_ints("resize sizes")?;
+        if sizes.len() != axes.len() {
+            return Err(format!("sizes has {} values for {} axes", sizes.len(), axes.len()));
         }
-        for (o, s) in out.iter_mut().zip(sizes) {
-            *o = s.to_dim().ok_or("negative resize size")?;
+        let policy = attrs.str_or("keep_aspect_ratio_policy", "stretch")?;
+        if policy == "stretch" {
+            for (&a, &s) in axes.iter().zip(&sizes) {
+                out[a] = Dim::Known(usize::try_from(s).map_err(|_| "negative resize size")?);
+            }
+        } else {
+            let ratios: Vec<f64> =
+                axes.iter().zip(&sizes).map(|(&a, &s)| Ok(s as f64 / in_size(a)? as f64)).collect::<Result<_, String>>()?;
+            let scale = match policy {
+                "not_larger" => ratios.iter().copied().fold(f64::INFINITY, f64::min),
+                "not_smaller" => ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                other => return Err(format!("keep_aspect_ratio_policy '{other}' is not stretch, not_larger or not_smaller")),
+            };
+            for &a in &axes {
+                out[a] = Dim::Known((scale * in_size(a)? as f64 + 0.5) as usize);
+            }
         }
     } else if let Some(scales) = optional(operands, 2) {
         let t = scales.value.ok_or("resize scales must be constant")?;
         let scales = t.to_f64_vec();
-        if scales.len() != rank {
-            return Err(format!("scales has {} values for rank {rank}", scales.len()));
+        if scales.len() != axes.len() {
+            return Err(format!("scales has {} values for {} axes", scales.len(), axes.len()));
         }
-        for (a, (o, s)) in out.iter_mut().zip(scales).enumerate() {
+        for (&a, s) in axes.iter().zip(scales) {
             if s != 1.0 {
-                let d = o.known().ok_or_else(|| format!("axis {a} is symbolic and cannot be scaled"))?;
-                *o = Dim::Known((d as f64 * s).floor() as usize);
+                out[a] = Dim::Known((in_size(a)? as f64 * s).floor() as usize);
             }
         }
     } else {

@@ -68,7 +68,7 @@ pub fn infer_types(
         Shape => misc::shape(attrs, operands),
         Range => misc::range(operands),
         ConstantOfShape => misc::constant_of_shape(attrs, operands),
-        Resize => misc::resize(operands),
+        Resize => misc::resize(attrs, operands),
         _ => Err(format!("no shape rule for '{op}'")),
     }
 }

@@ -174,7 +174,7 @@ fn combine(op: OpKind, a: &SymInt, b: &SymInt) -> Option<SymInt> {
         (OpKind::Add, Int(x), Int(y)) => Some(Int(x + y)),
         (OpKind::Sub, Int(x), Int(y)) => Some(Int(x - y)),
         (OpKind::Mul, Int(x), Int(y)) => Some(Int(x * y)),
-        (OpKind::Div, Int(x), Int(y)) if *y != 0 => Some(Int(x.div_euclid(*y))),
+        (OpKind::Div, Int(x), Int(y)) if *y != 0 => Some(Int(x / y)),
         (OpKind::Mul, _, _) => Some(SymInt::from_dim(&a.to_dim()?.mul(&b.to_dim()?)?)),
         (OpKind::Div, _, _) => Some(SymInt::from_dim(&a.to_dim()?.div_exact(&b.to_dim()?)?)),
         _ => None,
