@@ -31,12 +31,12 @@ impl Dim {
     /// not representable).
     pub fn mul(&self, other: &Dim) -> Option<Dim> {
         match (self, other) {
-            (Dim::Known(a), Dim::Known(b)) => Some(Dim::Known(a * b)),
+            (Dim::Known(a), Dim::Known(b)) => a.checked_mul(*b).map(Dim::Known),
             (Dim::Known(k), Dim::Sym { name, factor }) | (Dim::Sym { name, factor }, Dim::Known(k)) => {
                 if *k == 0 {
                     Some(Dim::Known(0))
                 } else {
-                    Some(Dim::Sym { name: name.clone(), factor: factor * k })
+                    factor.checked_mul(*k).map(|factor| Dim::Sym { name: name.clone(), factor })
                 }
             }
             _ => None,
@@ -61,7 +61,7 @@ impl Dim {
     /// Replaces symbol `name` by `value`.
     pub fn bind(&self, name: &str, value: usize) -> Dim {
         match self {
-            Dim::Sym { name: n, factor } if &**n == name => Dim::Known(factor * value),
+            Dim::Sym { name: n, factor } if &**n == name => Dim::Known(factor.saturating_mul(value)),
             other => other.clone(),
         }
     }

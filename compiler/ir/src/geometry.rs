@@ -87,6 +87,9 @@ impl Window {
         if strides.contains(&0) || dilations.contains(&0) {
             return Err("strides and dilations must be positive".into());
         }
+        if kernel.contains(&0) {
+            return Err(format!("kernel {kernel:?} has an empty axis"));
+        }
         let ceil_mode = attrs.int_or("ceil_mode", 0)? != 0;
         let auto_pad = attrs.str_or("auto_pad", "NOTSET")?;
         let (pads_begin, pads_end) = match auto_pad {
@@ -101,7 +104,7 @@ impl Window {
                 for i in 0..n {
                     let out = input[i].div_ceil(strides[i]);
                     let span = (kernel[i] - 1) * dilations[i] + 1;
-                    let total = ((out - 1) * strides[i] + span).saturating_sub(input[i]);
+                    let total = (out.saturating_sub(1) * strides[i] + span).saturating_sub(input[i]);
                     let small = total / 2;
                     let (b, e) = if auto_pad == "SAME_UPPER" { (small, total - small) } else { (total - small, small) };
                     begin[i] = b;
@@ -151,6 +154,12 @@ impl TransposedWindow {
         let strides = usize_list(attrs, "strides", n, 1)?;
         let dilations = usize_list(attrs, "dilations", n, 1)?;
         let output_padding = usize_list(attrs, "output_padding", n, 0)?;
+        if strides.contains(&0) || dilations.contains(&0) || kernel.contains(&0) || input.contains(&0) {
+            return Err("transposed convolution needs positive strides, dilations, kernel and input sizes".into());
+        }
+        if input.len() != n {
+            return Err(format!("kernel has {n} spatial axes but the input has {}", input.len()));
+        }
         let auto_pad = attrs.str_or("auto_pad", "NOTSET")?;
         let full: Vec<usize> = (0..n)
             .map(|i| strides[i] * (input[i] - 1) + output_padding[i] + (kernel[i] - 1) * dilations[i] + 1)

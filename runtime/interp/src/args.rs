@@ -72,9 +72,25 @@ pub(crate) fn from_vec<T>(shape: &[usize], data: Vec<T>) -> Result<ArrayD<T>, St
         .map_err(|e| format!("internal: {n} elements do not fill shape {shape:?} ({e})"))
 }
 
-/// Product of sizes.
+/// The most elements an op will allocate for one result (8 GiB of f32);
+/// beyond it the op fails instead of exhausting memory.
+pub(crate) const MAX_ELEMENTS: usize = 1 << 31;
+
+/// Product of sizes (saturating; see [`checked_numel`] before allocating).
 pub(crate) fn numel(shape: &[usize]) -> usize {
-    shape.iter().product()
+    shape.iter().fold(1usize, |n, &d| n.saturating_mul(d))
+}
+
+/// Product of sizes, or an error when a result of `shape` is too big to make.
+pub(crate) fn checked_numel(shape: &[usize]) -> Result<usize, String> {
+    if shape.contains(&0) {
+        return Ok(0);
+    }
+    shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .filter(|&n| n <= MAX_ELEMENTS)
+        .ok_or_else(|| format!("a result of shape {shape:?} would exceed {MAX_ELEMENTS} elements"))
 }
 
 /// Converts a list of i64 attribute values into non-negative sizes.

@@ -3,7 +3,7 @@
 //! adjacent axes merged, so kernels loop over long inner rows instead of
 //! computing an index vector per element.
 
-use crate::args::{from_vec, numel, row_major};
+use crate::args::{checked_numel, from_vec, row_major};
 use ndarray::ArrayD;
 use vitc_ir::geometry::broadcast_sizes;
 
@@ -103,7 +103,7 @@ pub(crate) fn zip2<A: Copy, B: Copy, O>(
     let shape = broadcast_sizes(a.shape(), b.shape())?;
     let xa = row_major(a);
     let xb = row_major(b);
-    let n = numel(&shape);
+    let n = checked_numel(&shape)?;
     let mut out = Vec::with_capacity(n);
     if a.shape() == b.shape() {
         out.extend(xa.iter().zip(xb.iter()).map(|(&x, &y)| f(x, y)));
@@ -140,7 +140,7 @@ pub(crate) fn zip3<A: Copy, B: Copy, C: Copy, O>(
 ) -> Result<ArrayD<O>, String> {
     let shape = broadcast_sizes(&broadcast_sizes(a.shape(), b.shape())?, c.shape())?;
     let (xa, xb, xc) = (row_major(a), row_major(b), row_major(c));
-    let mut out = Vec::with_capacity(numel(&shape));
+    let mut out = Vec::with_capacity(checked_numel(&shape)?);
     if a.shape() == b.shape() && b.shape() == c.shape() {
         out.extend(xa.iter().zip(xb.iter()).zip(xc.iter()).map(|((&x, &y), &z)| f(x, y, z)));
     } else {
@@ -155,7 +155,7 @@ pub(crate) fn zip3<A: Copy, B: Copy, C: Copy, O>(
 /// `a` broadcast to `shape` (which must be a broadcast of `a`'s shape).
 pub(crate) fn broadcast_to<T: Clone>(a: &ArrayD<T>, shape: &[usize]) -> Result<ArrayD<T>, String> {
     let xa = row_major(a);
-    let mut out = Vec::with_capacity(numel(shape));
+    let mut out = Vec::with_capacity(checked_numel(shape)?);
     let plan = Plan::new(shape, [a.shape()])?;
     plan.for_each_row(|[o], len, [s]| {
         if s == 1 {

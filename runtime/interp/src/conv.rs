@@ -3,7 +3,7 @@
 //! reads one input channel (depthwise); ConvTranspose is GEMM + col2im.
 //! Work is spread over (image, group) pairs with rayon.
 
-use crate::args::{f32_input, f32_of, from_vec, optional, row_major};
+use crate::args::{checked_numel, f32_input, f32_of, from_vec, optional, row_major};
 use crate::spatial::{Spatial, valid_range};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayD, ArrayView2, ArrayViewMut2};
@@ -143,6 +143,8 @@ pub(crate) fn conv(attrs: &Attrs, inputs: &[Option<&Tensor>]) -> Result<Tensor, 
     let g = Spatial::new(&window, &xd[2..], &out_spatial)?;
     let (isz, osz, ksz) = (g.input_size(), g.output_size(), g.kernel_size());
     let mg = m / groups;
+    checked_numel(&[n, m, osz])?;
+    checked_numel(&[cg, ksz, osz])?;
     let xs = row_major(x);
     let ws = row_major(w);
     let mut out = vec![0.0f32; n * m * osz];
@@ -223,6 +225,7 @@ pub(crate) fn conv_transpose(attrs: &Attrs, inputs: &[Option<&Tensor>]) -> Resul
     let tw = TransposedWindow::from_attrs(attrs, &xd[2..], &wd[2..])?;
     let g = Spatial::new(&tw.window, &xd[2..], &tw.output)?;
     let (isz, osz, ksz) = (g.input_size(), g.output_size(), g.kernel_size());
+    checked_numel(&[n, m, osz])?;
     let xs = row_major(x);
     let ws = row_major(w);
     let mut out = vec![0.0f32; n * m * osz];

@@ -1,7 +1,7 @@
 //! ONNX Gather: picks slices along `axis` by (possibly negative) indices;
 //! the output shape is `data[..axis] ++ indices ++ data[axis+1..]`.
 
-use crate::args::{from_vec, int_values, numel, row_major};
+use crate::args::{checked_numel, from_vec, int_values, numel, row_major};
 use vitc_ir::geometry::normalize_axis;
 use vitc_ir::{Attrs, Tensor, map_tensor};
 
@@ -19,6 +19,7 @@ pub(crate) fn gather(attrs: &Attrs, data: &Tensor, indices: &Tensor) -> Result<T
                 .ok_or_else(|| format!("index {i} is out of range for axis {axis} of size {d}"))
         })
         .collect::<Result<_, _>>()?;
+    checked_numel(&[numel(&dims[..axis]), indices.len(), numel(&dims[axis + 1..])])?;
     let outer = numel(&dims[..axis]);
     let inner = numel(&dims[axis + 1..]);
     let mut shape = dims[..axis].to_vec();

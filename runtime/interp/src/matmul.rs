@@ -2,7 +2,7 @@
 //! both on ndarray's `general_mat_mul` (matrixmultiply's sgemm) over 2-D
 //! views; also the batched GEMM that Einsum reuses.
 
-use crate::args::{f32_of, from_vec, numel, row_major};
+use crate::args::{checked_numel, f32_of, from_vec, numel, row_major};
 use crate::broadcast::{Plan, broadcast_to};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayD, ArrayView2, ArrayViewMut2, Ix2, IxDyn};
@@ -49,7 +49,7 @@ pub(crate) fn batched_gemm(
     n: usize,
     pairs: &[(usize, usize)],
 ) -> Result<Vec<f32>, String> {
-    let mut out = vec![0.0f32; pairs.len() * m * n];
+    let mut out = vec![0.0f32; checked_numel(&[pairs.len(), m, n])?];
     if m * n == 0 || k == 0 {
         return Ok(out);
     }
@@ -96,6 +96,7 @@ pub(crate) fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor, String> {
     let a_batch = &ash[..ash.len() - 2];
     let b_batch = &bsh[..bsh.len() - 2];
     let batch = broadcast_sizes(a_batch, b_batch)?;
+    checked_numel(&[numel(&batch), m, n])?;
     let xa = row_major(a);
     let xb = row_major(b);
     let am = Mats { data: &xa, transposed: false };
@@ -137,6 +138,7 @@ pub(crate) fn gemm(attrs: &Attrs, a: &Tensor, b: &Tensor, c: Option<&Tensor>) ->
     if k != k2 {
         return Err(format!("inner dimensions differ: op(A) is {m}x{k}, op(B) is {k2}x{n}"));
     }
+    checked_numel(&[m, n])?;
     let mut out = match c {
         Some(c) if beta != 0.0 => {
             let c = f32_of(c, "C")?;

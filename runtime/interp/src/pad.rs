@@ -3,7 +3,7 @@
 //! source index (or none, for the constant), and rows are copied through
 //! the innermost map.
 
-use crate::args::{from_vec, input, int_values, normalize_axes, numel, optional_nonempty, row_major};
+use crate::args::{checked_numel, from_vec, input, int_values, normalize_axes, optional_nonempty, row_major};
 use vitc_ir::{Attrs, Tensor};
 
 /// Where output index `o` of one axis reads from, for `size` input elements
@@ -101,7 +101,7 @@ fn fill_padded<T: Copy>(
     shape: &[usize],
     fill: T,
 ) -> Result<ndarray::ArrayD<T>, String> {
-    let total = numel(shape);
+    let total = checked_numel(shape)?;
     let mut out = Vec::with_capacity(total);
     if total == 0 {
         return from_vec(shape, out);

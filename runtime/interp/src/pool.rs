@@ -2,7 +2,7 @@
 //! AveragePool (count_include_pad, ceil_mode) and GlobalAveragePool. Windows
 //! that reach past the padded image (ceil_mode) only cover real positions.
 
-use crate::args::{f32_of, from_vec, numel, row_major, to_sizes};
+use crate::args::{checked_numel, f32_of, from_vec, numel, row_major, to_sizes};
 use crate::spatial::Spatial;
 use rayon::prelude::*;
 use vitc_ir::geometry::Window;
@@ -52,6 +52,7 @@ pub(crate) fn pool(op: OpKind, attrs: &Attrs, x: &Tensor, n_outputs: usize) -> R
     let [_, i1, i2] = g.input;
     let [o0, o1, o2] = g.output;
     let planes = xd[0] * xd[1];
+    checked_numel(&[planes, osz])?;
     let xs = row_major(x);
     let mut out = vec![0.0f32; planes * osz];
     let mut indices = vec![0i64; if want_indices { planes * osz } else { 0 }];

@@ -88,6 +88,12 @@ fn reduce_axes(op: OpKind, x: &Tensor, axes: &[usize], out_shape: &[usize]) -> R
             let r = reduce_int(op, &wide, outer, red, inner);
             Tensor::I32(from_vec(out_shape, r.into_iter().map(|v| v as i32).collect())?)
         }
+        (Tensor::Bool(a), ReduceMax) => {
+            Tensor::Bool(from_vec(out_shape, fold(&row_major(a), outer, red, inner, false, |m, v| m || v))?)
+        }
+        (Tensor::Bool(a), ReduceMin) => {
+            Tensor::Bool(from_vec(out_shape, fold(&row_major(a), outer, red, inner, true, |m, v| m && v))?)
+        }
         (other, _) => return Err(format!("'{op}' is not defined on {} tensors", other.dtype())),
     })
 }
@@ -185,6 +191,15 @@ mod tests {
         assert_eq!((all.dims().to_vec(), all.to_f64_vec()), (vec![1, 1, 1], vec![219.0]));
         let noop = Attrs::new().with("noop_with_empty_axes", Attr::Int(1));
         assert_eq!(reduce(OpKind::ReduceSum, &noop, &data()).unwrap(), data());
+    }
+
+    #[test]
+    fn bool_max_is_any_and_min_is_all() {
+        let x = Tensor::Bool(ArrayD::from_shape_vec(IxDyn(&[2, 2]), vec![true, false, false, false]).unwrap());
+        let attrs = Attrs::new().with("axes", Attr::Ints(vec![1])).with("keepdims", Attr::Int(0));
+        assert_eq!(reduce(OpKind::ReduceMax, &attrs, &x).unwrap().to_i64_vec(), vec![1, 0]);
+        assert_eq!(reduce(OpKind::ReduceMin, &attrs, &x).unwrap().to_i64_vec(), vec![0, 0]);
+        assert!(reduce(OpKind::ReduceSum, &attrs, &x).is_err());
     }
 
     #[test]

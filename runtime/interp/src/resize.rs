@@ -4,7 +4,9 @@
 //! Interpolation is separable, so it runs one axis at a time in f64, as the
 //! ONNX reference implementation does.
 
-use crate::args::{f32_input, from_vec, int_values, normalize_axes, numel, optional_nonempty, row_major};
+use crate::args::{
+    checked_numel, f32_input, from_vec, int_values, normalize_axes, numel, optional_nonempty, row_major,
+};
 use vitc_ir::{Attrs, Tensor};
 
 /// Resize attributes that shape the per-axis filters.
@@ -267,6 +269,9 @@ pub(crate) fn resize(attrs: &Attrs, inputs: &[Option<&Tensor>]) -> Result<Tensor
         if cur[a] == 0 && sizes[a] > 0 {
             return Err(format!("cannot resize an empty axis {a} to {}", sizes[a]));
         }
+        let mut next = cur.clone();
+        next[a] = sizes[a];
+        checked_numel(&next)?;
         let taps = axis_taps(&opts, scales[a], cur[a], sizes[a], roi[a]);
         data = resample(&data, &cur, a, &taps, extrapolation);
         cur[a] = sizes[a];

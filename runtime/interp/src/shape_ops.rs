@@ -1,7 +1,7 @@
 //! Ops that make tensors from shapes and scalars: Shape (with `start` /
 //! `end`), Range and ConstantOfShape.
 
-use crate::args::{from_vec, int_values, scalar_f64, to_sizes};
+use crate::args::{checked_numel, from_vec, int_values, scalar_f64, to_sizes};
 use ndarray::{ArrayD, IxDyn};
 use vitc_ir::{Attr, Attrs, DType, Tensor};
 
@@ -32,7 +32,11 @@ pub(crate) fn range(start: &Tensor, limit: &Tensor, delta: &Tensor) -> Result<Te
             if d == 0.0 {
                 return Err("delta must not be 0".into());
             }
-            let n = ((l - s) / d).ceil().max(0.0) as usize;
+            let n = ((l - s) / d).ceil().max(0.0);
+            if n.is_nan() || n > crate::args::MAX_ELEMENTS as f64 {
+                return Err(format!("range({s}, {l}, {d}) is too long"));
+            }
+            let n = n as usize;
             let values: Vec<f32> = (0..n).map(|i| (s + i as f64 * d) as f32).collect();
             Ok(Tensor::F32(from_vec(&[n], values)?))
         }
@@ -50,7 +54,10 @@ pub(crate) fn range(start: &Tensor, limit: &Tensor, delta: &Tensor) -> Result<Te
             }
             let span = l - s;
             let n = if (span > 0 && d > 0) || (span < 0 && d < 0) { (span.abs() - 1) / d.abs() + 1 } else { 0 };
-            let n = usize::try_from(n).map_err(|_| "range is too long".to_string())?;
+            let n = usize::try_from(n)
+                .ok()
+                .filter(|&n| n <= crate::args::MAX_ELEMENTS)
+                .ok_or_else(|| "range is too long".to_string())?;
             let values = (0..n as i128).map(|i| s + i * d);
             Ok(if start.dtype() == DType::I64 {
                 Tensor::I64(from_vec(&[n], values.map(|v| v as i64).collect())?)
@@ -66,6 +73,7 @@ pub(crate) fn range(start: &Tensor, limit: &Tensor, delta: &Tensor) -> Result<Te
 /// attribute (default 0) in the `dtype` attribute (default f32).
 pub(crate) fn constant_of_shape(attrs: &Attrs, shape: &Tensor) -> Result<Tensor, String> {
     let dims = to_sizes(&int_values(shape, "shape")?, "shape")?;
+    checked_numel(&dims)?;
     let dtype_name = attrs.str_or("dtype", "f32")?;
     let dtype = DType::from_name(dtype_name).ok_or_else(|| format!("dtype '{dtype_name}' is not supported"))?;
     let value = match attrs.get("value") {

@@ -127,7 +127,7 @@ fn value_at_depth(graph: &Graph, v: Value, depth: usize) -> Option<Vec<SymInt>> 
         }
         OpKind::ConstantOfShape => {
             let dims = arg(0)?.iter().map(SymInt::as_int).collect::<Option<Vec<i64>>>()?;
-            let count = dims.iter().try_fold(1i64, |acc, &d| (d >= 0).then_some(acc * d))?;
+            let count = dims.iter().try_fold(1i64, |acc, &d| if d >= 0 { acc.checked_mul(d) } else { None })?;
             let value = match node.attrs.get("value") {
                 Some(crate::attr::Attr::Int(v)) => *v,
                 None => 0,
@@ -171,10 +171,10 @@ fn value_at_depth(graph: &Graph, v: Value, depth: usize) -> Option<Vec<SymInt>> 
 fn combine(op: OpKind, a: &SymInt, b: &SymInt) -> Option<SymInt> {
     use SymInt::*;
     match (op, a, b) {
-        (OpKind::Add, Int(x), Int(y)) => Some(Int(x + y)),
-        (OpKind::Sub, Int(x), Int(y)) => Some(Int(x - y)),
-        (OpKind::Mul, Int(x), Int(y)) => Some(Int(x * y)),
-        (OpKind::Div, Int(x), Int(y)) if *y != 0 => Some(Int(x / y)),
+        (OpKind::Add, Int(x), Int(y)) => x.checked_add(*y).map(Int),
+        (OpKind::Sub, Int(x), Int(y)) => x.checked_sub(*y).map(Int),
+        (OpKind::Mul, Int(x), Int(y)) => x.checked_mul(*y).map(Int),
+        (OpKind::Div, Int(x), Int(y)) => x.checked_div(*y).map(Int),
         (OpKind::Mul, _, _) => Some(SymInt::from_dim(&a.to_dim()?.mul(&b.to_dim()?)?)),
         (OpKind::Div, _, _) => Some(SymInt::from_dim(&a.to_dim()?.div_exact(&b.to_dim()?)?)),
         _ => None,
