@@ -4,7 +4,7 @@
 //! Work is spread over (image, group) pairs with rayon.
 
 use crate::args::{checked_numel, f32_input, f32_of, from_vec, optional, row_major};
-use crate::spatial::{Spatial, valid_range};
+use crate::spatial::{Spatial, check_window, valid_range};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayD, ArrayView2, ArrayViewMut2};
 use rayon::prelude::*;
@@ -32,9 +32,7 @@ fn conv_args<'a>(attrs: &Attrs, inputs: &[Option<&'a Tensor>]) -> Result<ConvArg
     {
         return Err(format!("kernel_shape {ks:?} disagrees with W {:?}", w.shape()));
     }
-    if w.shape()[2..].contains(&0) {
-        return Err(format!("W {:?} has an empty kernel", w.shape()));
-    }
+    check_window(attrs, &x.shape()[2..], &w.shape()[2..])?;
     Ok(ConvArgs { x, w, bias, groups })
 }
 

@@ -3,7 +3,7 @@
 //! that reach past the padded image (ceil_mode) only cover real positions.
 
 use crate::args::{checked_numel, f32_of, from_vec, numel, row_major, to_sizes};
-use crate::spatial::Spatial;
+use crate::spatial::{Spatial, check_window};
 use rayon::prelude::*;
 use vitc_ir::geometry::Window;
 use vitc_ir::{Attrs, OpKind, Tensor};
@@ -37,9 +37,10 @@ pub(crate) fn pool(op: OpKind, attrs: &Attrs, x: &Tensor, n_outputs: usize) -> R
         return Err(format!("X must have rank 3 to 5, found {xd:?}"));
     }
     let kernel = to_sizes(attrs.ints("kernel_shape")?.ok_or("attribute 'kernel_shape' is required")?, "kernel_shape")?;
-    if kernel.len() != xd.len() - 2 || kernel.contains(&0) {
+    if kernel.len() != xd.len() - 2 {
         return Err(format!("kernel_shape {kernel:?} does not fit X {xd:?}"));
     }
+    check_window(attrs, &xd[2..], &kernel)?;
     let window = Window::from_attrs(attrs, &xd[2..], &kernel)?;
     let out_spatial = window.output_sizes(&xd[2..])?;
     let g = Spatial::new(&window, &xd[2..], &out_spatial)?;

@@ -4,6 +4,7 @@
 //! falls inside the image, so inner loops need no bounds checks.
 
 use std::ops::Range;
+use vitc_ir::Attrs;
 use vitc_ir::geometry::Window;
 
 /// Spatial sizes of one conv / pool, as 3-D.
@@ -19,6 +20,34 @@ pub(crate) struct Spatial {
     /// Padding after each axis (pools count it for `count_include_pad`).
     pub pads_end: [usize; 3],
 }
+
+/// Rejects what the shared window geometry cannot take: empty spatial
+/// axes, empty kernels, absurdly large window attributes, and an
+/// `output_shape` shorter than the spatial rank.
+pub(crate) fn check_window(attrs: &Attrs, input: &[usize], kernel: &[usize]) -> Result<(), String> {
+    if input.contains(&0) {
+        return Err(format!("spatial axes {input:?} must not be empty"));
+    }
+    if kernel.contains(&0) {
+        return Err(format!("kernel {kernel:?} must not be empty"));
+    }
+    for name in ["strides", "dilations", "pads", "output_padding"] {
+        if let Some(v) = attrs.ints(name)?
+            && v.iter().any(|&x| !(0..=LIMIT).contains(&x))
+        {
+            return Err(format!("attribute '{name}' {v:?} is out of range"));
+        }
+    }
+    if let Some(v) = attrs.ints("output_shape")?
+        && (v.len() < input.len() || v.iter().any(|&x| !(0..=LIMIT).contains(&x)))
+    {
+        return Err(format!("attribute 'output_shape' {v:?} does not give {} spatial sizes", input.len()));
+    }
+    Ok(())
+}
+
+/// The largest stride, dilation, pad or size accepted in window attributes.
+const LIMIT: i64 = 1 << 31;
 
 /// `v` right-aligned into three slots, the rest `fill`.
 pub(crate) fn to3(v: &[usize], fill: usize) -> [usize; 3] {

@@ -1,4 +1,5 @@
-//! Rule for `reduce_{mean,sum,max,min}{axes, keepdims, noop_with_empty_axes}`.
+//! Rules for `reduce_{mean,sum,max,min}{axes, keepdims, noop_with_empty_axes}`
+//! and for `layer_normalization`, whose optional outputs are reductions.
 
 use super::{Operand, required};
 use crate::attr::Attrs;
@@ -31,4 +32,20 @@ pub fn reduce(attrs: &Attrs, operands: &[Option<Operand<'_>>]) -> Result<Vec<Val
         }
     }
     Ok(vec![ValueType::new(x.ty.dtype, out)])
+}
+
+/// `layer_normalization(x, scale, bias?) {axis, epsilon}`: `Y` like `x`; the
+/// optional `Mean` and `InvStdDev` outputs keep the axes before `axis` and
+/// have size 1 from `axis` on.
+pub fn layer_normalization(attrs: &Attrs, operands: &[Option<Operand<'_>>], n_outputs: usize) -> Result<Vec<ValueType>, String> {
+    let x = required(operands, 0)?;
+    let axis = crate::geometry::normalize_axis(attrs.int_or("axis", -1)?, x.ty.rank())?;
+    if !(1..=3).contains(&n_outputs) {
+        return Err(format!("layer_normalization has 1 to 3 outputs, {n_outputs} requested"));
+    }
+    let mut stats = x.ty.shape[..axis].to_vec();
+    stats.extend(std::iter::repeat_n(Dim::Known(1), x.ty.rank() - axis));
+    let mut out = vec![x.ty.clone()];
+    out.extend(std::iter::repeat_n(ValueType::new(crate::dtype::DType::F32, stats), n_outputs - 1));
+    Ok(out)
 }

@@ -5,9 +5,9 @@
 //! (opsets 17–28; `axis` default -1, `epsilon`, `stash_type`).
 //!
 //! Inference only: BatchNormalization with `training_mode=1` is rejected, and
-//! the optional extra outputs (BatchNormalization's running/saved statistics,
-//! LayerNormalization's `Mean` and `InvStdDev`) are not produced; the builder
-//! rejects the node only when one of them is used.
+//! its optional extra outputs (running/saved statistics) are not produced; the
+//! builder rejects the node only when one of them is used. LayerNormalization's
+//! optional `Mean` and `InvStdDev` outputs are produced when the node names them.
 
 use super::NodeCtx;
 use crate::error::Result;
@@ -21,5 +21,7 @@ pub(crate) fn batch_normalization(g: &mut Graph, n: &NodeCtx<'_>, kind: OpKind) 
 }
 
 pub(crate) fn layer_normalization(g: &mut Graph, n: &NodeCtx<'_>, kind: OpKind) -> Result<Vec<Value>> {
-    n.direct(g, kind)
+    let n_outputs = n.proto.output.iter().rposition(|o| !o.is_empty()).map_or(1, |last| last + 1);
+    let attrs = n.attrs_except(&[])?;
+    n.add(g, kind, attrs, &n.inputs, n_outputs)
 }
