@@ -15,6 +15,8 @@
 //! `VITC_CONFORMANCE_SURVEY=1` runs every generated case instead and prints
 //! which pass, to help maintain the allowlist.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap: a failure is a test failure
+
 use std::path::Path;
 use vitc_driver::Stage;
 use vitc_tests::{node_data_dir, repo_root, require_data};
@@ -115,8 +117,7 @@ fn allowlisted_node_cases_pass_on_the_interpreter() {
     let survey = std::env::var("VITC_CONFORMANCE_SURVEY").is_ok();
     let allowlist = read_allowlist();
     let unused: Vec<&String> = allowlist.iter().filter(|p| !cases.iter().any(|c| matches(p, c))).collect();
-    let selected: Vec<&String> =
-        cases.iter().filter(|c| survey || allowlist.iter().any(|p| matches(p, c))).collect();
+    let selected: Vec<&String> = cases.iter().filter(|c| survey || allowlist.iter().any(|p| matches(p, c))).collect();
     let mut failures = Vec::new();
     for case in &selected {
         let outcome = std::panic::catch_unwind(|| run_case(&data.join(case)))

@@ -2,6 +2,8 @@
 //! importer, canonicalisation and the reference interpreter matches the ONNX
 //! Runtime output by the shared rule `max|ours − ref| ≤ 1e-4 · max|ref|`.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap: a failure is a test failure
+
 use std::time::Instant;
 use vitc_driver::Stage;
 use vitc_ir::npy::read_npy;

@@ -2,6 +2,8 @@
 //! canonicalisation: a LeViT attention block and a DeiT transformer block.
 //! Review changes with `cargo insta review`.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap: a failure is a test failure
+
 use vitc_driver::Stage;
 use vitc_tests::{require_data, shared_models_dir};
 
@@ -30,7 +32,9 @@ fn levit_attention_block() {
 
 #[test]
 fn levit_subsample_attention_block() {
-    if let Some(text) = block_ir("levit_128s", "/stages/stages.1/downsample/attn_downsample/", "levit_subsample_attention") {
+    if let Some(text) =
+        block_ir("levit_128s", "/stages/stages.1/downsample/attn_downsample/", "levit_subsample_attention")
+    {
         insta::assert_snapshot!(text);
     }
 }

@@ -37,17 +37,21 @@ pub fn fold_constants(graph: &mut Graph) -> IrResult<usize> {
             continue;
         }
         let input_elems: usize = tensors.iter().flatten().map(|t| t.len()).sum();
-        let output_elems: usize =
-            node.outputs.iter().map(|t| vitc_ir::dim::shape_sizes(&t.shape).map_or(usize::MAX, |s| s.iter().product())).sum();
+        let output_elems: usize = node
+            .outputs
+            .iter()
+            .map(|t| vitc_ir::dim::shape_sizes(&t.shape).map_or(usize::MAX, |s| s.iter().product()))
+            .sum();
         if output_elems > 2 * input_elems + GROWTH_ALLOWANCE {
             continue;
         }
         let refs: Vec<Option<&vitc_ir::Tensor>> = tensors.iter().map(|t| t.as_deref()).collect();
-        let results = vitc_interp::eval_op(node.op, &node.attrs, &refs, node.outputs.len()).map_err(|message| IrError::Node {
-            node: node.name.clone(),
-            op: node.op.name().to_string(),
-            message: format!("while folding constants: {message}"),
-        })?;
+        let results =
+            vitc_interp::eval_op(node.op, &node.attrs, &refs, node.outputs.len()).map_err(|message| IrError::Node {
+                node: node.name.clone(),
+                op: node.op.name().to_string(),
+                message: format!("while folding constants: {message}"),
+            })?;
         let name = node.name.clone();
         for (port, t) in results.into_iter().enumerate() {
             let c = graph.add_const(&format!("{name}.folded"), Arc::new(t));

@@ -19,7 +19,9 @@ pub fn fold_shape_values(graph: &mut Graph) -> IrResult<usize> {
         let Some(ints) = values.iter().map(SymInt::as_int).collect::<Option<Vec<i64>>>() else { continue };
         let ty = graph.value_type(v).clone();
         let tensor = match ty.dtype {
-            DType::I64 => Tensor::I64(vitc_ir::ndarray::ArrayD::from_shape_vec(shape_dims(&ty.shape, ints.len()), ints).map_err(bad)?),
+            DType::I64 => Tensor::I64(
+                vitc_ir::ndarray::ArrayD::from_shape_vec(shape_dims(&ty.shape, ints.len()), ints).map_err(bad)?,
+            ),
             DType::I32 => Tensor::I32(
                 vitc_ir::ndarray::ArrayD::from_shape_vec(
                     shape_dims(&ty.shape, ints.len()),

@@ -99,16 +99,21 @@ impl Window {
             }
             "VALID" => (vec![0; n], vec![0; n]),
             "SAME_UPPER" | "SAME_LOWER" => {
-                let mut begin = vec![0; n];
-                let mut end = vec![0; n];
-                for i in 0..n {
-                    let out = input[i].div_ceil(strides[i]);
-                    let span = (kernel[i] - 1) * dilations[i] + 1;
-                    let total = (out.saturating_sub(1) * strides[i] + span).saturating_sub(input[i]);
+                let mut begin = Vec::with_capacity(n);
+                let mut end = Vec::with_capacity(n);
+                for (((&size, &stride), &k), &dilation) in input.iter().zip(&strides).zip(kernel).zip(&dilations) {
+                    let out = size.div_ceil(stride);
+                    let span = (k - 1).checked_mul(dilation).ok_or("dilated kernel extent overflows")? + 1;
+                    let total = out
+                        .saturating_sub(1)
+                        .checked_mul(stride)
+                        .and_then(|v| v.checked_add(span))
+                        .ok_or("padding overflows")?
+                        .saturating_sub(size);
                     let small = total / 2;
                     let (b, e) = if auto_pad == "SAME_UPPER" { (small, total - small) } else { (total - small, small) };
-                    begin[i] = b;
-                    end[i] = e;
+                    begin.push(b);
+                    end.push(e);
                 }
                 (begin, end)
             }
@@ -120,9 +125,14 @@ impl Window {
     /// Output spatial sizes for `input` spatial sizes.
     pub fn output_sizes(&self, input: &[usize]) -> Result<Vec<usize>, String> {
         let mut out = Vec::with_capacity(input.len());
-        for i in 0..input.len() {
-            let padded = input[i] + self.pads_begin[i] + self.pads_end[i];
-            let span = (self.kernel[i] - 1) * self.dilations[i] + 1;
+        for (i, &size) in input.iter().enumerate() {
+            let overflow = || format!("window arithmetic overflows on spatial axis {i}");
+            let padded = size
+                .checked_add(self.pads_begin[i])
+                .and_then(|v| v.checked_add(self.pads_end[i]))
+                .ok_or_else(overflow)?;
+            let span =
+                self.kernel[i].checked_sub(1).and_then(|k| k.checked_mul(self.dilations[i])).ok_or_else(overflow)? + 1;
             if padded < span {
                 return Err(format!(
                     "window of extent {span} does not fit in padded size {padded} on spatial axis {i}"
@@ -131,7 +141,7 @@ impl Window {
             let steps = padded - span;
             let mut o = if self.ceil_mode { steps.div_ceil(self.strides[i]) + 1 } else { steps / self.strides[i] + 1 };
             // ONNX: with ceil_mode the last window must start inside the input or left padding.
-            if self.ceil_mode && (o - 1) * self.strides[i] >= input[i] + self.pads_begin[i] {
+            if self.ceil_mode && (o - 1) * self.strides[i] >= size + self.pads_begin[i] {
                 o -= 1;
             }
             out.push(o);
@@ -162,11 +172,18 @@ impl TransposedWindow {
         }
         let auto_pad = attrs.str_or("auto_pad", "NOTSET")?;
         let full: Vec<usize> = (0..n)
-            .map(|i| strides[i] * (input[i] - 1) + output_padding[i] + (kernel[i] - 1) * dilations[i] + 1)
-            .collect();
+            .map(|i| {
+                let grown = strides[i].checked_mul(input[i] - 1)?.checked_add(output_padding[i])?;
+                grown.checked_add((kernel[i] - 1).checked_mul(dilations[i])?)?.checked_add(1)
+            })
+            .collect::<Option<_>>()
+            .ok_or("transposed output size overflows")?;
         let output_shape = attrs.ints("output_shape")?;
         let explicit_pads = attrs.ints("pads")?.is_some() && auto_pad == "NOTSET";
         let (pads_begin, pads_end, output) = match output_shape {
+            Some(v) if v.len() < n => {
+                return Err(format!("output_shape {v:?} has fewer values than the {n} spatial axes"));
+            }
             Some(v) if explicit_pads => {
                 // Explicit pads win; output_shape only sets the output size.
                 let pads = usize_list(attrs, "pads", 2 * n, 0)?;
@@ -186,8 +203,10 @@ impl TransposedWindow {
                     // zeros at the end.
                     let total = full[i] as i64 - target[i] as i64;
                     let half = total.div_euclid(2);
-                    let (begin, end) = if auto_pad == "SAME_UPPER" { (half, total - half) } else { (total - half, half) };
-                    b[i] = usize::try_from(begin).map_err(|_| "output_shape needs negative leading padding".to_string())?;
+                    let (begin, end) =
+                        if auto_pad == "SAME_UPPER" { (half, total - half) } else { (total - half, half) };
+                    b[i] = usize::try_from(begin)
+                        .map_err(|_| "output_shape needs negative leading padding".to_string())?;
                     e[i] = end.max(0) as usize;
                 }
                 (b, e, target)
@@ -196,7 +215,9 @@ impl TransposedWindow {
                 let pads = if auto_pad == "VALID" { vec![0; 2 * n] } else { usize_list(attrs, "pads", 2 * n, 0)? };
                 let output: Result<Vec<usize>, String> = (0..n)
                     .map(|i| {
-                        full[i].checked_sub(pads[i] + pads[n + i]).ok_or_else(|| "pads exceed the transposed output".to_string())
+                        full[i]
+                            .checked_sub(pads[i] + pads[n + i])
+                            .ok_or_else(|| "pads exceed the transposed output".to_string())
                     })
                     .collect();
                 (pads[..n].to_vec(), pads[n..].to_vec(), output?)

@@ -20,11 +20,11 @@ pub mod tensor;
 pub mod text;
 pub mod verify;
 
-pub use ndarray;
 pub use attr::{Attr, Attrs};
 pub use dim::{Dim, Shape};
 pub use dtype::DType;
 pub use error::{IrError, IrResult};
 pub use graph::{Graph, Node, NodeId, Value, ValueType, Weight, WeightId, Weights};
+pub use ndarray;
 pub use op::OpKind;
 pub use tensor::Tensor;

@@ -56,27 +56,39 @@ pub fn decode_npy(bytes: &[u8]) -> Result<Tensor, String> {
     let count: usize = dims.iter().product();
     let data = &bytes[start + header_len..];
     let need = |size: usize| -> Result<&[u8], String> {
-        data.get(..count * size).ok_or_else(|| format!("expected {} bytes of data for shape {dims:?}, found {}", count * size, data.len()))
+        data.get(..count * size)
+            .ok_or_else(|| format!("expected {} bytes of data for shape {dims:?}, found {}", count * size, data.len()))
     };
     let shape = IxDyn(&dims);
     let shape_err = |e: ndarray::ShapeError| e.to_string();
     Ok(match descr {
         "<f4" => Tensor::F32(
-            ArrayD::from_shape_vec(shape, need(4)?.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
-                .map_err(shape_err)?,
+            ArrayD::from_shape_vec(
+                shape,
+                need(4)?.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
+            )
+            .map_err(shape_err)?,
         ),
         "<i8" => Tensor::I64(
             ArrayD::from_shape_vec(
                 shape,
-                need(8)?.chunks_exact(8).map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])).collect(),
+                need(8)?
+                    .chunks_exact(8)
+                    .map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+                    .collect(),
             )
             .map_err(shape_err)?,
         ),
         "<i4" => Tensor::I32(
-            ArrayD::from_shape_vec(shape, need(4)?.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
-                .map_err(shape_err)?,
+            ArrayD::from_shape_vec(
+                shape,
+                need(4)?.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
+            )
+            .map_err(shape_err)?,
         ),
-        "|b1" => Tensor::Bool(ArrayD::from_shape_vec(shape, need(1)?.iter().map(|&b| b != 0).collect()).map_err(shape_err)?),
+        "|b1" => {
+            Tensor::Bool(ArrayD::from_shape_vec(shape, need(1)?.iter().map(|&b| b != 0).collect()).map_err(shape_err)?)
+        }
         other => return Err(format!("dtype '{other}' is not supported (use float32, int64, int32 or bool)")),
     })
 }
@@ -85,7 +97,10 @@ pub fn decode_npy(bytes: &[u8]) -> Result<Tensor, String> {
 fn dict_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
     let pat_single = format!("'{key}':");
     let pat_double = format!("\"{key}\":");
-    let at = header.find(&pat_single).map(|i| i + pat_single.len()).or_else(|| header.find(&pat_double).map(|i| i + pat_double.len()))?;
+    let at = header
+        .find(&pat_single)
+        .map(|i| i + pat_single.len())
+        .or_else(|| header.find(&pat_double).map(|i| i + pat_double.len()))?;
     Some(header[at..].trim_start())
 }
 

@@ -38,7 +38,9 @@ pub fn verify(graph: &Graph) -> IrResult<()> {
                 }
             }
             OpKind::Const => {
-                let t = graph.const_tensor(crate::graph::Value::first(id)).ok_or_else(|| fail("const without a weight".into()))?;
+                let t = graph
+                    .const_tensor(crate::graph::Value::first(id))
+                    .ok_or_else(|| fail("const without a weight".into()))?;
                 let ty = &node.outputs[0];
                 if t.dtype() != ty.dtype || t.shape() != ty.shape {
                     return Err(fail(format!("weight is {}{:?} but the node says {ty}", t.dtype(), t.dims())));
@@ -47,8 +49,14 @@ pub fn verify(graph: &Graph) -> IrResult<()> {
             op => {
                 let inferred = graph.infer_op(op, &node.attrs, &operands, node.outputs.len()).map_err(&fail)?;
                 if inferred != node.outputs {
-                    let show = |v: &[crate::graph::ValueType]| v.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-                    return Err(fail(format!("declared types {} but inference gives {}", show(&node.outputs), show(&inferred))));
+                    let show = |v: &[crate::graph::ValueType]| {
+                        v.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                    };
+                    return Err(fail(format!(
+                        "declared types {} but inference gives {}",
+                        show(&node.outputs),
+                        show(&inferred)
+                    )));
                 }
             }
         }

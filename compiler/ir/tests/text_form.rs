@@ -1,6 +1,8 @@
 //! The text form prints, parses back and prints the same; the parser rejects
 //! broken text with the line at fault.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap: a failure is a test failure
+
 use std::sync::Arc;
 use vitc_ir::text::{parse_graph, print_graph};
 use vitc_ir::verify::verify;
@@ -9,17 +11,21 @@ use vitc_ir::{Attr, Attrs, DType, Dim, Graph, OpKind, Tensor, ValueType};
 fn small_block() -> Graph {
     let mut g = Graph::new("block");
     let x = g.add_input("input", ValueType::new(DType::F32, vec![Dim::sym("batch"), Dim::Known(196), Dim::Known(128)]));
-    let w = g.add_const("qkv.weight", Arc::new(Tensor::F32(ndarray::ArrayD::from_elem(ndarray::IxDyn(&[128, 384]), 0.5))));
+    let w =
+        g.add_const("qkv.weight", Arc::new(Tensor::F32(ndarray::ArrayD::from_elem(ndarray::IxDyn(&[128, 384]), 0.5))));
     let qkv = g.add_op1("qkv", OpKind::MatMul, Attrs::new(), &[Some(x), Some(w)]).unwrap();
-    let parts = g
-        .add_op("split", OpKind::Split, Attrs::new().with("axis", Attr::Int(-1)), &[Some(qkv)], 3)
-        .unwrap();
+    let parts = g.add_op("split", OpKind::Split, Attrs::new().with("axis", Attr::Int(-1)), &[Some(qkv)], 3).unwrap();
     let shape = g.add_const("target", Arc::new(Tensor::i64_vec(&[0, 196, 4, -1])));
     let q = g.add_op1("reshape", OpKind::Reshape, Attrs::new(), &[Some(parts[0]), Some(shape)]).unwrap();
     let eps = g.add_const("eps", Arc::new(Tensor::f32_scalar(1e-5)));
     let y = g.add_op1("add", OpKind::Add, Attrs::new(), &[Some(q), Some(eps)]).unwrap();
     let s = g
-        .add_op1("softmax", OpKind::Softmax, Attrs::new().with("axis", Attr::Int(-1)).with("note", Attr::Str("a \"q\"".into())), &[Some(y)])
+        .add_op1(
+            "softmax",
+            OpKind::Softmax,
+            Attrs::new().with("axis", Attr::Int(-1)).with("note", Attr::Str("a \"q\"".into())),
+            &[Some(y)],
+        )
         .unwrap();
     g.outputs.push(("output".into(), s));
     g.outputs.push(("v".into(), parts[2]));

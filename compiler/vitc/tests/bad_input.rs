@@ -2,6 +2,8 @@
 //! that names the problem (and the node or input where there is one), does
 //! not panic, and leaves no output file behind.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap: a failure is a test failure
+
 use prost::Message;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -99,7 +101,8 @@ fn random_bytes() {
 #[test]
 fn protobuf_that_is_not_a_model() {
     let s = Scratch::new("notmodel");
-    let tensor = vitc_onnx::proto::TensorProto { dims: vec![2], data_type: 1, float_data: vec![1.0, 2.0], ..Default::default() };
+    let tensor =
+        vitc_onnx::proto::TensorProto { dims: vec![2], data_type: 1, float_data: vec![1.0, 2.0], ..Default::default() };
     let model = s.write("tensor.onnx", &tensor.encode_to_vec());
     assert_run_fails(&s, &model, &input(), &["not an ONNX model"]);
 }

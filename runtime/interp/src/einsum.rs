@@ -206,6 +206,9 @@ pub(crate) fn einsum(attrs: &Attrs, inputs: &[Option<&Tensor>]) -> Result<Tensor
     let output: Vec<Label> = match rhs {
         Some(r) => {
             let (labels, _) = parse_term(r, None, total)?;
+            if (1..labels.len()).any(|i| labels[..i].contains(&labels[i])) {
+                return Err(format!("output '{r}' repeats a label"));
+            }
             if let Some(l) = labels.iter().find(|l| !sizes.contains_key(l)) {
                 return Err(format!("output label '{}' is not in any operand", char::from_u32(*l).unwrap_or('?')));
             }
@@ -300,6 +303,14 @@ mod tests {
         // head 0: rows [0,1,2],[3,4,5] against [1,0,0],[0,1,0] -> [[0,1],[3,4]]
         // head 1: rows [6,7,8],[9,10,11] against [0,0,1],[1,1,1] -> [[8,21],[11,30]]
         assert_eq!(y.to_f64_vec(), vec![0., 1., 3., 4., 8., 21., 11., 30.]);
+    }
+
+    #[test]
+    fn malformed_equations_are_errors() {
+        let a = iota(&[2, 2]);
+        for bad in ["ii->ii", "ij->k", "ij,jk->ik", "i1->i", "i...j...->i", "ijk->i"] {
+            assert!(einsum(&eq(bad), &[Some(&a)]).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -73,7 +73,7 @@ pub fn eval_op(op: OpKind, attrs: &Attrs, inputs: &[Option<&Tensor>], n_outputs:
         Expand => vec![layout::expand(x()?, input(inputs, 1, "shape")?)?],
         Slice => vec![slice::slice(inputs)?],
         Gather => vec![gather::gather(attrs, x()?, input(inputs, 1, "indices")?)?],
-        Shape => vec![shape_ops::shape(attrs, x()?)],
+        Shape => vec![shape_ops::shape(attrs, x()?)?],
         Range => {
             vec![shape_ops::range(input(inputs, 0, "start")?, input(inputs, 1, "limit")?, input(inputs, 2, "delta")?)?]
         }
@@ -90,4 +90,72 @@ pub fn eval_op(op: OpKind, attrs: &Attrs, inputs: &[Option<&Tensor>], n_outputs:
         return Err(format!("'{op}' gives {} output(s), {n_outputs} requested", outs.len()));
     }
     Ok(outs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{ArrayD, IxDyn};
+    use vitc_ir::Attr;
+
+    fn f32_tensor(shape: &[usize]) -> Tensor {
+        let n: usize = shape.iter().product();
+        Tensor::F32(ArrayD::from_shape_vec(IxDyn(shape), (0..n).map(|v| v as f32 - 1.5).collect()).unwrap())
+    }
+
+    /// Degenerate operands and attributes must give errors, never panics.
+    #[test]
+    fn no_op_panics_on_odd_operands() {
+        let scalar = Tensor::f32_scalar(2.0);
+        let empty = f32_tensor(&[0]);
+        let img = f32_tensor(&[1, 1, 3, 3]);
+        let img0 = f32_tensor(&[1, 1, 0, 3]);
+        let mat = f32_tensor(&[2, 3]);
+        let ints = Tensor::i64_vec(&[2, -1]);
+        let huge = Tensor::i64_vec(&[i64::MAX, i64::MAX]);
+        let bools = Tensor::Bool(ArrayD::from_elem(IxDyn(&[2]), true));
+        let big_scales = Tensor::F32(ArrayD::from_shape_vec(IxDyn(&[4]), vec![1.0, 1.0, 1e10, f32::NAN]).unwrap());
+        let neg = Tensor::i64_vec(&[i64::MIN, i64::MIN, i64::MIN, i64::MIN]);
+        let w6 = f32_tensor(&[1, 1, 1, 1, 1, 1]);
+        let operand_sets: Vec<Vec<Option<&Tensor>>> = vec![
+            vec![],
+            vec![None],
+            vec![Some(&scalar)],
+            vec![Some(&empty), Some(&empty), Some(&empty)],
+            vec![Some(&img), Some(&img), Some(&scalar), Some(&scalar), Some(&scalar)],
+            vec![Some(&img0), Some(&img)],
+            vec![Some(&mat), Some(&ints), Some(&ints), Some(&ints), Some(&ints)],
+            vec![Some(&mat), Some(&huge), Some(&huge), Some(&huge), Some(&huge)],
+            vec![Some(&huge), Some(&huge), Some(&huge)],
+            vec![Some(&bools), Some(&mat), None, Some(&scalar)],
+            vec![Some(&ints), Some(&mat), Some(&img)],
+            vec![Some(&img), None, Some(&huge)],
+            vec![Some(&img), None, Some(&big_scales)],
+            vec![Some(&img), Some(&neg), Some(&neg), Some(&neg), Some(&neg)],
+            vec![Some(&w6), Some(&w6), Some(&scalar)],
+            vec![Some(&scalar), Some(&scalar), Some(&empty)],
+        ];
+        let attr_sets = vec![
+            Attrs::new(),
+            Attrs::new().with("axis", Attr::Int(7)).with("axes", Attr::Ints(vec![9, -9])),
+            Attrs::new().with("perm", Attr::Ints(vec![0, 0])).with("split", Attr::Ints(vec![5])),
+            Attrs::new().with("kernel_shape", Attr::Ints(vec![0, 5])).with("strides", Attr::Ints(vec![0, 1])),
+            Attrs::new().with("kernel_shape", Attr::Ints(vec![2, 2])).with("dilations", Attr::Ints(vec![i64::MAX, 1])),
+            Attrs::new().with("pads", Attr::Ints(vec![i64::MAX, 0, 0, 0])).with("kernel_shape", Attr::Ints(vec![1, 1])),
+            Attrs::new().with("output_shape", Attr::Ints(vec![3])).with("group", Attr::Int(0)),
+            Attrs::new().with("equation", Attr::Str("ii->ii".into())).with("to", Attr::Str("f64".into())),
+            Attrs::new().with("equation", Attr::Str("...i,j->k".into())).with("mode", Attr::Str("cubic".into())),
+            Attrs::new().with("auto_pad", Attr::Str("SAME_UPPER".into())).with("kernel_shape", Attr::Ints(vec![3, 3])),
+            Attrs::new().with("value", Attr::Str("x".into())).with("start", Attr::Int(i64::MIN)),
+        ];
+        for &op in OpKind::ALL {
+            for operands in &operand_sets {
+                for attrs in &attr_sets {
+                    for n_outputs in [0, 1, 2] {
+                        let _ = eval_op(op, attrs, operands, n_outputs);
+                    }
+                }
+            }
+        }
+    }
 }

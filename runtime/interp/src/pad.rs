@@ -3,7 +3,9 @@
 //! source index (or none, for the constant), and rows are copied through
 //! the innermost map.
 
-use crate::args::{checked_numel, from_vec, input, int_values, normalize_axes, optional_nonempty, row_major};
+use crate::args::{
+    MAX_ELEMENTS, checked_numel, from_vec, input, int_values, normalize_axes, optional_nonempty, row_major,
+};
 use vitc_ir::{Attrs, Tensor};
 
 /// Where output index `o` of one axis reads from, for `size` input elements
@@ -61,15 +63,21 @@ pub(crate) fn pad(attrs: &Attrs, inputs: &[Option<&Tensor>]) -> Result<Tensor, S
     let mut maps = Vec::with_capacity(rank);
     for a in 0..rank {
         // Crop first (negative pads), then pad what is left.
-        let crop_b = (-begin[a]).max(0) as usize;
-        let crop_e = (-end[a]).max(0) as usize;
-        let kept =
-            dims[a].checked_sub(crop_b + crop_e).ok_or_else(|| format!("pads {pads:?} crop axis {a} below 0"))?;
-        let (pb, pe) = (begin[a].max(0) as usize, end[a].max(0) as usize);
+        let size_of = |v: i64| usize::try_from(v).unwrap_or(usize::MAX);
+        let crop_of = |v: i64| usize::try_from(v.min(0).unsigned_abs()).unwrap_or(usize::MAX);
+        let (crop_b, crop_e) = (crop_of(begin[a]), crop_of(end[a]));
+        let kept = dims[a]
+            .checked_sub(crop_b.saturating_add(crop_e))
+            .ok_or_else(|| format!("pads {pads:?} crop axis {a} below 0"))?;
+        let (pb, pe) = (size_of(begin[a].max(0)), size_of(end[a].max(0)));
         if kept == 0 && mode != "constant" && pb + pe > 0 {
             return Err(format!("cannot pad an empty axis {a} in mode '{mode}'"));
         }
-        let size = kept + pb + pe;
+        let size = kept
+            .checked_add(pb)
+            .and_then(|s| s.checked_add(pe))
+            .filter(|&s| s <= MAX_ELEMENTS)
+            .ok_or_else(|| format!("pads {pads:?} make axis {a} too long"))?;
         let src = (0..size).map(|o| source(o, pb as i64, kept, mode).map(|s| s + crop_b)).collect();
         maps.push(AxisMap { size, src });
     }

@@ -6,14 +6,14 @@ use ndarray::{ArrayD, IxDyn};
 use vitc_ir::{Attr, Attrs, DType, Tensor};
 
 /// ONNX Shape: the input's dims `[start, end)` as i64.
-pub(crate) fn shape(attrs: &Attrs, x: &Tensor) -> Tensor {
+pub(crate) fn shape(attrs: &Attrs, x: &Tensor) -> Result<Tensor, String> {
     let dims = x.dims();
     let rank = dims.len() as i64;
-    let clamp = |v: i64| (if v < 0 { v + rank } else { v }).clamp(0, rank) as usize;
-    let start = clamp(attrs.int_or("start", 0).unwrap_or(0));
-    let end = clamp(attrs.int_or("end", rank).unwrap_or(rank));
+    let clamp = |v: i64| (if v < 0 { v.saturating_add(rank) } else { v }).clamp(0, rank) as usize;
+    let start = clamp(attrs.int_or("start", 0)?);
+    let end = clamp(attrs.int_or("end", rank)?);
     let values: Vec<i64> = if start < end { dims[start..end].iter().map(|&d| d as i64).collect() } else { vec![] };
-    Tensor::i64_vec(&values)
+    Ok(Tensor::i64_vec(&values))
 }
 
 /// ONNX Range: `start + i * delta` for `i` in `0..max(ceil((limit - start) / delta), 0)`.
@@ -105,11 +105,11 @@ mod tests {
     #[test]
     fn shape_with_start_and_end() {
         let x = Tensor::zeros(DType::F32, &[2, 3, 4, 5]);
-        assert_eq!(shape(&Attrs::new(), &x).to_i64_vec(), vec![2, 3, 4, 5]);
+        assert_eq!(shape(&Attrs::new(), &x).unwrap().to_i64_vec(), vec![2, 3, 4, 5]);
         let attrs = Attrs::new().with("start", Attr::Int(1)).with("end", Attr::Int(-1));
-        assert_eq!(shape(&attrs, &x).to_i64_vec(), vec![3, 4]);
+        assert_eq!(shape(&attrs, &x).unwrap().to_i64_vec(), vec![3, 4]);
         let past = Attrs::new().with("start", Attr::Int(10));
-        assert_eq!(shape(&past, &x).to_i64_vec(), Vec::<i64>::new());
+        assert_eq!(shape(&past, &x).unwrap().to_i64_vec(), Vec::<i64>::new());
     }
 
     #[test]

@@ -28,8 +28,8 @@ pub(crate) fn check_window(attrs: &Attrs, input: &[usize], kernel: &[usize]) -> 
     if input.contains(&0) {
         return Err(format!("spatial axes {input:?} must not be empty"));
     }
-    if kernel.contains(&0) {
-        return Err(format!("kernel {kernel:?} must not be empty"));
+    if kernel.contains(&0) || kernel.iter().any(|&k| k as u64 > LIMIT as u64) {
+        return Err(format!("kernel {kernel:?} must not be empty or huge"));
     }
     for name in ["strides", "dilations", "pads", "output_padding"] {
         if let Some(v) = attrs.ints(name)?

@@ -35,7 +35,11 @@ pub fn conv(attrs: &Attrs, operands: &[Option<Operand<'_>>]) -> Result<Vec<Value
     if let (Some(c), Some(wc)) = (x.ty.shape[1].known(), w.ty.shape[1].known())
         && c != wc * group as usize
     {
-        return Err(format!("input has {c} channels but weight {} with group {group} expects {}", w.ty, wc * group as usize));
+        return Err(format!(
+            "input has {c} channels but weight {} with group {group} expects {}",
+            w.ty,
+            wc * group as usize
+        ));
     }
     let window = Window::from_attrs(attrs, &input, &kernel)?;
     let mut out = vec![x.ty.shape[0].clone(), w.ty.shape[0].clone()];

@@ -23,9 +23,12 @@ pub fn reshape_target(input: &[Dim], target: &[SymInt], allow_zero: bool) -> Res
                 infer_at = Some(i);
                 out.push(None);
             }
-            SymInt::Int(0) if !allow_zero => {
-                out.push(Some(input.get(i).cloned().ok_or_else(|| format!("target dim {i} is 0 but the input has rank {}", input.len()))?))
-            }
+            SymInt::Int(0) if !allow_zero => out.push(Some(
+                input
+                    .get(i)
+                    .cloned()
+                    .ok_or_else(|| format!("target dim {i} is 0 but the input has rank {}", input.len()))?,
+            )),
             other => out.push(Some(other.to_dim().ok_or_else(|| format!("invalid target dim {other:?}"))?)),
         }
     }
@@ -33,15 +36,19 @@ pub fn reshape_target(input: &[Dim], target: &[SymInt], allow_zero: bool) -> Res
     if let Some(i) = infer_at {
         let known: Vec<Dim> = out.iter().flatten().cloned().collect();
         let part = shape_numel(&known).ok_or("target size is not representable")?;
-        let d = total
-            .div_exact(&part)
-            .ok_or_else(|| format!("cannot reshape {} into {target:?}: {total} is not a multiple of {part}", format_shape(input)))?;
+        let d = total.div_exact(&part).ok_or_else(|| {
+            format!("cannot reshape {} into {target:?}: {total} is not a multiple of {part}", format_shape(input))
+        })?;
         out[i] = Some(d);
     }
     let shape: Shape = out.into_iter().flatten().collect();
     let n = shape_numel(&shape).ok_or("target size is not representable")?;
     if n != total && n.known().is_some() == total.known().is_some() {
-        return Err(format!("cannot reshape {} ({total} elements) into {} ({n})", format_shape(input), format_shape(&shape)));
+        return Err(format!(
+            "cannot reshape {} ({total} elements) into {} ({n})",
+            format_shape(input),
+            format_shape(&shape)
+        ));
     }
     Ok(shape)
 }
@@ -150,8 +157,10 @@ fn add_dims(a: &Dim, b: &Dim) -> Option<Dim> {
 pub fn split_sizes(attrs: &Attrs, dim: usize, n_outputs: usize) -> Result<Vec<usize>, String> {
     match attrs.ints("split")? {
         Some(s) => {
-            let sizes: Vec<usize> =
-                s.iter().map(|&v| usize::try_from(v).map_err(|_| format!("negative split size {v}"))).collect::<Result<_, _>>()?;
+            let sizes: Vec<usize> = s
+                .iter()
+                .map(|&v| usize::try_from(v).map_err(|_| format!("negative split size {v}")))
+                .collect::<Result<_, _>>()?;
             if sizes.iter().sum::<usize>() != dim || sizes.len() != n_outputs {
                 return Err(format!("split {sizes:?} does not cover size {dim} with {n_outputs} outputs"));
             }

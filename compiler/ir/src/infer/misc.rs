@@ -22,7 +22,11 @@ pub fn range(operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String>
         let o = required(operands, i)?;
         match o.value {
             Some(t) => t.to_f64_vec().first().copied().ok_or_else(|| "range operand is empty".to_string()),
-            None => o.known_ints("range operands")?.first().map(|&v| v as f64).ok_or_else(|| "range operand is empty".into()),
+            None => o
+                .known_ints("range operands")?
+                .first()
+                .map(|&v| v as f64)
+                .ok_or_else(|| "range operand is empty".into()),
         }
     };
     let (s, l, d) = (value(0)?, value(1)?, value(2)?);
@@ -66,12 +70,17 @@ pub fn resize(attrs: &Attrs, operands: &[Option<Operand<'_>>]) -> Result<Vec<Val
                 out[a] = Dim::Known(usize::try_from(s).map_err(|_| "negative resize size")?);
             }
         } else {
-            let ratios: Vec<f64> =
-                axes.iter().zip(&sizes).map(|(&a, &s)| Ok(s as f64 / in_size(a)? as f64)).collect::<Result<_, String>>()?;
+            let ratios: Vec<f64> = axes
+                .iter()
+                .zip(&sizes)
+                .map(|(&a, &s)| Ok(s as f64 / in_size(a)? as f64))
+                .collect::<Result<_, String>>()?;
             let scale = match policy {
                 "not_larger" => ratios.iter().copied().fold(f64::INFINITY, f64::min),
                 "not_smaller" => ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-                other => return Err(format!("keep_aspect_ratio_policy '{other}' is not stretch, not_larger or not_smaller")),
+                other => {
+                    return Err(format!("keep_aspect_ratio_policy '{other}' is not stretch, not_larger or not_smaller"));
+                }
             };
             for &a in &axes {
                 out[a] = Dim::Known((scale * in_size(a)? as f64 + 0.5) as usize);

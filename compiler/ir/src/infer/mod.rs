@@ -104,8 +104,9 @@ impl Operand<'_> {
 
     /// Known sizes of the operand's shape.
     pub fn sizes(&self, what: &str) -> Result<Vec<usize>, String> {
-        crate::dim::shape_sizes(&self.ty.shape)
-            .ok_or_else(|| format!("{what} must have a static shape, found {}", crate::dim::format_shape(&self.ty.shape)))
+        crate::dim::shape_sizes(&self.ty.shape).ok_or_else(|| {
+            format!("{what} must have a static shape, found {}", crate::dim::format_shape(&self.ty.shape))
+        })
     }
 }
 

@@ -37,7 +37,11 @@ pub fn reduce(attrs: &Attrs, operands: &[Option<Operand<'_>>]) -> Result<Vec<Val
 /// `layer_normalization(x, scale, bias?) {axis, epsilon}`: `Y` like `x`; the
 /// optional `Mean` and `InvStdDev` outputs keep the axes before `axis` and
 /// have size 1 from `axis` on.
-pub fn layer_normalization(attrs: &Attrs, operands: &[Option<Operand<'_>>], n_outputs: usize) -> Result<Vec<ValueType>, String> {
+pub fn layer_normalization(
+    attrs: &Attrs,
+    operands: &[Option<Operand<'_>>],
+    n_outputs: usize,
+) -> Result<Vec<ValueType>, String> {
     let x = required(operands, 0)?;
     let axis = crate::geometry::normalize_axis(attrs.int_or("axis", -1)?, x.ty.rank())?;
     if !(1..=3).contains(&n_outputs) {

@@ -61,7 +61,12 @@ pub fn parse_graph(text: &str, weights: &Weights) -> IrResult<Graph> {
     Ok(graph)
 }
 
-fn parse_node(cur: &mut Cursor<'_>, graph: &mut Graph, values: &mut HashMap<String, Value>, weights: &Weights) -> Result<(), String> {
+fn parse_node(
+    cur: &mut Cursor<'_>,
+    graph: &mut Graph,
+    values: &mut HashMap<String, Value>,
+    weights: &Weights,
+) -> Result<(), String> {
     let mut results: Vec<(String, ValueType)> = Vec::new();
     loop {
         let name = cur.value_name()?;
@@ -252,7 +257,9 @@ impl<'a> Cursor<'a> {
         let shape: Shape = if body.trim().is_empty() {
             Vec::new()
         } else {
-            body.split(',').map(|d| Dim::parse(d).ok_or_else(|| format!("bad dimension '{d}'"))).collect::<Result<_, _>>()?
+            body.split(',')
+                .map(|d| Dim::parse(d).ok_or_else(|| format!("bad dimension '{d}'")))
+                .collect::<Result<_, _>>()?
         };
         Ok(ValueType::new(dtype, shape))
     }
@@ -273,20 +280,32 @@ impl<'a> Cursor<'a> {
         let shape_err = |e: ndarray::ShapeError| format!("constant does not match its type {ty}: {e}");
         Ok(match ty.dtype {
             DType::F32 => Tensor::F32(
-                ArrayD::from_shape_vec(shape, tokens.iter().map(|t| parse_f32(t).ok_or_else(|| bad(t))).collect::<Result<_, _>>()?)
-                    .map_err(shape_err)?,
+                ArrayD::from_shape_vec(
+                    shape,
+                    tokens.iter().map(|t| parse_f32(t).ok_or_else(|| bad(t))).collect::<Result<_, _>>()?,
+                )
+                .map_err(shape_err)?,
             ),
             DType::I64 => Tensor::I64(
-                ArrayD::from_shape_vec(shape, tokens.iter().map(|t| t.parse().map_err(|_| bad(t))).collect::<Result<_, _>>()?)
-                    .map_err(shape_err)?,
+                ArrayD::from_shape_vec(
+                    shape,
+                    tokens.iter().map(|t| t.parse().map_err(|_| bad(t))).collect::<Result<_, _>>()?,
+                )
+                .map_err(shape_err)?,
             ),
             DType::I32 => Tensor::I32(
-                ArrayD::from_shape_vec(shape, tokens.iter().map(|t| t.parse().map_err(|_| bad(t))).collect::<Result<_, _>>()?)
-                    .map_err(shape_err)?,
+                ArrayD::from_shape_vec(
+                    shape,
+                    tokens.iter().map(|t| t.parse().map_err(|_| bad(t))).collect::<Result<_, _>>()?,
+                )
+                .map_err(shape_err)?,
             ),
             DType::Bool => Tensor::Bool(
-                ArrayD::from_shape_vec(shape, tokens.iter().map(|t| t.parse().map_err(|_| bad(t))).collect::<Result<_, _>>()?)
-                    .map_err(shape_err)?,
+                ArrayD::from_shape_vec(
+                    shape,
+                    tokens.iter().map(|t| t.parse().map_err(|_| bad(t))).collect::<Result<_, _>>()?,
+                )
+                .map_err(shape_err)?,
             ),
         })
     }
@@ -303,12 +322,18 @@ impl<'a> Cursor<'a> {
             let value = match self.peek() {
                 Some('"') => Attr::Str(self.string()?),
                 Some('[') => Attr::Ints(
-                    self.list_tokens()?.iter().map(|t| t.parse().map_err(|_| format!("'{t}' is not an int"))).collect::<Result<_, _>>()?,
+                    self.list_tokens()?
+                        .iter()
+                        .map(|t| t.parse().map_err(|_| format!("'{t}' is not an int")))
+                        .collect::<Result<_, _>>()?,
                 ),
                 Some('f') if self.rest().starts_with("f[") => {
                     self.pos += 1;
                     Attr::Floats(
-                        self.list_tokens()?.iter().map(|t| parse_f32(t).ok_or_else(|| format!("'{t}' is not a float"))).collect::<Result<_, _>>()?,
+                        self.list_tokens()?
+                            .iter()
+                            .map(|t| parse_f32(t).ok_or_else(|| format!("'{t}' is not a float")))
+                            .collect::<Result<_, _>>()?,
                     )
                 }
                 _ => {

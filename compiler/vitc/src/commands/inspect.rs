@@ -8,7 +8,7 @@ fn format_count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -19,7 +19,11 @@ fn format_count(n: u64) -> String {
 pub fn inspect(model: &Path) -> Result<()> {
     let s = vitc_onnx::summarize(model)?;
     println!("model:      {} (graph '{}')", model.display(), s.graph_name);
-    println!("format:     ONNX IR version {}, producer {}", s.ir_version, if s.producer.is_empty() { "?" } else { &s.producer });
+    println!(
+        "format:     ONNX IR version {}, producer {}",
+        s.ir_version,
+        if s.producer.is_empty() { "?" } else { &s.producer }
+    );
     let opsets: Vec<String> =
         s.opsets.iter().map(|(d, v)| format!("{} {v}", if d.is_empty() { "ai.onnx" } else { d })).collect();
     println!("opset:      {}", opsets.join(", "));
@@ -44,13 +48,13 @@ pub fn inspect(model: &Path) -> Result<()> {
         match vitc_driver::load_onnx(model, Stage::Canonical) {
             Ok(graph) => {
                 let cost = vitc_driver::graph_cost(&graph);
-                let note = if graph.inputs.iter().any(|&i| {
-                    graph.node(i).outputs[0].shape.iter().any(|d| d.known().is_none())
-                }) {
-                    " per image (symbolic batch counted as 1)"
-                } else {
-                    ""
-                };
+                let note =
+                    if graph.inputs.iter().any(|&i| graph.node(i).outputs[0].shape.iter().any(|d| d.known().is_none()))
+                    {
+                        " per image (symbolic batch counted as 1)"
+                    } else {
+                        ""
+                    };
                 println!("MACs:       {} ({:.1} M){note}", format_count(cost.macs), cost.macs as f64 / 1e6);
                 println!("IR ops after canonicalisation: {}", graph.op_histogram().values().sum::<usize>());
             }

@@ -17,17 +17,23 @@ pub fn run(model: Option<&Path>, inputs: &[PathBuf], outputs: &[PathBuf]) -> Res
             if inputs.len() != graph.inputs.len() {
                 bail!("{} takes {} input(s), {} given with --input", path.display(), graph.inputs.len(), inputs.len());
             }
-            let tensors =
-                inputs.iter().map(|p| vitc_ir::npy::read_npy(p).map_err(anyhow::Error::from)).collect::<Result<Vec<_>>>()?;
+            let tensors = inputs
+                .iter()
+                .map(|p| vitc_ir::npy::read_npy(p).map_err(anyhow::Error::from))
+                .collect::<Result<Vec<_>>>()?;
             (graph, tensors)
         }
         None => {
             eprintln!("vitc: no model given; running the embedded example tiny_vit (random weights, not trained)");
-            let graph = vitc_driver::load_onnx_bytes(EXAMPLE_MODEL, Stage::Canonical).context("embedded example model")?;
+            let graph =
+                vitc_driver::load_onnx_bytes(EXAMPLE_MODEL, Stage::Canonical).context("embedded example model")?;
             let tensors = if inputs.is_empty() {
                 vec![vitc_ir::npy::decode_npy(EXAMPLE_INPUT).map_err(anyhow::Error::msg)?]
             } else {
-                inputs.iter().map(|p| vitc_ir::npy::read_npy(p).map_err(anyhow::Error::from)).collect::<Result<Vec<_>>>()?
+                inputs
+                    .iter()
+                    .map(|p| vitc_ir::npy::read_npy(p).map_err(anyhow::Error::from))
+                    .collect::<Result<Vec<_>>>()?
             };
             (graph, tensors)
         }
@@ -37,7 +43,8 @@ pub fn run(model: Option<&Path>, inputs: &[PathBuf], outputs: &[PathBuf]) -> Res
     }
     let results = vitc_interp::run(&graph, &tensors)?;
     for (path, t) in outputs.iter().zip(&results) {
-        super::write_atomically(path, &vitc_ir::npy::encode_npy(t)).with_context(|| format!("saving {}", path.display()))?;
+        super::write_atomically(path, &vitc_ir::npy::encode_npy(t))
+            .with_context(|| format!("saving {}", path.display()))?;
     }
     for ((name, _), t) in graph.outputs.iter().zip(&results) {
         print_top5(name, t);
