@@ -79,7 +79,9 @@ pub fn resize(attrs: &Attrs, operands: &[Option<Operand<'_>>]) -> Result<Vec<Val
                 "not_larger" => ratios.iter().copied().fold(f64::INFINITY, f64::min),
                 "not_smaller" => ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max),
                 other => {
-                    return Err(format!("keep_aspect_ratio_policy '{other}' is not stretch, not_larger or not_smaller"));
+                    return Err(format!(
+                        "keep_aspect_ratio_policy '{other}' is not stretch, not_larger or not_smaller"
+                    ));
                 }
             };
             for &a in &axes {
