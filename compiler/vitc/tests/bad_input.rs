@@ -153,7 +153,7 @@ fn input_of_wrong_rank() {
     let t = vitc_ir::Tensor::F32(vitc_ir::ndarray::ArrayD::zeros(vitc_ir::ndarray::IxDyn(&[3, 32, 32])));
     let bad = s.write("rank3.npy", &vitc_ir::npy::encode_npy(&t));
     let model = example_dir().join("tiny_vit.onnx");
-    assert_run_fails(&s, &model, &bad, &["input", "[1, 3, 32, 32]", "[3, 32, 32]"]);
+    assert_run_fails(&s, &model, &bad, &["input", "[1,3,32,32]", "[3,32,32]", "rank 3 instead of 4"]);
 }
 
 #[test]

@@ -279,12 +279,24 @@ fn used_extra_outputs_are_errors_and_unused_ones_are_ignored() {
     };
     load(&ln(&["y", "mean", "inv"])).unwrap();
     load(&ln(&["y", "", ""])).unwrap();
+    // LayerNormalization's Mean is produced when used: [2, 4] normalised on axis -1 gives [2, 1].
     let mut m = ln(&["y", "mean"]);
     m.graph.as_mut().unwrap().output.push(out("mean"));
-    let err = load(&m).unwrap_err();
+    let g = load(&m).unwrap();
+    assert_eq!(g.value_type(g.outputs[1].1).to_string(), "f32[2,1]");
+    // Dropout's mask is a training output: using it is refused.
+    let mut d = model(
+        17,
+        vec![value_info("x", FLOAT, &["2", "4"])],
+        vec![],
+        vec![node("Dropout", &["x"], &["y", "mask"], vec![])],
+        vec![out("y")],
+    );
+    d.graph.as_mut().unwrap().output.push(out("mask"));
+    let err = load(&d).unwrap_err();
     assert!(err.is_unsupported(), "{err}");
     let msg = err.to_string();
-    assert!(msg.contains("node 'n_y' (LayerNormalization): not supported: output 1 ('mean') is used"), "{msg}");
+    assert!(msg.contains("node 'n_y' (Dropout): not supported: output 1 ('mask') is used"), "{msg}");
 }
 
 #[test]
