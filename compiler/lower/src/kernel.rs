@@ -1,0 +1,264 @@
+//! The kernel level: what every backend turns into machine code.
+//!
+//! A [`crate::Program`] is a list of [`Kernel`]s over f32 data in two
+//! regions: the **arena** (activations, inputs and outputs; one per context,
+//! read-write) and the **weights** blob (read-only, 64-byte aligned, packed by
+//! the lowering). Everything is addressed as a region plus an element offset;
+//! all sizes, strides and offsets are compile-time constants.
+//!
+//! Parallelism: every kernel has a [`Kernel::extent`], the size of its
+//! outermost loop. The runtime splits `0..extent` into chunks and calls the
+//! kernel's function once per chunk, `f(arena, weights, start, end)`, possibly
+//! on several threads at once; chunks write disjoint outputs. A backend must
+//! produce exactly the same results whatever the chunking (no reductions
+//! across chunks).
+//!
+//! Conventions for views: element `i` of a view with `dims` and `strides`
+//! lives at `offset + Σ idx_d · strides_d` (strides in elements, may be 0
+//! for broadcasting or negative for reversed slices). Outputs are always
+//! written densely (row-major, contiguous) unless a stride list says otherwise.
+
+/// A memory region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Region {
+    /// Activations: inputs, outputs and intermediates, planned by the lowering.
+    Arena,
+    /// The read-only weights blob.
+    Weights,
+}
+
+/// A position in a region, in f32 elements (u32 elements for index tables).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Loc {
+    pub region: Region,
+    pub offset: usize,
+}
+
+impl Loc {
+    pub fn arena(offset: usize) -> Loc {
+        Loc { region: Region::Arena, offset }
+    }
+    pub fn weights(offset: usize) -> Loc {
+        Loc { region: Region::Weights, offset }
+    }
+}
+
+/// An activation fused into a kernel's output, applied last.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Activation {
+    None,
+    Relu,
+    Sigmoid,
+    /// `x * relu6(x + 3) / 6`
+    HardSwish,
+    /// `max(0, min(1, alpha * x + beta))`
+    HardSigmoid { alpha: f32, beta: f32 },
+    /// `0.5 x (1 + erf(x / √2))`
+    Gelu,
+    /// `0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))`
+    GeluTanh,
+}
+
+/// Element-wise functions of one operand.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum UnaryOp {
+    /// Plain copy (transpose, slice, expand, concat parts, ...).
+    Copy,
+    Neg,
+    Abs,
+    Sqrt,
+    Exp,
+    Log,
+    Erf,
+    Tanh,
+    Reciprocal,
+    /// An activation (Relu, Sigmoid, HardSwish, HardSigmoid, Gelu, GeluTanh).
+    Act(Activation),
+}
+
+/// Element-wise functions of two operands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    /// `powf(a, b)`
+    Pow,
+    Max,
+    Min,
+}
+
+/// What a [`Kernel::Map`] computes per element.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MapOp {
+    Unary(UnaryOp),
+    Binary(BinaryOp),
+    /// `in0 * in1 + in2` (BatchNorm as scale and shift).
+    MulAdd,
+}
+
+impl MapOp {
+    /// Number of operands.
+    pub fn arity(self) -> usize {
+        match self {
+            MapOp::Unary(_) => 1,
+            MapOp::Binary(_) => 2,
+            MapOp::MulAdd => 3,
+        }
+    }
+}
+
+/// A strided operand of a [`Kernel::Map`]: `strides.len()` equals the rank of
+/// the map's `dims`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Strided {
+    pub at: Loc,
+    pub strides: Vec<isize>,
+}
+
+/// How the right-hand matrix of a [`Kernel::Gemm`] is stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GemmB {
+    /// Constant, packed by the lowering into panels of `nr` columns:
+    /// panel `p` (columns `p*nr .. p*nr+nr`) is `k` rows of `nr` floats,
+    /// row `kk` at `at.offset + (p * k + kk) * nr`; columns past `n` are zero.
+    /// `nr` is [`crate::GEMM_NR`].
+    Packed { at: Loc },
+    /// A run-time matrix: element `(kk, j)` at `at + batch·batch_stride +
+    /// kk * row_stride + j * col_stride`.
+    Strided { at: Loc, row_stride: isize, col_stride: isize, batch_stride: isize },
+}
+
+/// One kernel instance, fully specialised.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kernel {
+    /// `C[b] = act(A[b] · B[b] + bias + residual[b])` for `b in 0..batch`.
+    /// A is `m × k` with element `(i, kk)` at `a + b·a_batch_stride + i*lda + kk`
+    /// (rows contiguous in k). C is `m × n`, element `(i, j)` at
+    /// `c + b·c_batch_stride + i*ldc + j`. `bias` is `n` floats (per column).
+    /// `residual`, when present, has C's layout (its own location) and is
+    /// added before the activation. Extent: `batch * m` (chunks of rows of
+    /// all batches flattened, row `r` = batch `r / m`, row `r % m`).
+    Gemm {
+        m: usize,
+        n: usize,
+        k: usize,
+        batch: usize,
+        a: Loc,
+        lda: usize,
+        a_batch_stride: usize,
+        b: GemmB,
+        c: Loc,
+        ldc: usize,
+        c_batch_stride: usize,
+        bias: Option<Loc>,
+        residual: Option<Loc>,
+        act: Activation,
+    },
+    /// `out[idx] = op(in_0[idx], ...)` over `dims` (row-major, `out`
+    /// contiguous from `out`). Extent: `dims[0]` (or 1 for a scalar).
+    Map { op: MapOp, dims: Vec<usize>, out: Loc, inputs: Vec<Strided> },
+    /// `out[o, i, :] = src[o, idx[i], :]` with `idx` a constant table of
+    /// `indices` u32 values in the weights region. `src` is `outer ×
+    /// src_axis × inner` contiguous. Extent: `outer`.
+    Gather { outer: usize, src_axis: usize, inner: usize, indices: usize, table: Loc, src: Loc, out: Loc },
+    /// `out[r, :] = softmax(x[r, :])` over `rows × cols` contiguous rows
+    /// (subtract the row max first). Extent: `rows`.
+    Softmax { rows: usize, cols: usize, x: Loc, out: Loc },
+    /// `out[r, :] = (x[r, :] − mean) / sqrt(var + eps) * scale + bias`
+    /// (population variance). Extent: `rows`.
+    LayerNorm { rows: usize, cols: usize, eps: f32, x: Loc, scale: Loc, bias: Option<Loc>, out: Loc },
+    /// `out[o, i] = reduce_r src[o, r, i]` over `outer × reduce × inner`
+    /// contiguous. Extent: `outer`.
+    Reduce { op: ReduceOp, outer: usize, reduce: usize, inner: usize, src: Loc, out: Loc },
+    /// Direct 2-D convolution of one image: `x` is `c × h × w`, `w` is
+    /// `oc × (c/groups) × kh × kw` (weights region), `out` is `oc × oh × ow`,
+    /// plus `bias` (`oc`) and the activation. Extent: `oc`.
+    Conv2d { geom: Conv2dGeom, x: Loc, w: Loc, bias: Option<Loc>, out: Loc, act: Activation },
+    /// `cols[(oy*ow + ox), (ci*kh + ky)*kw + kx] = x[ci, oy*sh - pt + ky*dh, ox*sw - pl + kx*dw]`
+    /// (0 outside): the transposed im2col of one image, `(oh*ow) × (c*kh*kw)`
+    /// row-major, ready to be A of a Gemm with packed weights. Extent: `oh`.
+    Im2col { geom: Conv2dGeom, x: Loc, out: Loc },
+    /// 2-D pooling of `c × h × w` into `c × oh × ow`. For `Avg`,
+    /// `count_include_pad` decides the divisor. Extent: `c`.
+    Pool2d { kind: PoolKind, geom: Conv2dGeom, count_include_pad: bool, x: Loc, out: Loc },
+    /// Transposed 2-D convolution of one image: `x` is `c × h × w`, `w` is
+    /// `c × (oc/groups) × kh × kw`, `out` is `oc × oh × ow` (output geometry
+    /// in `geom`: `h, w` are the *output* sizes, `oh, ow` the *input* sizes,
+    /// strides/pads/dilations as in ONNX). Extent: `oc`.
+    ConvTranspose2d { geom: Conv2dGeom, x: Loc, w: Loc, bias: Option<Loc>, out: Loc },
+    /// `out[0..len] = value`. Extent: `len`.
+    Fill { len: usize, value: f32, out: Loc },
+}
+
+/// Reductions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReduceOp {
+    Sum,
+    Mean,
+    Max,
+    Min,
+}
+
+/// Pool kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolKind {
+    Max,
+    Avg,
+}
+
+/// Geometry of a 2-D window op on one image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Conv2dGeom {
+    /// Input channels, height, width.
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    /// Output channels (for pools: `c`), height, width.
+    pub oc: usize,
+    pub oh: usize,
+    pub ow: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub stride_h: usize,
+    pub stride_w: usize,
+    pub pad_top: usize,
+    pub pad_left: usize,
+    pub dil_h: usize,
+    pub dil_w: usize,
+    pub groups: usize,
+}
+
+impl Kernel {
+    /// The size of the outermost loop, which the runtime splits into chunks.
+    pub fn extent(&self) -> usize {
+        match self {
+            Kernel::Gemm { m, batch, .. } => m * batch,
+            Kernel::Map { dims, .. } => dims.first().copied().unwrap_or(1),
+            Kernel::Gather { outer, .. } | Kernel::Reduce { outer, .. } => *outer,
+            Kernel::Softmax { rows, .. } | Kernel::LayerNorm { rows, .. } => *rows,
+            Kernel::Conv2d { geom, .. } | Kernel::ConvTranspose2d { geom, .. } => geom.oc,
+            Kernel::Im2col { geom, .. } => geom.oh,
+            Kernel::Pool2d { geom, .. } => geom.c,
+            Kernel::Fill { len, .. } => *len,
+        }
+    }
+
+    /// A short name for listings (`--emit asm` headers, profiles).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Kernel::Gemm { .. } => "gemm",
+            Kernel::Map { .. } => "map",
+            Kernel::Gather { .. } => "gather",
+            Kernel::Softmax { .. } => "softmax",
+            Kernel::LayerNorm { .. } => "layer_norm",
+            Kernel::Reduce { .. } => "reduce",
+            Kernel::Conv2d { .. } => "conv2d",
+            Kernel::Im2col { .. } => "im2col",
+            Kernel::Pool2d { .. } => "pool2d",
+            Kernel::ConvTranspose2d { .. } => "conv_transpose2d",
+            Kernel::Fill { .. } => "fill",
+        }
+    }
+}

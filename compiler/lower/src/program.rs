@@ -1,0 +1,65 @@
+//! A lowered model: kernels, the arena size, the packed weights blob and
+//! where inputs and outputs live.
+
+use crate::kernel::Kernel;
+
+/// Columns per packed GEMM panel (see [`crate::kernel::GemmB::Packed`]).
+pub const GEMM_NR: usize = 8;
+
+/// Alignment of the weights blob and of every tensor in it, in bytes.
+pub const WEIGHT_ALIGN: usize = 64;
+
+/// A graph input or output: a dense f32 tensor in the arena.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IoSlot {
+    pub name: String,
+    /// Shape of one image (the batch axis has size 1 here).
+    pub dims: Vec<usize>,
+    /// Offset in the arena, in f32 elements.
+    pub offset: usize,
+}
+
+impl IoSlot {
+    pub fn len(&self) -> usize {
+        self.dims.iter().product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// How the program handles the batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchPlan {
+    /// The model's batch axis is symbolic: the kernels process one image and
+    /// the runtime loops over the images of a call.
+    pub dynamic: bool,
+    /// Largest batch a call may pass (1 when not dynamic).
+    pub max_batch: usize,
+}
+
+/// Memory figures of the plan.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemoryStats {
+    /// Arena size in bytes.
+    pub arena_bytes: usize,
+    /// What the activations would take without reuse, in bytes.
+    pub activation_bytes: usize,
+}
+
+/// The lowered model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    pub name: String,
+    pub kernels: Vec<Kernel>,
+    /// Arena size in f32 elements (per image when the batch is dynamic).
+    pub arena_len: usize,
+    /// The weights blob, little-endian; every tensor starts at a multiple of
+    /// [`WEIGHT_ALIGN`] bytes. Offsets in kernels count 4-byte elements.
+    pub weights: Vec<u8>,
+    pub inputs: Vec<IoSlot>,
+    pub outputs: Vec<IoSlot>,
+    pub batch: BatchPlan,
+    pub memory: MemoryStats,
+}
