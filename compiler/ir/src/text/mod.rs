@@ -19,7 +19,7 @@
 mod parse;
 mod print;
 
-pub use parse::parse_graph;
+pub use parse::{parse_attrs, parse_graph};
 pub use print::print_graph;
 
 /// Constants with at most this many elements are printed inline.

@@ -136,6 +136,17 @@ fn parse_node(
     Ok(())
 }
 
+/// Parses attribute text as printed by `Attrs`'s `Display` (`{axis=-1, ...}`).
+pub fn parse_attrs(text: &str) -> Result<Attrs, String> {
+    let mut cur = Cursor::new(text);
+    cur.expect('{')?;
+    let attrs = cur.attrs()?;
+    if !cur.at_end() {
+        return Err(format!("unexpected text '{}' after the attributes", cur.rest()));
+    }
+    Ok(attrs)
+}
+
 /// A character cursor over one line.
 struct Cursor<'a> {
     text: &'a str,

@@ -1,0 +1,56 @@
+//! The extraction cost model: fewer nodes and fewer memory round-trips.
+//! Every op that materialises a tensor costs its output size (memory
+//! traffic) plus a fixed launch cost; fused ops replace several such costs
+//! with one, so they win. Ill-typed classes are never chosen.
+//!
+//! A term's cost is its root's own cost plus the *largest* child cost (the
+//! critical path), not the sum: on a DAG with residual connections a sum
+//! counts shared producers once per path and grows exponentially with depth.
+//! Extraction still materialises each e-class once (see [`crate::bridge`]).
+
+use crate::analysis::TensorGraph;
+use crate::lang::{Tag, TensorNode};
+use egg::{CostFunction, Id};
+use vitc_ir::OpKind;
+
+/// Cost per op: a launch cost plus the elements it writes.
+pub struct TrafficCost<'a> {
+    pub egraph: &'a TensorGraph,
+}
+
+const LAUNCH: f64 = 64.0;
+
+impl CostFunction<TensorNode> for TrafficCost<'_> {
+    type Cost = f64;
+
+    fn cost<C>(&mut self, enode: &TensorNode, mut costs: C) -> f64
+    where
+        C: FnMut(Id) -> f64,
+    {
+        let children: f64 = enode.children.iter().map(|&c| costs(c)).fold(0.0, f64::max);
+        let own = match &enode.tag {
+            Tag::Input(_) | Tag::Const(_) | Tag::Absent | Tag::Get(_) => 0.0,
+            Tag::Op { kind, .. } => {
+                let class = self.egraph.lookup(enode.clone()).map(|id| &self.egraph[id].data);
+                match class {
+                    Some(data) if !data.types.is_empty() => {
+                        let elems: f64 = data
+                            .types
+                            .iter()
+                            .map(|t| t.shape.iter().map(|d| d.known().unwrap_or(1) as f64).product::<f64>())
+                            .sum();
+                        // Views are nearly free; everything else pays its traffic.
+                        let weight = if matches!(kind, OpKind::Reshape | OpKind::Flatten | OpKind::Squeeze | OpKind::Unsqueeze) {
+                            0.01
+                        } else {
+                            1.0
+                        };
+                        LAUNCH + weight * elems
+                    }
+                    _ => f64::INFINITY,
+                }
+            }
+        };
+        children + own
+    }
+}

@@ -1,0 +1,74 @@
+//! The mid-end on the reference exports: the e-graph round trip keeps every
+//! model's meaning, and the rules fire where the exporters wrote the patterns.
+
+#![allow(clippy::unwrap_used)] // tests may unwrap: a failure is a test failure
+
+use std::path::PathBuf;
+use vitc_driver::Stage;
+use vitc_ir::OpKind;
+
+fn model(name: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../../../shared/models/{name}.onnx"));
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(std::env::var("CI").is_err_and(|_| true) || std::env::var("CI").unwrap() != "true", "{} missing on CI", path.display());
+    eprintln!("SKIPPED: {} is missing", path.display());
+    None
+}
+
+fn max_rel_err(a: &vitc_ir::Tensor, b: &vitc_ir::Tensor) -> f64 {
+    let (a, b) = (a.to_f64_vec(), b.to_f64_vec());
+    let diff = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+    diff / b.iter().map(|v| v.abs()).fold(0.0, f64::max)
+}
+
+fn check(name: &str, expect: &[(OpKind, usize)], absent: &[OpKind]) {
+    let Some(path) = model(name) else { return };
+    let graph = vitc_driver::load_onnx(&path, Stage::Canonical).unwrap();
+    let input = vitc_ir::npy::read_npy(&path.with_extension("input.npy")).unwrap();
+    let before = vitc_interp::run(&graph, std::slice::from_ref(&input)).unwrap();
+    let (out, stats) = vitc_rewrite::rewrite(&graph).unwrap();
+    let after = vitc_interp::run(&out, &[input]).unwrap();
+    let hist = out.op_histogram();
+    eprintln!(
+        "{name}: {} → {} ops, {} iterations, {} e-nodes, {} e-classes, saturate {:?}, extract {:?} ({})",
+        stats.nodes_before,
+        stats.nodes_after,
+        stats.iterations,
+        stats.enodes,
+        stats.eclasses,
+        stats.saturate_time,
+        stats.extract_time,
+        stats.stop_reason
+    );
+    for (kind, n) in expect {
+        assert_eq!(hist.get(kind).copied().unwrap_or(0), *n, "{name}: {kind} count in {hist:?}");
+    }
+    for kind in absent {
+        assert!(!hist.contains_key(kind), "{name}: {kind} should be gone: {hist:?}");
+    }
+    assert!(stats.nodes_after <= stats.nodes_before, "{name}: rewriting grew the graph");
+    let err = max_rel_err(&after[0], &before[0]);
+    assert!(err <= 1e-5, "{name}: rewritten graph differs from the original by {err:e}");
+}
+
+#[test]
+fn deit_gets_gelu() {
+    check("deit_tiny_patch16_224", &[(OpKind::Gelu, 12), (OpKind::LayerNormalization, 25), (OpKind::Softmax, 12)], &[OpKind::Erf]);
+}
+
+#[test]
+fn levit_round_trips() {
+    check("levit_128s", &[(OpKind::Softmax, 11), (OpKind::HardSwish, 25)], &[]);
+}
+
+#[test]
+fn cswin_round_trips_with_gelu() {
+    check("cswin_micro", &[(OpKind::Gelu, 5)], &[OpKind::Erf]);
+}
+
+#[test]
+fn lvt_round_trips() {
+    check("lvt", &[], &[]);
+}
