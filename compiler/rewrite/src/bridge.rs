@@ -23,7 +23,8 @@ pub fn to_egraph(graph: &Graph) -> IrResult<Loaded> {
         let node = graph.node(id);
         let tag = match node.op {
             OpKind::Input => {
-                let n = graph.inputs.iter().position(|&i| i == id).ok_or_else(|| IrError::Graph("stray input".into()))?;
+                let n =
+                    graph.inputs.iter().position(|&i| i == id).ok_or_else(|| IrError::Graph("stray input".into()))?;
                 Tag::Input(n)
             }
             OpKind::Const => Tag::Const(node.weight.ok_or_else(|| IrError::Graph("const without weight".into()))?.0),
@@ -59,8 +60,11 @@ pub fn from_egraph<CF: CostFunction<TensorNode>>(
     let extractor = Extractor::new(egraph, cost);
     let mut out = Graph::new(&template.name);
     out.weights = egraph.analysis.weights.clone();
-    let inputs: Vec<Value> =
-        template.inputs.iter().map(|&i| out.add_input(&template.node(i).name, template.node(i).outputs[0].clone())).collect();
+    let inputs: Vec<Value> = template
+        .inputs
+        .iter()
+        .map(|&i| out.add_input(&template.node(i).name, template.node(i).outputs[0].clone()))
+        .collect();
     let mut built: HashMap<Id, Vec<Value>> = HashMap::new();
     for &root in roots {
         // Iterative post-order: a class is built once all its children are.

@@ -39,18 +39,25 @@ impl CostFunction<TensorNode> for TrafficCost<'_> {
                             .iter()
                             .map(|t| t.shape.iter().map(|d| d.known().unwrap_or(1) as f64).product::<f64>())
                             .sum();
-                        // Views are nearly free; everything else pays its traffic.
-                        let weight = if matches!(kind, OpKind::Reshape | OpKind::Flatten | OpKind::Squeeze | OpKind::Unsqueeze) {
-                            0.01
-                        } else {
-                            1.0
-                        };
-                        LAUNCH + weight * elems
+                        LAUNCH + traffic_weight(*kind, enode, self.egraph) * elems
                     }
                     _ => f64::INFINITY,
                 }
             }
         };
         children + own
+    }
+}
+
+/// Cost per output element by kind: views are nearly free; an element-wise op
+/// with a constant operand is a cheap epilogue candidate; BatchNorm reads
+/// four parameter vectors; everything else pays its output traffic once.
+fn traffic_weight(kind: OpKind, enode: &TensorNode, egraph: &TensorGraph) -> f64 {
+    let has_const = enode.children.iter().any(|&c| egraph[c].data.konst.is_some());
+    match kind {
+        OpKind::Reshape | OpKind::Flatten | OpKind::Squeeze | OpKind::Unsqueeze | OpKind::Identity => 0.01,
+        OpKind::Add | OpKind::Sub | OpKind::Mul | OpKind::Div if has_const => 0.5,
+        OpKind::BatchNormalization => 2.0,
+        _ => 1.0,
     }
 }

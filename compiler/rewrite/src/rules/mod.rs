@@ -1,6 +1,7 @@
 //! The rule tables, one file per theme.
 
 mod activation;
+mod batchnorm;
 mod layout;
 pub mod util;
 
@@ -14,6 +15,7 @@ pub type Rule = egg::Rewrite<TensorNode, TensorAnalysis>;
 pub fn all() -> Vec<Rule> {
     let mut rules = Vec::new();
     rules.extend(activation::rules());
+    rules.extend(batchnorm::rules());
     rules.extend(layout::rules());
     rules
 }

@@ -8,7 +8,18 @@ use vitc_ir::{Attrs, OpKind};
 
 /// An applier given by a closure: it returns the class to union with the
 /// match, or `None` when the match does not qualify (a failed condition).
-pub struct FnApplier<F>(pub F);
+/// Each matched e-class is rewritten at most once per rule: appliers that
+/// create constants would otherwise add fresh ones on every iteration and
+/// the e-graph would never saturate.
+pub struct FnApplier<F> {
+    build: F,
+    done: std::sync::Mutex<std::collections::HashSet<Id>>,
+}
+
+#[allow(non_snake_case)]
+pub fn FnApplier<F>(build: F) -> FnApplier<F> {
+    FnApplier { build, done: Default::default() }
+}
 
 impl<F> Applier<TensorNode, crate::analysis::TensorAnalysis> for FnApplier<F>
 where
@@ -22,7 +33,13 @@ where
         _ast: Option<&PatternAst<TensorNode>>,
         _rule: Symbol,
     ) -> Vec<Id> {
-        match (self.0)(egraph, eclass, subst) {
+        let class = egraph.find(eclass);
+        let Ok(mut done) = self.done.lock() else { return vec![] };
+        if !done.insert(class) {
+            return vec![];
+        }
+        drop(done);
+        match (self.build)(egraph, eclass, subst) {
             Some(new) if egraph.find(new) != egraph.find(eclass) && !egraph[new].data.types.is_empty() => {
                 egraph.union(eclass, new);
                 vec![eclass]
