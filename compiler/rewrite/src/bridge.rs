@@ -76,7 +76,8 @@ pub fn from_egraph<CF: CostFunction<TensorNode>>(
             let node = extractor.find_best_node(class);
             if !expanded {
                 stack.push((class, true));
-                for &c in &node.children {
+                // Reversed, so that the first operand is built (and numbered) first.
+                for &c in node.children.iter().rev() {
                     let c = egraph.find(c);
                     if !built.contains_key(&c) {
                         stack.push((c, false));

@@ -11,6 +11,16 @@ use crate::lang::TensorNode;
 /// A rewrite rule of the mid-end.
 pub type Rule = egg::Rewrite<TensorNode, TensorAnalysis>;
 
+/// The rules of one theme, by name (`activation`, `batchnorm`, `layout`).
+pub fn group(name: &str) -> Vec<Rule> {
+    match name {
+        "activation" => activation::rules(),
+        "batchnorm" => batchnorm::rules(),
+        "layout" => layout::rules(),
+        _ => Vec::new(),
+    }
+}
+
 /// Every rule, in theme order.
 pub fn all() -> Vec<Rule> {
     let mut rules = Vec::new();

@@ -1,0 +1,191 @@
+//! Proof-style tests of the rule tables (after egg's `tests/math.rs`): a small
+//! graph in the text form goes in, the named rule group runs, and the result
+//! must print as the expected goal and compute the same values.
+
+#![allow(clippy::unwrap_used)] // tests may unwrap: a failure is a test failure
+
+use vitc_ir::text::{parse_graph, print_graph};
+use vitc_ir::{Tensor, Weights};
+
+fn input_for(graph: &vitc_ir::Graph) -> Vec<Tensor> {
+    graph
+        .inputs
+        .iter()
+        .map(|&i| {
+            let dims = vitc_ir::dim::shape_sizes(&graph.node(i).outputs[0].shape).unwrap();
+            let n: usize = dims.iter().product();
+            let data = (0..n).map(|k| ((k * 37 % 23) as f32 - 11.0) / 7.0).collect();
+            Tensor::F32(vitc_ir::ndarray::ArrayD::from_shape_vec(vitc_ir::ndarray::IxDyn(&dims), data).unwrap())
+        })
+        .collect()
+}
+
+/// `start` rewritten by `group` prints as `goal` and computes the same.
+fn prove(group: &str, start: &str, goal: &str) {
+    let graph = parse_graph(start, &Weights::default()).unwrap();
+    vitc_ir::verify::verify(&graph).unwrap();
+    let (out, _) = vitc_rewrite::rewrite_with(&graph, &vitc_rewrite::rules::group(group)).unwrap();
+    let text = print_graph(&out).unwrap();
+    assert_eq!(text.trim(), goal.trim(), "rewritten graph:\n{text}");
+    let x = input_for(&graph);
+    let a = vitc_interp::run(&graph, &x).unwrap();
+    let b = vitc_interp::run(&out, &x).unwrap();
+    let (a, b) = (a[0].to_f64_vec(), b[0].to_f64_vec());
+    for (p, q) in a.iter().zip(&b) {
+        assert!((p - q).abs() <= 1e-5 * (1.0 + q.abs()), "{p} vs {q}");
+    }
+}
+
+#[test]
+fn gelu_from_erf_as_exported() {
+    prove(
+        "activation",
+        r#"graph g {
+  %0: f32[2,3] = input "x"
+  %1: f32[] = const [1.4142135]
+  %2: f32[2,3] = div(%0, %1)
+  %3: f32[2,3] = erf(%2)
+  %4: f32[] = const [1.0]
+  %5: f32[2,3] = add(%3, %4)
+  %6: f32[2,3] = mul(%0, %5)
+  %7: f32[] = const [0.5]
+  %8: f32[2,3] = mul(%6, %7)
+  return %8 "y"
+}"#,
+        r#"graph g {
+  %0: f32[2,3] = input "x"
+  %1: f32[2,3] = gelu(%0)
+  return %1 "y"
+}"#,
+    );
+}
+
+#[test]
+fn gelu_needs_the_right_constants() {
+    let start = r#"graph g {
+  %0: f32[2,3] = input "x"
+  %1: f32[] = const [1.5]
+  %2: f32[2,3] = div(%0, %1)
+  %3: f32[2,3] = erf(%2)
+  %4: f32[] = const [1.0]
+  %5: f32[2,3] = add(%3, %4)
+  %6: f32[2,3] = mul(%0, %5)
+  %7: f32[] = const [0.5]
+  %8: f32[2,3] = mul(%6, %7)
+  return %8 "y"
+}"#;
+    // Dividing by 1.5 is not GELU: nothing changes.
+    prove("activation", start, start);
+}
+
+#[test]
+fn transposes_compose_and_cancel() {
+    prove(
+        "layout",
+        r#"graph g {
+  %0: f32[2,3,4] = input "x"
+  %1: f32[3,2,4] = transpose(%0) {perm=[1,0,2]}
+  %2: f32[4,2,3] = transpose(%1) {perm=[2,1,0]}
+  return %2 "y"
+}"#,
+        r#"graph g {
+  %0: f32[2,3,4] = input "x"
+  %1: f32[4,2,3] = transpose(%0) {perm=[2,0,1]}
+  return %1 "y"
+}"#,
+    );
+    prove(
+        "layout",
+        r#"graph g {
+  %0: f32[2,3,4] = input "x"
+  %1: f32[3,2,4] = transpose(%0) {perm=[1,0,2]}
+  %2: f32[2,3,4] = transpose(%1) {perm=[1,0,2]}
+  %3: f32[2,3,4] = relu(%2)
+  return %3 "y"
+}"#,
+        r#"graph g {
+  %0: f32[2,3,4] = input "x"
+  %1: f32[2,3,4] = relu(%0)
+  return %1 "y"
+}"#,
+    );
+}
+
+#[test]
+fn batchnorm_folds_into_conv() {
+    prove(
+        "batchnorm",
+        r#"graph g {
+  %0: f32[1,2,3,3] = input "x"
+  %1: f32[2,2,1,1] = const [1.0,2.0,3.0,4.0]
+  %2: f32[1,2,3,3] = conv(%0, %1, _) {kernel_shape=[1,1]}
+  %3: f32[2] = const [1.0,2.0]
+  %4: f32[2] = const [0.5,-0.5]
+  %5: f32[2] = const [0.25,0.75]
+  %6: f32[2] = const [4.0,0.25]
+  %7: f32[1,2,3,3] = batch_normalization(%2, %3, %4, %5, %6) {epsilon=0.0}
+  return %7 "y"
+}"#,
+        r#"graph g {
+  %0: f32[1,2,3,3] = input "x"
+  %1: f32[2,2,1,1] = const [0.5,1.0,12.0,16.0]
+  %2: f32[2] = const [0.375,-3.5]
+  %3: f32[1,2,3,3] = conv(%0, %1, %2) {kernel_shape=[1,1]}
+  return %3 "y"
+}"#,
+    );
+}
+
+#[test]
+fn batchnorm_folds_into_a_flattened_matmul() {
+    prove(
+        "batchnorm",
+        r#"graph g {
+  %0: f32[1,3,2] = input "x"
+  %1: f32[2,2] = const [1.0,2.0,3.0,4.0]
+  %2: f32[1,3,2] = matmul(%0, %1)
+  %3: f32[3,2] = flatten(%2) {axis=2}
+  %4: f32[2] = const [1.0,2.0]
+  %5: f32[2] = const [0.5,-0.5]
+  %6: f32[2] = const [0.25,0.75]
+  %7: f32[2] = const [4.0,0.25]
+  %8: f32[3,2] = batch_normalization(%3, %4, %5, %6, %7) {epsilon=0.0}
+  return %8 "y"
+}"#,
+        r#"graph g {
+  %0: f32[1,3,2] = input "x"
+  %1: f32[2,2] = const [0.5,8.0,1.5,16.0]
+  %2: f32[1,3,2] = matmul(%0, %1)
+  %3: f32[2] = const [0.375,-3.5]
+  %4: f32[1,3,2] = add(%2, %3)
+  %5: f32[3,2] = flatten(%4) {axis=2}
+  return %5 "y"
+}"#,
+    );
+}
+
+#[test]
+fn batchnorm_folds_into_the_following_gemm() {
+    prove(
+        "batchnorm",
+        r#"graph g {
+  %0: f32[1,2] = input "x"
+  %1: f32[2] = const [1.0,2.0]
+  %2: f32[2] = const [0.5,-0.5]
+  %3: f32[2] = const [0.25,0.75]
+  %4: f32[2] = const [4.0,0.25]
+  %5: f32[1,2] = batch_normalization(%0, %1, %2, %3, %4) {epsilon=0.0}
+  %6: f32[3,2] = const [1.0,0.0,0.0,1.0,1.0,1.0]
+  %7: f32[3] = const [0.0,0.0,1.0]
+  %8: f32[1,3] = gemm(%5, %6, %7) {transB=1}
+  return %8 "y"
+}"#,
+        r#"graph g {
+  %0: f32[1,2] = input "x"
+  %1: f32[3,2] = const [0.5,0.0,0.0,4.0,0.5,4.0]
+  %2: f32[3] = const [0.375,-3.5,-2.125]
+  %3: f32[1,3] = gemm(%0, %1, %2) {transB=1}
+  return %3 "y"
+}"#,
+    );
+}
