@@ -1,6 +1,7 @@
 //! Whole models: every reference export in `../shared/models` through the
-//! importer, canonicalisation and the reference interpreter matches the ONNX
-//! Runtime output by the shared rule `max|ours − ref| ≤ 1e-4 · max|ref|`.
+//! importer, canonicalisation (and again with the egg rewrites) and the
+//! reference interpreter matches the ONNX Runtime output by the shared rule
+//! `max|ours − ref| ≤ 1e-4 · max|ref|`.
 
 #![allow(clippy::unwrap_used)] // tests may unwrap: a failure is a test failure
 
@@ -15,15 +16,22 @@ fn check_model(model: &str, input: &str, output: &str) {
     if !require_data(&path, &format!("reference model {model}")) {
         return;
     }
-    let graph = vitc_driver::load_onnx(&path, Stage::Canonical).unwrap_or_else(|e| panic!("{model}: {e:#}"));
-    let x = read_npy(&dir.join(input)).unwrap();
-    let reference = read_npy(&dir.join(output)).unwrap();
+    for stage in [Stage::Canonical, Stage::Rewritten] {
+        check_stage(model, &path, &dir.join(input), &dir.join(output), stage);
+    }
+}
+
+fn check_stage(model: &str, path: &std::path::Path, input: &std::path::Path, output: &std::path::Path, stage: Stage) {
+    let graph = vitc_driver::load_onnx(path, stage).unwrap_or_else(|e| panic!("{model}: {e:#}"));
+    let x = read_npy(input).unwrap();
+    let reference = read_npy(output).unwrap();
     let start = Instant::now();
     let y = vitc_interp::run(&graph, &[x]).unwrap_or_else(|e| panic!("{model}: {e}"));
     let elapsed = start.elapsed();
     let c = compare(&y[0], &reference).unwrap();
     eprintln!(
-        "{model}: max_abs_diff={:.3e} max_abs_ref={:.4} rel_err={:.3e} interpreter={:.0} ms",
+        "{model} ({stage:?}): {} ops, max_abs_diff={:.3e} max_abs_ref={:.4} rel_err={:.3e} interpreter={:.0} ms",
+        graph.op_histogram().values().sum::<usize>(),
         c.max_abs_diff,
         c.max_abs_ref,
         c.relative_error(),

@@ -5,4 +5,4 @@ mod cost;
 mod pipeline;
 
 pub use cost::{GraphCost, graph_cost};
-pub use pipeline::{Stage, load_onnx, load_onnx_bytes, run_pipeline};
+pub use pipeline::{PassTimes, Stage, load_onnx, load_onnx_bytes, run_pipeline, run_pipeline_timed};

@@ -1,26 +1,60 @@
-//! The pass pipeline, in order. Each pass is followed by the verifier.
+//! The pass pipeline, in order, in one place. The verifier runs after every
+//! pass, so a pass that breaks the graph is caught where it ran.
 
 use anyhow::{Context, Result};
 use std::path::Path;
+use std::time::{Duration, Instant};
 use vitc_ir::Graph;
 
-/// Where to stop the pipeline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where to stop the pipeline (each stage includes the ones before).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Stage {
     /// As imported, shape-inferred, verified.
     Imported,
     /// After canonicalisation (constant and shape folding, no-op removal).
     Canonical,
+    /// After the egg mid-end (fusions, BatchNorm folding, layout clean-up).
+    Rewritten,
 }
+
+impl Stage {
+    /// The pass that produces this stage.
+    pub fn pass_name(self) -> &'static str {
+        match self {
+            Stage::Imported => "import",
+            Stage::Canonical => "canonicalize",
+            Stage::Rewritten => "rewrite",
+        }
+    }
+}
+
+/// Time spent per pass, in pipeline order.
+pub type PassTimes = Vec<(&'static str, Duration)>;
 
 /// Runs the pipeline on an imported graph up to `stage`.
 pub fn run_pipeline(graph: &mut Graph, stage: Stage) -> Result<()> {
+    run_pipeline_timed(graph, stage).map(|_| ())
+}
+
+/// [`run_pipeline`], returning the time each pass took (verification included).
+pub fn run_pipeline_timed(graph: &mut Graph, stage: Stage) -> Result<PassTimes> {
+    let mut times = PassTimes::new();
+    let start = Instant::now();
     vitc_ir::verify::verify(graph).context("verifying the imported graph")?;
-    if stage == Stage::Imported {
-        return Ok(());
+    times.push(("verify-import", start.elapsed()));
+    if stage >= Stage::Canonical {
+        let start = Instant::now();
+        vitc_canon::canonicalize(graph).context("canonicalising")?;
+        times.push(("canonicalize", start.elapsed()));
     }
-    vitc_canon::canonicalize(graph).context("canonicalising")?;
-    Ok(())
+    if stage >= Stage::Rewritten {
+        let start = Instant::now();
+        let (rewritten, _) = vitc_rewrite::rewrite(graph).context("rewriting")?;
+        *graph = rewritten;
+        vitc_canon::canonicalize(graph).context("canonicalising after rewriting")?;
+        times.push(("rewrite", start.elapsed()));
+    }
+    Ok(times)
 }
 
 /// Imports an ONNX file and runs the pipeline up to `stage`.

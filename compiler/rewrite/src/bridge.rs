@@ -35,6 +35,11 @@ pub fn to_egraph(graph: &Graph) -> IrResult<Loaded> {
         if egraph[class].data.name.is_none() {
             egraph[class].data.name = Some(node.name.clone());
         }
+        // The graph knows types the e-graph analysis cannot derive on its own
+        // (reshape targets computed from symbolic shapes).
+        if egraph[class].data.types.is_empty() {
+            egraph[class].data.types = node.outputs.clone();
+        }
         if node.outputs.len() == 1 {
             ids.insert(Value::first(id), class);
         } else {
