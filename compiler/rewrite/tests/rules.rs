@@ -189,3 +189,80 @@ fn batchnorm_folds_into_the_following_gemm() {
 }"#,
     );
 }
+
+#[test]
+fn softmax_from_its_stable_decomposition() {
+    prove(
+        "normalization",
+        r#"graph g {
+  %0: f32[2,5] = input "x"
+  %1: f32[2,1] = reduce_max(%0) {axes=[1], keepdims=1}
+  %2: f32[2,5] = sub(%0, %1)
+  %3: f32[2,5] = exp(%2)
+  %4: f32[2,1] = reduce_sum(%3) {axes=[1], keepdims=1}
+  %5: f32[2,5] = div(%3, %4)
+  return %5 "y"
+}"#,
+        r#"graph g {
+  %0: f32[2,5] = input "x"
+  %1: f32[2,5] = softmax(%0) {axis=-1}
+  return %1 "y"
+}"#,
+    );
+}
+
+#[test]
+fn softmax_over_another_axis_keeps_the_subtraction() {
+    // The sum runs over axis 0 but the max over axis 1: the stable form does not
+    // apply; the plain one does, with the subtraction as its argument.
+    prove(
+        "normalization",
+        r#"graph g {
+  %0: f32[2,5] = input "x"
+  %1: f32[2,1] = reduce_max(%0) {axes=[1], keepdims=1}
+  %2: f32[2,5] = sub(%0, %1)
+  %3: f32[2,5] = exp(%2)
+  %4: f32[1,5] = reduce_sum(%3) {axes=[0], keepdims=1}
+  %5: f32[2,5] = div(%3, %4)
+  return %5 "y"
+}"#,
+        r#"graph g {
+  %0: f32[2,5] = input "x"
+  %1: f32[2,1] = reduce_max(%0) {axes=[1], keepdims=1}
+  %2: f32[2,5] = sub(%0, %1)
+  %3: f32[2,5] = softmax(%2) {axis=-2}
+  return %3 "y"
+}"#,
+    );
+}
+
+#[test]
+fn layernorm_from_its_decomposition() {
+    prove(
+        "normalization",
+        r#"graph g {
+  %0: f32[2,4] = input "x"
+  %1: f32[2,1] = reduce_mean(%0) {axes=[-1], keepdims=1}
+  %2: f32[2,4] = sub(%0, %1)
+  %3: f32[] = const [2.0]
+  %4: f32[2,4] = pow(%2, %3)
+  %5: f32[2,1] = reduce_mean(%4) {axes=[-1], keepdims=1}
+  %6: f32[] = const [1e-5]
+  %7: f32[2,1] = add(%5, %6)
+  %8: f32[2,1] = sqrt(%7)
+  %9: f32[2,4] = div(%2, %8)
+  %10: f32[4] = const [1.0,2.0,3.0,4.0]
+  %11: f32[2,4] = mul(%9, %10)
+  %12: f32[4] = const [0.5,0.5,-0.5,-0.5]
+  %13: f32[2,4] = add(%11, %12)
+  return %13 "y"
+}"#,
+        r#"graph g {
+  %0: f32[2,4] = input "x"
+  %1: f32[4] = const [1.0,2.0,3.0,4.0]
+  %2: f32[4] = const [0.5,0.5,-0.5,-0.5]
+  %3: f32[2,4] = layer_normalization(%0, %1, %2) {axis=-1, epsilon=1e-5}
+  return %3 "y"
+}"#,
+    );
+}

@@ -27,7 +27,9 @@ fn block(model: &str, prefix: &str, name: &str) -> Option<String> {
             let dims = vitc_ir::dim::shape_sizes(&cut.node(i).outputs[0].shape).unwrap();
             let n: usize = dims.iter().product();
             let data = (0..n).map(|k| ((k * 7919 % 211) as f32 - 105.0) / 60.0).collect();
-            vitc_ir::Tensor::F32(vitc_ir::ndarray::ArrayD::from_shape_vec(vitc_ir::ndarray::IxDyn(&dims), data).unwrap())
+            vitc_ir::Tensor::F32(
+                vitc_ir::ndarray::ArrayD::from_shape_vec(vitc_ir::ndarray::IxDyn(&dims), data).unwrap(),
+            )
         })
         .collect();
     let a = vitc_interp::run(&cut, &inputs).unwrap();

@@ -3,6 +3,7 @@
 mod activation;
 mod batchnorm;
 mod layout;
+mod normalization;
 pub mod util;
 
 use crate::analysis::TensorAnalysis;
@@ -11,12 +12,13 @@ use crate::lang::TensorNode;
 /// A rewrite rule of the mid-end.
 pub type Rule = egg::Rewrite<TensorNode, TensorAnalysis>;
 
-/// The rules of one theme, by name (`activation`, `batchnorm`, `layout`).
+/// The rules of one theme, by name (`activation`, `batchnorm`, `layout`, `normalization`).
 pub fn group(name: &str) -> Vec<Rule> {
     match name {
         "activation" => activation::rules(),
         "batchnorm" => batchnorm::rules(),
         "layout" => layout::rules(),
+        "normalization" => normalization::rules(),
         _ => Vec::new(),
     }
 }
@@ -27,5 +29,6 @@ pub fn all() -> Vec<Rule> {
     rules.extend(activation::rules());
     rules.extend(batchnorm::rules());
     rules.extend(layout::rules());
+    rules.extend(normalization::rules());
     rules
 }
