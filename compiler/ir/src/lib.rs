@@ -8,6 +8,7 @@
 
 pub mod attr;
 pub mod dim;
+pub mod dot;
 pub mod dtype;
 pub mod error;
 pub mod geometry;

@@ -79,3 +79,14 @@ fn inference_rejects_mismatched_operands_naming_the_node() {
     let err = g.add_op1("mm", OpKind::MatMul, Attrs::new(), &[Some(a), Some(b)]).unwrap_err().to_string();
     assert_eq!(err, "node 'mm' (matmul): contraction sizes differ: 3 vs 4");
 }
+
+#[test]
+fn dot_has_one_edge_per_operand_and_output() {
+    let g = small_block();
+    let dot = vitc_ir::dot::to_dot(&g, "block").unwrap();
+    assert!(dot.starts_with("digraph \"block\" {"));
+    let operand_edges: usize = g.node_ids().iter().map(|&id| g.operands(id).iter().flatten().count()).sum();
+    assert_eq!(dot.matches(" -> ").count(), operand_edges + g.outputs.len());
+    assert!(dot.contains("label=\"matmul\""), "{dot}");
+    assert!(dot.contains("softmax\\n{axis=-1, note=\\\"a \\\\\\\"q\\\\\\\"\\\"}") || dot.contains("softmax\\n"), "{dot}");
+}
