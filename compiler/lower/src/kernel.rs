@@ -52,7 +52,10 @@ pub enum Activation {
     /// `x * relu6(x + 3) / 6`
     HardSwish,
     /// `max(0, min(1, alpha * x + beta))`
-    HardSigmoid { alpha: f32, beta: f32 },
+    HardSigmoid {
+        alpha: f32,
+        beta: f32,
+    },
     /// `0.5 x (1 + erf(x / √2))`
     Gelu,
     /// `0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))`
@@ -180,8 +183,11 @@ pub enum Kernel {
     /// (0 outside): the transposed im2col of one image, `(oh*ow) × (c*kh*kw)`
     /// row-major, ready to be A of a Gemm with packed weights. Extent: `oh`.
     Im2col { geom: Conv2dGeom, x: Loc, out: Loc },
-    /// 2-D pooling of `c × h × w` into `c × oh × ow`. For `Avg`,
-    /// `count_include_pad` decides the divisor. Extent: `c`.
+    /// 2-D pooling of `c × h × w` into `c × oh × ow`. Taps outside the
+    /// image are skipped. For `Avg`, `count_include_pad` decides the
+    /// divisor: `kh · kw` when set (the lowering never emits windows that
+    /// reach past the end padding), else the number of taps inside the
+    /// image. Extent: `c`.
     Pool2d { kind: PoolKind, geom: Conv2dGeom, count_include_pad: bool, x: Loc, out: Loc },
     /// Transposed 2-D convolution of one image: `x` is `c × h × w`, `w` is
     /// `c × (oc/groups) × kh × kw`, `out` is `oc × oh × ow` (output geometry

@@ -4,8 +4,20 @@
 //! [`reference`] executes a program in plain Rust, so the lowering is tested
 //! without any backend, and backends are tested kernel by kernel against it.
 
+mod bind;
+pub mod error;
 pub mod kernel;
+mod lower;
+pub mod plan;
+mod prepare;
 pub mod program;
+pub mod reference;
+pub mod validate;
+mod view;
+mod visit;
+pub mod weights;
 
+pub use error::LowerError;
 pub use kernel::*;
+pub use lower::{LowerOptions, lower};
 pub use program::*;

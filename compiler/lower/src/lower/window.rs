@@ -1,0 +1,291 @@
+//! Convolutions and pools (1-D ones as 2-D with height 1).
+//!
+//! - Dense convolutions: `Im2col` per image into a scratch buffer, then one
+//!   `Gemm` with the packed `(c·kh·kw) × oc` weights; the result is the
+//!   transposed view of the `(images·oh·ow) × oc` matrix.
+//! - Grouped and depthwise convolutions: `Conv2d` per image, except 1×1
+//!   convolutions of 1×1 images (a `Gemm` per group).
+//! - ConvTranspose: `ConvTranspose2d` per image; pools: one `Pool2d` over
+//!   all images' channels; GlobalAveragePool: `Reduce` Mean.
+//!
+//! Per-channel epilogues (bias, BatchNorm, activation) fold into the
+//! weights, the bias and the kernel's activation.
+
+use super::fuse::Absorbs;
+use super::{Lowerer, OpResult};
+use crate::kernel::{Conv2dGeom, GemmB, Kernel, Loc, PoolKind, ReduceOp};
+use crate::view::{View, dense_strides};
+use crate::weights::pack_b;
+use vitc_ir::geometry::{TransposedWindow, Window};
+use vitc_ir::{NodeId, OpKind, Value};
+
+/// Grouped convolutions of several images become one kernel when the
+/// repeated weights stay below this many floats.
+const BATCHED_GROUP_WEIGHTS: usize = 1 << 18;
+
+fn at(loc: Loc, by: usize) -> Loc {
+    Loc { region: loc.region, offset: loc.offset + by }
+}
+
+/// The 2-D geometry of a window op from its 1-D or 2-D form.
+fn geom2d(win: &Window, input: &[usize], output: &[usize], c: usize, oc: usize, groups: usize) -> OpResult<Conv2dGeom> {
+    let lift = |v: &[usize], fill: usize| -> Vec<usize> { if v.len() == 1 { vec![fill, v[0]] } else { v.to_vec() } };
+    if input.len() != output.len() || !(1..=2).contains(&input.len()) {
+        return Err(format!("only 1-D and 2-D windows are supported, found {} spatial axes", input.len()));
+    }
+    let (i, o, k) = (lift(input, 1), lift(output, 1), lift(&win.kernel, 1));
+    let (s, d, p) = (lift(&win.strides, 1), lift(&win.dilations, 1), lift(&win.pads_begin, 0));
+    Ok(Conv2dGeom {
+        c,
+        h: i[0],
+        w: i[1],
+        oc,
+        oh: o[0],
+        ow: o[1],
+        kh: k[0],
+        kw: k[1],
+        stride_h: s[0],
+        stride_w: s[1],
+        pad_top: p[0],
+        pad_left: p[1],
+        dil_h: d[0],
+        dil_w: d[1],
+        groups,
+    })
+}
+
+impl Lowerer<'_> {
+    /// A constant operand's values, or an error naming it.
+    fn const_input(&mut self, id: NodeId, slot: usize, what: &str) -> OpResult<Vec<f32>> {
+        let v = self.input(id, slot)?;
+        self.const_values(&v).ok_or_else(|| format!("run-time {what} are not supported"))
+    }
+
+    pub(crate) fn conv(&mut self, id: NodeId) -> OpResult<()> {
+        let x = self.input(id, 0)?;
+        let wd = self.in_dims(id, 1)?;
+        let mut w = self.const_input(id, 1, "convolution weights")?;
+        let bias = match self.graph().operand(id, 2) {
+            Some(_) => Some(self.const_input(id, 2, "convolution biases")?),
+            None => None,
+        };
+        let out_dims = self.out_dims(id, 0)?;
+        let groups = usize::try_from(self.attrs(id).int_or("group", 1)?).map_err(|_| "negative group")?;
+        let xd = x.dims.clone();
+        if xd.len() < 3 || wd.len() != xd.len() || groups == 0 {
+            return Err(format!("unsupported convolution of {xd:?} by {wd:?} in {groups} groups"));
+        }
+        let (n_img, c, oc) = (xd[0], xd[1], wd[0]);
+        let icg = wd[1];
+        if bias.as_ref().is_some_and(|b| b.len() != oc) {
+            return Err(format!("the bias does not hold {oc} values"));
+        }
+        if c != icg * groups || oc % groups != 0 {
+            return Err(format!("{c} channels do not fit weights {wd:?} in {groups} groups"));
+        }
+        let win = Window::from_attrs(self.attrs(id), &xd[2..], &wd[2..])?;
+        let g = geom2d(&win, &xd[2..], &out_dims[2..], c, oc, groups)?;
+        let absorbs = Absorbs { scale: true, residual: false, transpose: false };
+        let epi = self.plan_epilogue(Value::first(id), &out_dims, 1, absorbs);
+        let per_oc = w.len() / oc.max(1);
+        if let Some(scale) = &epi.scale {
+            w.iter_mut().enumerate().for_each(|(i, v)| *v *= scale[i / per_oc]);
+        }
+        let bias = epi.combined_bias(bias.as_deref(), oc);
+        let (ihw, ohw) = (g.h * g.w, g.oh * g.ow);
+        let ocg = oc / groups;
+        let one_by_one = g.kh == 1 && g.kw == 1 && ihw == 1 && ohw == 1 && g.pad_top == 0 && g.pad_left == 0;
+        let y = if one_by_one {
+            // Each group: [images × icg] · [icg × ocg] into columns of [images × oc].
+            let x = self.dense(&x);
+            let out = self.new_dense(&out_dims);
+            let (x_loc, out_loc) = (self.loc(&x), self.loc(&out));
+            for gi in 0..groups {
+                let packed = pack_b(icg, ocg, |kk, j| w[(gi * ocg + j) * icg + kk]);
+                let b = GemmB::Packed { at: self.blob_f32(&packed) };
+                let bias = bias.as_ref().map(|b| self.blob_f32(&b[gi * ocg..(gi + 1) * ocg]));
+                self.emit(Kernel::Gemm {
+                    m: n_img,
+                    n: ocg,
+                    k: icg,
+                    batch: 1,
+                    a: at(x_loc, gi * icg),
+                    lda: c,
+                    a_batch_stride: 0,
+                    b,
+                    c: at(out_loc, gi * ocg),
+                    ldc: oc,
+                    c_batch_stride: 0,
+                    bias,
+                    residual: None,
+                    act: epi.act,
+                });
+            }
+            out
+        } else if groups == 1 {
+            let x = self.dense(&x);
+            let ckk = c * g.kh * g.kw;
+            let cols = self.new_dense(&[n_img * ohw, ckk]);
+            let (x_loc, cols_loc) = (self.loc(&x), self.loc(&cols));
+            for i in 0..n_img {
+                self.emit(Kernel::Im2col { geom: g, x: at(x_loc, i * c * ihw), out: at(cols_loc, i * ohw * ckk) });
+            }
+            let wt = self.const_view(w, &[oc, ckk]).permute(&[1, 0]);
+            let extras = super::linalg::GemmExtras { scale: None, bias, residual: None, act: epi.act, out_perm: None };
+            let m = self.gemm_views(&cols, &wt, extras)?;
+            // [images·oh·ow, oc] seen as [images, oc, spatial..]
+            let mut strides = vec![(ohw * oc) as isize, 1];
+            strides.extend(dense_strides(&out_dims[2..]).iter().map(|s| s * oc as isize));
+            View { base: m.base, offset: m.offset, dims: out_dims.clone(), strides }
+        } else {
+            let x = self.dense(&x);
+            let out = self.new_dense(&out_dims);
+            let (x_loc, out_loc) = (self.loc(&x), self.loc(&out));
+            if n_img > 1 && n_img * w.len() <= BATCHED_GROUP_WEIGHTS {
+                // All images as one of n·c channels in n·groups groups, the
+                // weights and biases repeated per image.
+                let geom = Conv2dGeom { c: n_img * c, oc: n_img * oc, groups: n_img * groups, ..g };
+                let w_loc = self.blob_f32(&w.repeat(n_img));
+                let bias = bias.as_ref().map(|b| self.blob_f32(&b.repeat(n_img)));
+                self.emit(Kernel::Conv2d { geom, x: x_loc, w: w_loc, bias, out: out_loc, act: epi.act });
+            } else {
+                let w_loc = self.blob_f32(&w);
+                let bias = bias.as_ref().map(|b| self.blob_f32(b));
+                for i in 0..n_img {
+                    self.emit(Kernel::Conv2d {
+                        geom: g,
+                        x: at(x_loc, i * c * ihw),
+                        w: w_loc,
+                        bias,
+                        out: at(out_loc, i * oc * ohw),
+                        act: epi.act,
+                    });
+                }
+            }
+            out
+        };
+        self.set(id, 0, y.clone());
+        self.commit_epilogue(&epi, &y)
+    }
+
+    pub(crate) fn conv_transpose(&mut self, id: NodeId) -> OpResult<()> {
+        let x = self.input(id, 0)?;
+        let wd = self.in_dims(id, 1)?;
+        let w = self.const_input(id, 1, "convolution weights")?;
+        let bias = match self.graph().operand(id, 2) {
+            Some(_) => Some(self.const_input(id, 2, "convolution biases")?),
+            None => None,
+        };
+        let out_dims = self.out_dims(id, 0)?;
+        let groups = usize::try_from(self.attrs(id).int_or("group", 1)?).map_err(|_| "negative group")?;
+        let xd = x.dims.clone();
+        if xd.len() != 4 || wd.len() != 4 || groups == 0 || xd[1] != wd[0] || xd[1] % groups != 0 {
+            return Err(format!("unsupported transposed convolution of {xd:?} by {wd:?} in {groups} groups"));
+        }
+        let t = TransposedWindow::from_attrs(self.attrs(id), &xd[2..], &wd[2..])?;
+        if t.output != out_dims[2..] {
+            return Err(format!("internal: transposed output {:?} vs {:?}", t.output, out_dims));
+        }
+        let (n_img, c, oc) = (xd[0], xd[1], out_dims[1]);
+        if bias.as_ref().is_some_and(|b| b.len() != oc) {
+            return Err(format!("the bias does not hold {oc} values"));
+        }
+        let win = &t.window;
+        let geom = Conv2dGeom {
+            c,
+            h: t.output[0],
+            w: t.output[1],
+            oc,
+            oh: xd[2],
+            ow: xd[3],
+            kh: wd[2],
+            kw: wd[3],
+            stride_h: win.strides[0],
+            stride_w: win.strides[1],
+            pad_top: win.pads_begin[0],
+            pad_left: win.pads_begin[1],
+            dil_h: win.dilations[0],
+            dil_w: win.dilations[1],
+            groups,
+        };
+        let x = self.dense(&x);
+        let out = self.new_dense(&out_dims);
+        let (x_loc, out_loc) = (self.loc(&x), self.loc(&out));
+        let w_loc = self.blob_f32(&w);
+        let bias = bias.as_ref().map(|b| self.blob_f32(b));
+        let (ihw, ohw) = (xd[2] * xd[3], t.output[0] * t.output[1]);
+        for i in 0..n_img {
+            self.emit(Kernel::ConvTranspose2d {
+                geom,
+                x: at(x_loc, i * c * ihw),
+                w: w_loc,
+                bias,
+                out: at(out_loc, i * oc * ohw),
+            });
+        }
+        self.set(id, 0, out);
+        Ok(())
+    }
+
+    pub(crate) fn pool(&mut self, id: NodeId) -> OpResult<()> {
+        let attrs = self.attrs(id);
+        let x = self.input(id, 0)?;
+        let out_dims = self.out_dims(id, 0)?;
+        let xd = x.dims.clone();
+        let kernel: Vec<usize> = attrs
+            .ints("kernel_shape")?
+            .ok_or("attribute 'kernel_shape' is required")?
+            .iter()
+            .map(|&k| usize::try_from(k).map_err(|_| format!("kernel size {k} is negative")))
+            .collect::<Result<_, _>>()?;
+        if xd.len() < 3 || kernel.len() != xd.len() - 2 {
+            return Err(format!("kernel {kernel:?} does not fit the input {xd:?}"));
+        }
+        let win = Window::from_attrs(attrs, &xd[2..], &kernel)?;
+        let planes = xd[0] * xd[1];
+        let geom = geom2d(&win, &xd[2..], &out_dims[2..], planes, planes, 1)?;
+        let kind = if self.graph().node(id).op == OpKind::MaxPool { PoolKind::Max } else { PoolKind::Avg };
+        let count_include_pad = attrs.int_or("count_include_pad", 0)? != 0;
+        if kind == PoolKind::Avg && count_include_pad {
+            // The kernel divides by kh·kw: no window may reach past the end padding.
+            for (a, &size) in xd[2..].iter().enumerate() {
+                let last = (out_dims[2 + a].max(1) - 1) * win.strides[a] + (win.kernel[a] - 1) * win.dilations[a] + 1;
+                if last > size + win.pads_begin[a] + win.pads_end[a] {
+                    return Err("count_include_pad with windows past the padding (ceil_mode) is not supported".into());
+                }
+            }
+        }
+        let x = self.dense(&x);
+        let out = self.new_dense(&out_dims);
+        if out.numel() > 0 {
+            let (x_loc, out_loc) = (self.loc(&x), self.loc(&out));
+            self.emit(Kernel::Pool2d { kind, geom, count_include_pad, x: x_loc, out: out_loc });
+        }
+        self.set(id, 0, out);
+        Ok(())
+    }
+
+    pub(crate) fn global_average_pool(&mut self, id: NodeId) -> OpResult<()> {
+        let x = self.input(id, 0)?;
+        let out_dims = self.out_dims(id, 0)?;
+        if x.dims.len() < 3 {
+            return Err(format!("input {:?} has no spatial axes", x.dims));
+        }
+        let x = self.dense(&x);
+        let out = self.new_dense(&out_dims);
+        if out.numel() > 0 {
+            let (x_loc, out_loc) = (self.loc(&x), self.loc(&out));
+            let reduce = x.dims[2..].iter().product();
+            self.emit(Kernel::Reduce {
+                op: ReduceOp::Mean,
+                outer: x.dims[0] * x.dims[1],
+                reduce,
+                inner: 1,
+                src: x_loc,
+                out: out_loc,
+            });
+        }
+        self.set(id, 0, out);
+        Ok(())
+    }
+}

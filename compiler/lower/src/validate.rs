@@ -1,0 +1,186 @@
+//! Static checks of a [`Program`]: every kernel reads and writes inside the
+//! arena and the weights, writes only the arena, and never writes where it
+//! reads; the input and output slots lie in the arena and the outputs do not
+//! overlap. Backends may rely on these facts (no aliasing between a
+//! kernel's output and its inputs).
+
+use crate::kernel::{GemmB, Kernel, Loc, Region};
+use crate::program::{GEMM_NR, Program};
+
+/// Elements `lo ..= hi` of a region (relative to the region's start).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Span {
+    region: Region,
+    lo: isize,
+    hi: isize,
+}
+
+/// The span of a strided access from `at` over `dims` with `strides`
+/// (`None` when nothing is accessed).
+fn span(at: Loc, dims: &[usize], strides: &[isize]) -> Option<Span> {
+    if dims.contains(&0) {
+        return None;
+    }
+    let (mut lo, mut hi) = (at.offset as isize, at.offset as isize);
+    for (&d, &s) in dims.iter().zip(strides) {
+        let reach = (d as isize).saturating_sub(1).saturating_mul(s);
+        if reach < 0 {
+            lo = lo.saturating_add(reach);
+        } else {
+            hi = hi.saturating_add(reach);
+        }
+    }
+    Some(Span { region: at.region, lo, hi })
+}
+
+/// A dense run of `len` elements from `at`.
+fn run(at: Loc, len: usize) -> Option<Span> {
+    span(at, &[len], &[1])
+}
+
+/// What a kernel writes and what it reads.
+fn accesses(k: &Kernel) -> (Option<Span>, Vec<Option<Span>>) {
+    match k {
+        Kernel::Gemm { m, n, k, batch, a, lda, a_batch_stride, b, c, ldc, c_batch_stride, bias, residual, .. } => {
+            let s = |x: usize| x as isize;
+            let c_span = span(*c, &[*batch, *m, *n], &[s(*c_batch_stride), s(*ldc), 1]);
+            let a_span = span(*a, &[*batch, *m, *k], &[s(*a_batch_stride), s(*lda), 1]);
+            let b_span = match b {
+                GemmB::Packed { at } => run(*at, n.div_ceil(GEMM_NR) * k * GEMM_NR),
+                GemmB::Strided { at, row_stride, col_stride, batch_stride } => {
+                    span(*at, &[*batch, *k, *n], &[*batch_stride, *row_stride, *col_stride])
+                }
+            };
+            let res = residual.and_then(|r| span(r, &[*batch, *m, *n], &[s(*c_batch_stride), s(*ldc), 1]));
+            (c_span, vec![a_span, b_span, bias.and_then(|b| run(b, *n)), res])
+        }
+        Kernel::Map { dims, out, inputs, .. } => {
+            let n = dims.iter().product();
+            (run(*out, n), inputs.iter().map(|i| span(i.at, dims, &i.strides)).collect())
+        }
+        Kernel::Gather { outer, src_axis, inner, indices, table, src, out } => {
+            (run(*out, outer * indices * inner), vec![run(*table, *indices), run(*src, outer * src_axis * inner)])
+        }
+        Kernel::Softmax { rows, cols, x, out } => (run(*out, rows * cols), vec![run(*x, rows * cols)]),
+        Kernel::LayerNorm { rows, cols, x, scale, bias, out, .. } => {
+            (run(*out, rows * cols), vec![run(*x, rows * cols), run(*scale, *cols), bias.and_then(|b| run(b, *cols))])
+        }
+        Kernel::Reduce { outer, reduce, inner, src, out, .. } => {
+            (run(*out, outer * inner), vec![run(*src, outer * reduce * inner)])
+        }
+        Kernel::Conv2d { geom: g, x, w, bias, out, .. } => (
+            run(*out, g.oc * g.oh * g.ow),
+            vec![
+                run(*x, g.c * g.h * g.w),
+                run(*w, g.oc * (g.c / g.groups.max(1)) * g.kh * g.kw),
+                bias.and_then(|b| run(b, g.oc)),
+            ],
+        ),
+        Kernel::Im2col { geom: g, x, out } => {
+            (run(*out, g.oh * g.ow * g.c * g.kh * g.kw), vec![run(*x, g.c * g.h * g.w)])
+        }
+        Kernel::Pool2d { geom: g, x, out, .. } => (run(*out, g.c * g.oh * g.ow), vec![run(*x, g.c * g.h * g.w)]),
+        Kernel::ConvTranspose2d { geom: g, x, w, bias, out } => (
+            run(*out, g.oc * g.h * g.w),
+            vec![
+                run(*x, g.c * g.oh * g.ow),
+                run(*w, g.c * (g.oc / g.groups.max(1)) * g.kh * g.kw),
+                bias.and_then(|b| run(b, g.oc)),
+            ],
+        ),
+        Kernel::Fill { len, out, .. } => (run(*out, *len), Vec::new()),
+    }
+}
+
+impl Program {
+    /// Checks the program's memory accesses (see the module docs).
+    pub fn validate(&self) -> Result<(), String> {
+        let weights_len = (self.weights.len() / 4) as isize;
+        let inside = |s: &Span| {
+            let len = match s.region {
+                Region::Arena => self.arena_len as isize,
+                Region::Weights => weights_len,
+            };
+            s.lo >= 0 && s.hi < len
+        };
+        for (i, k) in self.kernels.iter().enumerate() {
+            let fail = |m: String| format!("kernel {i} ({}): {m}", k.name());
+            let (out, ins) = accesses(k);
+            if let Some(o) = out {
+                if o.region != Region::Arena {
+                    return Err(fail("writes the weights".into()));
+                }
+                if !inside(&o) {
+                    return Err(fail(format!("writes {}..={} outside the arena", o.lo, o.hi)));
+                }
+            }
+            for s in ins.iter().flatten() {
+                if !inside(s) {
+                    return Err(fail(format!("reads {:?} {}..={} out of range", s.region, s.lo, s.hi)));
+                }
+                if let Some(o) = out
+                    && s.region == Region::Arena
+                    && s.lo <= o.hi
+                    && o.lo <= s.hi
+                {
+                    return Err(fail(format!("reads {}..={} where it writes {}..={}", s.lo, s.hi, o.lo, o.hi)));
+                }
+            }
+        }
+        let slots: Vec<(&str, usize, usize)> =
+            self.inputs.iter().chain(&self.outputs).map(|s| (s.name.as_str(), s.offset, s.offset + s.len())).collect();
+        if let Some((name, ..)) = slots.iter().find(|(_, _, end)| *end > self.arena_len) {
+            return Err(format!("slot '{name}' lies outside the arena"));
+        }
+        let outs = &slots[self.inputs.len()..];
+        for (i, a) in outs.iter().enumerate() {
+            for b in &outs[i + 1..] {
+                if a.1 < b.2 && b.1 < a.2 && a.1 < a.2 && b.1 < b.2 {
+                    return Err(format!("outputs '{}' and '{}' overlap", a.0, b.0));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::{MapOp, Strided, UnaryOp};
+    use crate::program::{BatchPlan, MemoryStats};
+
+    fn program(kernels: Vec<Kernel>) -> Program {
+        Program {
+            name: "t".into(),
+            kernels,
+            arena_len: 64,
+            weights: vec![0; 64],
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            batch: BatchPlan { dynamic: false, max_batch: 1 },
+            memory: MemoryStats::default(),
+        }
+    }
+
+    fn copy(from: usize, strides: Vec<isize>, to: usize, dims: Vec<usize>) -> Kernel {
+        Kernel::Map {
+            op: MapOp::Unary(UnaryOp::Copy),
+            dims,
+            out: Loc::arena(to),
+            inputs: vec![Strided { at: Loc::arena(from), strides }],
+        }
+    }
+
+    #[test]
+    fn in_place_and_out_of_range_accesses_are_caught() {
+        assert!(program(vec![copy(0, vec![1], 16, vec![16])]).validate().is_ok());
+        assert!(program(vec![copy(0, vec![1], 8, vec![16])]).validate().is_err(), "overlap");
+        assert!(program(vec![copy(60, vec![1], 0, vec![8])]).validate().is_err(), "read past the arena");
+        // A reversed view reads downwards from its first element.
+        assert!(program(vec![copy(15, vec![-1], 16, vec![16])]).validate().is_ok());
+        assert!(program(vec![copy(14, vec![-1], 16, vec![16])]).validate().is_err());
+        let fill = Kernel::Fill { len: 4, value: 0.0, out: Loc::weights(0) };
+        assert!(program(vec![fill]).validate().is_err(), "writes the weights");
+    }
+}

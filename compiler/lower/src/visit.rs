@@ -1,0 +1,63 @@
+//! Every [`Loc`] a kernel refers to, for relocation (the memory plan) and
+//! for tools that list what a kernel reads and writes.
+
+use crate::kernel::{GemmB, Kernel, Loc};
+
+impl Kernel {
+    /// Mutable references to every location of the kernel, the output first.
+    pub fn locs_mut(&mut self) -> Vec<&mut Loc> {
+        match self {
+            Kernel::Gemm { a, b, c, bias, residual, .. } => {
+                let mut v = vec![c, a];
+                match b {
+                    GemmB::Packed { at } | GemmB::Strided { at, .. } => v.push(at),
+                }
+                v.extend(bias.as_mut());
+                v.extend(residual.as_mut());
+                v
+            }
+            Kernel::Map { out, inputs, .. } => {
+                let mut v = vec![out];
+                v.extend(inputs.iter_mut().map(|s| &mut s.at));
+                v
+            }
+            Kernel::Gather { table, src, out, .. } => vec![out, table, src],
+            Kernel::Softmax { x, out, .. } => vec![out, x],
+            Kernel::LayerNorm { x, scale, bias, out, .. } => {
+                let mut v = vec![out, x, scale];
+                v.extend(bias.as_mut());
+                v
+            }
+            Kernel::Reduce { src, out, .. } => vec![out, src],
+            Kernel::Conv2d { x, w, bias, out, .. } | Kernel::ConvTranspose2d { x, w, bias, out, .. } => {
+                let mut v = vec![out, x, w];
+                v.extend(bias.as_mut());
+                v
+            }
+            Kernel::Im2col { x, out, .. } | Kernel::Pool2d { x, out, .. } => vec![out, x],
+            Kernel::Fill { out, .. } => vec![out],
+        }
+    }
+
+    /// Every location of the kernel, the output first.
+    pub fn locs(&self) -> Vec<Loc> {
+        self.clone().locs_mut().into_iter().map(|l| *l).collect()
+    }
+
+    /// Where the kernel writes.
+    pub fn output(&self) -> Loc {
+        match self {
+            Kernel::Gemm { c, .. } => *c,
+            Kernel::Map { out, .. }
+            | Kernel::Gather { out, .. }
+            | Kernel::Softmax { out, .. }
+            | Kernel::LayerNorm { out, .. }
+            | Kernel::Reduce { out, .. }
+            | Kernel::Conv2d { out, .. }
+            | Kernel::ConvTranspose2d { out, .. }
+            | Kernel::Im2col { out, .. }
+            | Kernel::Pool2d { out, .. }
+            | Kernel::Fill { out, .. } => *out,
+        }
+    }
+}
