@@ -26,11 +26,13 @@ pub fn to_dot(graph: &Graph, name: &str) -> IrResult<String> {
             op if node.attrs.is_empty() => ("box", op.name().to_string()),
             op => ("box", format!("{}\\n{}", op.name(), escape(&node.attrs.to_string()))),
         };
-        let _ = writeln!(out, "  n{} [shape={shape}, label=\"{}\"];", id.index(), escape(&label).replace("\\\\n", "\\n"));
+        let _ =
+            writeln!(out, "  n{} [shape={shape}, label=\"{}\"];", id.index(), escape(&label).replace("\\\\n", "\\n"));
         for (slot, operand) in graph.operands(id).iter().enumerate() {
             if let Some(v) = operand {
                 let ty = graph.value_type(*v);
-                let _ = writeln!(out, "  n{} -> n{} [label=\"{ty}\", taillabel=\"{slot}\"];", v.node.index(), id.index());
+                let _ =
+                    writeln!(out, "  n{} -> n{} [label=\"{ty}\", taillabel=\"{slot}\"];", v.node.index(), id.index());
             }
         }
     }

@@ -16,7 +16,8 @@
 //!   dtype in text; `gelu{approximate="none"|"tanh"}`.
 //! - All other attributes keep their ONNX names and defaults.
 //!
-//! Absent optional inputs are printed as `_`.
+//! Absent optional inputs are printed as `_`. Fused ops (`attention`) come
+//! from the mid-end; every executor implements them.
 
 use std::fmt;
 
@@ -99,6 +100,13 @@ op_kinds! {
     Pad = "pad",
     Resize = "resize",
     Einsum = "einsum",
+    /// Fused attention (produced by the mid-end, never by a frontend):
+    /// `attention(q, kt, v, bias?) {scale, act?}` =
+    /// `act(softmax(scale · q·kt + bias, axis=-1) · v)` with `q` `[..,Nq,d]`,
+    /// `kt` `[..,d,Nk]` (keys already transposed), `v` `[..,Nk,dv]` and `bias`
+    /// broadcast to `[..,Nq,Nk]`; `act` is an activation op name
+    /// (`hard_swish`, `relu`, `gelu`, `sigmoid`) applied to the output.
+    Attention = "attention",
 }
 
 impl OpKind {

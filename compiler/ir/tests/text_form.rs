@@ -88,5 +88,8 @@ fn dot_has_one_edge_per_operand_and_output() {
     let operand_edges: usize = g.node_ids().iter().map(|&id| g.operands(id).iter().flatten().count()).sum();
     assert_eq!(dot.matches(" -> ").count(), operand_edges + g.outputs.len());
     assert!(dot.contains("label=\"matmul\""), "{dot}");
-    assert!(dot.contains("softmax\\n{axis=-1, note=\\\"a \\\\\\\"q\\\\\\\"\\\"}") || dot.contains("softmax\\n"), "{dot}");
+    assert!(
+        dot.contains("softmax\\n{axis=-1, note=\\\"a \\\\\\\"q\\\\\\\"\\\"}") || dot.contains("softmax\\n"),
+        "{dot}"
+    );
 }

@@ -85,6 +85,11 @@ fn check_node(graph: &Graph, id: NodeId, node: &Node) -> Result<(), String> {
                 return Err("the batch is contracted (right operand of rank < 3)".into());
             }
         }
+        Attention => {
+            if (0..3).any(sym_in) && rank0 < 3 {
+                return Err("the batch is contracted (attention operands of rank < 3)".into());
+            }
+        }
         Gemm => {
             if sym_in(0) && node.attrs.int_or("transA", 0)? != 0 {
                 return Err("the batch is contracted (transA)".into());

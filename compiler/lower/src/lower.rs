@@ -217,6 +217,7 @@ impl<'g> Lowerer<'g> {
             Pad => self.pad(id),
             Resize => self.resize(id),
             Shape | Range | ConstantOfShape => Err("this op should have been folded to a constant".into()),
+            Attention => Err("fused attention is expanded before lowering (internal error)".into()),
         }
     }
 

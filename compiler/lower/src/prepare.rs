@@ -5,6 +5,9 @@
 //! - exact GELU written with Erf, `x · 0.5 · (1 + erf(x / √2))` (in the
 //!   orders PyTorch exports), becomes one `gelu` node, which then fuses into
 //!   the producing GEMM as its activation.
+//! - the mid-end's fused `attention` op is expanded back into its matmuls,
+//!   scale, bias, softmax and activation, which the kernels below fuse as far
+//!   as they can (a single fused attention kernel is future work).
 
 use crate::error::LowerError;
 use vitc_ir::{Attrs, Graph, NodeId, OpKind, Value};
@@ -25,8 +28,40 @@ pub(crate) fn prepare(graph: &Graph) -> Result<Graph, LowerError> {
             g.replace_uses(last, gelu);
         }
     }
+    for id in g.topo_order().map_err(|e| LowerError::Graph(e.to_string()))? {
+        if g.contains(id) && g.node(id).op == OpKind::Attention {
+            expand_attention(&mut g, id).map_err(|e| LowerError::Graph(format!("expanding attention: {e}")))?;
+        }
+    }
     g.remove_dead_nodes();
     Ok(g)
+}
+
+/// Replaces `attention(q, kt, v, bias?) {scale, act}` by its parts.
+fn expand_attention(g: &mut Graph, id: NodeId) -> vitc_ir::IrResult<()> {
+    let node = g.node(id).clone();
+    let ops = g.operands(id);
+    let arg = |i: usize| ops.get(i).copied().flatten();
+    let name = node.name.clone();
+    let none = Attrs::new();
+    let logits = g.add_op1(&format!("{name}.qk"), OpKind::MatMul, none.clone(), &[arg(0), arg(1)])?;
+    let scale = node.attrs.float_or("scale", 1.0).map_err(|m| vitc_ir::IrError::Graph(m))?;
+    let scale = g.add_const(&format!("{name}.scale"), std::sync::Arc::new(vitc_ir::Tensor::f32_scalar(scale)));
+    let mut logits = g.add_op1(&format!("{name}.scaled"), OpKind::Mul, none.clone(), &[Some(logits), Some(scale)])?;
+    if let Some(bias) = arg(3) {
+        logits = g.add_op1(&format!("{name}.biased"), OpKind::Add, none.clone(), &[Some(logits), Some(bias)])?;
+    }
+    let softmax_attrs = Attrs::new().with("axis", vitc_ir::Attr::Int(-1));
+    let probs = g.add_op1(&format!("{name}.softmax"), OpKind::Softmax, softmax_attrs, &[Some(logits)])?;
+    let mut out = g.add_op1(&format!("{name}.pv"), OpKind::MatMul, none.clone(), &[Some(probs), arg(2)])?;
+    let act = node.attrs.str_or("act", "").map_err(|m| vitc_ir::IrError::Graph(m))?;
+    if !act.is_empty() {
+        let kind =
+            OpKind::from_name(act).ok_or_else(|| vitc_ir::IrError::Graph(format!("unknown activation '{act}'")))?;
+        out = g.add_op1(&format!("{name}.act"), kind, none, &[Some(out)])?;
+    }
+    g.replace_uses(Value::first(id), out);
+    Ok(())
 }
 
 /// The single user of `v` (and its slot), when `v` is not a graph output.

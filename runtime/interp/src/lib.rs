@@ -37,6 +37,30 @@ pub use run::run;
 use args::{input, optional};
 use vitc_ir::{Attrs, OpKind, Tensor};
 
+/// The fused attention op, computed as the ops it fuses:
+/// `act(softmax(scale · q·kt + bias) · v)`.
+fn attention(attrs: &Attrs, inputs: &[Option<&Tensor>]) -> Result<Vec<Tensor>, String> {
+    let none = Attrs::new();
+    let one = |op: OpKind, a: &Attrs, xs: &[Option<&Tensor>]| -> Result<Tensor, String> {
+        eval_op(op, a, xs, 1)?.pop().ok_or_else(|| format!("'{op}' gave no output"))
+    };
+    let (q, kt, v) = (input(inputs, 0, "q")?, input(inputs, 1, "kt")?, input(inputs, 2, "v")?);
+    let scale = Tensor::f32_scalar(attrs.float_or("scale", 1.0)?);
+    let mut logits =
+        one(OpKind::Mul, &none, &[Some(&one(OpKind::MatMul, &none, &[Some(q), Some(kt)])?), Some(&scale)])?;
+    if let Some(bias) = optional(inputs, 3) {
+        logits = one(OpKind::Add, &none, &[Some(&logits), Some(bias)])?;
+    }
+    let probs = one(OpKind::Softmax, &Attrs::new().with("axis", vitc_ir::Attr::Int(-1)), &[Some(&logits)])?;
+    let out = one(OpKind::MatMul, &none, &[Some(&probs), Some(v)])?;
+    let act = attrs.str_or("act", "")?;
+    if act.is_empty() {
+        return Ok(vec![out]);
+    }
+    let kind = OpKind::from_name(act).ok_or_else(|| format!("unknown activation '{act}'"))?;
+    Ok(vec![one(kind, &none, &[Some(&out)])?])
+}
+
 /// Runs one op on concrete operands (`None` for an absent optional operand)
 /// and returns its `n_outputs` outputs. The error says what is wrong with
 /// the operands or attributes; it does not name the node.
@@ -55,6 +79,7 @@ pub fn eval_op(op: OpKind, attrs: &Attrs, inputs: &[Option<&Tensor>], n_outputs:
         MatMul => vec![matmul::matmul(input(inputs, 0, "A")?, input(inputs, 1, "B")?)?],
         Gemm => vec![matmul::gemm(attrs, input(inputs, 0, "A")?, input(inputs, 1, "B")?, optional(inputs, 2))?],
         Einsum => vec![einsum::einsum(attrs, inputs)?],
+        Attention => attention(attrs, inputs)?,
         Conv => vec![conv::conv(attrs, inputs)?],
         ConvTranspose => vec![conv::conv_transpose(attrs, inputs)?],
         AveragePool | MaxPool => pool::pool(op, attrs, x()?, n_outputs)?,

@@ -1,4 +1,5 @@
-//! Rules for `matmul` (numpy semantics, batch broadcast), `gemm` and `einsum`.
+//! Rules for `matmul` (numpy semantics, batch broadcast), `gemm`, `einsum`
+//! and the fused `attention` (two matmuls around a softmax).
 
 use super::{Operand, required};
 use crate::attr::Attrs;
@@ -159,4 +160,27 @@ pub fn einsum(attrs: &Attrs, operands: &[Option<Operand<'_>>]) -> Result<Vec<Val
         }
     }
     Ok(vec![ValueType::new(dtype.ok_or("einsum needs at least one operand")?, out)])
+}
+
+/// The activations `attention{act}` may apply to its output.
+pub const ATTENTION_ACTIVATIONS: [&str; 4] = ["hard_swish", "relu", "gelu", "sigmoid"];
+
+pub fn attention(attrs: &Attrs, operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String> {
+    attrs.float_or("scale", 1.0)?;
+    let act = attrs.str_or("act", "")?;
+    if !act.is_empty() && !ATTENTION_ACTIVATIONS.contains(&act) {
+        return Err(format!("act '{act}' is not one of {ATTENTION_ACTIVATIONS:?}"));
+    }
+    let q = required(operands, 0)?;
+    let kt = required(operands, 1)?;
+    let v = required(operands, 2)?;
+    let logits = matmul(&[Some(q.clone()), Some(kt.clone())])?.remove(0);
+    if let Some(bias) = super::optional(operands, 3) {
+        let joined = broadcast_shapes(&logits.shape, &bias.ty.shape)?;
+        if joined != logits.shape {
+            return Err(format!("bias {} does not broadcast to the logits {logits}", bias.ty));
+        }
+    }
+    let logits_op = Operand { ty: &logits, value: None, dims: None };
+    matmul(&[Some(logits_op), Some(v.clone())])
 }

@@ -48,6 +48,7 @@ pub fn infer_types(
         MatMul => matmul::matmul(operands),
         Gemm => matmul::gemm(attrs, operands),
         Einsum => matmul::einsum(attrs, operands),
+        Attention => matmul::attention(attrs, operands),
         Conv => conv::conv(attrs, operands),
         ConvTranspose => conv::conv_transpose(attrs, operands),
         AveragePool | MaxPool => conv::pool(attrs, operands),

@@ -1,6 +1,7 @@
 //! The rule tables, one file per theme.
 
 mod activation;
+mod attention;
 mod batchnorm;
 mod layout;
 mod normalization;
@@ -12,10 +13,11 @@ use crate::lang::TensorNode;
 /// A rewrite rule of the mid-end.
 pub type Rule = egg::Rewrite<TensorNode, TensorAnalysis>;
 
-/// The rules of one theme, by name (`activation`, `batchnorm`, `layout`, `normalization`).
+/// The rules of one theme, by name (`activation`, `attention`, `batchnorm`, `layout`, `normalization`).
 pub fn group(name: &str) -> Vec<Rule> {
     match name {
         "activation" => activation::rules(),
+        "attention" => attention::rules(),
         "batchnorm" => batchnorm::rules(),
         "layout" => layout::rules(),
         "normalization" => normalization::rules(),
@@ -27,6 +29,7 @@ pub fn group(name: &str) -> Vec<Rule> {
 pub fn all() -> Vec<Rule> {
     let mut rules = Vec::new();
     rules.extend(activation::rules());
+    rules.extend(attention::rules());
     rules.extend(batchnorm::rules());
     rules.extend(layout::rules());
     rules.extend(normalization::rules());
