@@ -1,20 +1,59 @@
-//! `vitc compile MODEL --emit ir`: the imported, canonicalised IR.
+//! `vitc compile`: native code (`-o X.so|X.o|X.a` and the header `X.h`), or
+//! text with `--emit ir` (the IR after a pipeline stage) or `--emit asm` (the
+//! backend's disassembly of every kernel).
+//!
+//! Native pipeline: ONNX → canonical graph → `vitc_lower::lower` →
+//! `vitc_backend_cranelift::compile_object` → `vitc_link::link`.
 
 use crate::args::{AfterStage, Emit};
-use anyhow::{Result, bail};
-use std::path::Path;
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use vitc_backend_cranelift::{Arch, Target as CodegenTarget};
 use vitc_driver::Stage;
+use vitc_ir::Graph;
+use vitc_link::{LinkOptions, OutputKind, Target as LinkTarget};
+use vitc_lower::Program;
 
-pub fn compile(model: &Path, emit: Option<Emit>, after: AfterStage, output: Option<&Path>) -> Result<()> {
-    let stage = match after {
+/// What `vitc compile` was asked for.
+pub struct CompileArgs {
+    pub model: PathBuf,
+    pub emit: Option<Emit>,
+    pub after: AfterStage,
+    pub output: Option<PathBuf>,
+    pub target: Option<String>,
+    pub name: Option<String>,
+    pub max_batch: usize,
+}
+
+pub fn compile(args: CompileArgs) -> Result<()> {
+    match args.emit {
+        Some(Emit::Ir) => emit_ir(&args),
+        Some(Emit::Asm) => emit_asm(&args),
+        None => native(&args),
+    }
+}
+
+fn emit_ir(args: &CompileArgs) -> Result<()> {
+    let stage = match args.after {
         AfterStage::Imported => Stage::Imported,
         AfterStage::Canonical => Stage::Canonical,
     };
-    let Some(Emit::Ir) = emit else {
-        bail!("native code output is not available yet (it arrives with the Cranelift backend); use --emit ir");
-    };
-    let graph = vitc_driver::load_onnx(model, stage)?;
+    let graph = vitc_driver::load_onnx(&args.model, stage)?;
     let text = vitc_ir::text::print_graph(&graph)?;
+    write_text(args.output.as_deref(), &text)
+}
+
+fn emit_asm(args: &CompileArgs) -> Result<()> {
+    let (target, _) = targets(args.target.as_deref())?;
+    let prefix = prefix(args.name.as_deref(), args.output.as_deref().unwrap_or(&args.model))?;
+    let graph = vitc_driver::load_onnx(&args.model, Stage::Canonical)?;
+    let program = lower(&graph, args.max_batch)?;
+    let text = vitc_backend_cranelift::emit_disasm(&program, &prefix, &target).context("generating code")?;
+    write_text(args.output.as_deref(), &text)
+}
+
+fn write_text(output: Option<&Path>, text: &str) -> Result<()> {
     match output {
         Some(path) => super::write_atomically(path, text.as_bytes()),
         None => {
@@ -22,4 +61,88 @@ pub fn compile(model: &Path, emit: Option<Emit>, after: AfterStage, output: Opti
             Ok(())
         }
     }
+}
+
+/// `--target`, or the portable target of this machine's architecture.
+fn target_name(name: Option<&str>) -> &str {
+    name.unwrap_or(if std::env::consts::ARCH == "aarch64" { "aarch64-linux" } else { "x86_64-linux" })
+}
+
+/// The code generator's target and the linker's, from `--target`.
+fn targets(name: Option<&str>) -> Result<(CodegenTarget, LinkTarget)> {
+    let target = CodegenTarget::parse(target_name(name))?;
+    let link = match target.arch {
+        Arch::X86_64 => LinkTarget::X86_64Linux,
+        Arch::Aarch64 => LinkTarget::Aarch64Linux,
+    };
+    Ok((target, link))
+}
+
+/// The API prefix: `--name` (checked), else the stem of `path` made a C identifier.
+fn prefix(name: Option<&str>, path: &Path) -> Result<String> {
+    match name {
+        Some(name) => {
+            vitc_link::validate_prefix(name).context("--name")?;
+            Ok(name.to_string())
+        }
+        None => Ok(vitc_link::sanitize_prefix(&path.file_stem().unwrap_or_default().to_string_lossy())),
+    }
+}
+
+fn lower(graph: &Graph, max_batch: usize) -> Result<Program> {
+    Ok(vitc_lower::lower(graph, &vitc_lower::LowerOptions { max_batch })?)
+}
+
+fn native(args: &CompileArgs) -> Result<()> {
+    let Some(output) = args.output.as_deref() else {
+        bail!("give the output with -o (X.so, X.o or X.a), or ask for text with --emit ir|asm");
+    };
+    // Everything that can be checked cheaply comes before the compilation.
+    let kind = OutputKind::from_path(output)?;
+    let prefix = prefix(args.name.as_deref(), output)?;
+    let (target, link_target) = targets(args.target.as_deref())?;
+    link_target.toolchain()?;
+
+    let start = Instant::now();
+    let graph = vitc_driver::load_onnx(&args.model, Stage::Canonical)?;
+    let mut program = lower(&graph, args.max_batch).context("lowering")?;
+    // Exported graphs are mostly called "main_graph" or "torch_jit": the file names the model.
+    program.name = args.model.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+    let lowered = start.elapsed();
+    let object = vitc_backend_cranelift::compile_object(&program, &prefix, &target).context("generating code")?;
+    let generated = start.elapsed();
+    let linked =
+        vitc_link::link(&program, &object, &LinkOptions { prefix: prefix.clone(), target: link_target }, output)
+            .context("linking")?;
+    let total = start.elapsed();
+
+    let kind = match kind {
+        OutputKind::SharedLibrary => "shared library",
+        OutputKind::Object => "object",
+        OutputKind::StaticArchive => "static archive",
+    };
+    println!(
+        "compiled {} for {} in {:.2} s (import and lower {:.2} s, code generation {:.2} s, link {:.2} s)",
+        args.model.display(),
+        target_name(args.target.as_deref()),
+        total.as_secs_f64(),
+        lowered.as_secs_f64(),
+        (generated - lowered).as_secs_f64(),
+        (total - generated).as_secs_f64()
+    );
+    let batch = if program.batch.dynamic {
+        format!("dynamic batch up to {}", program.batch.max_batch)
+    } else {
+        "static shape".to_string()
+    };
+    println!(
+        "{}: {kind}, {} bytes; weights {} bytes; {} kernels; arena {} bytes; {batch}",
+        linked.output.display(),
+        super::format_count(linked.bytes),
+        super::format_count(program.weights.len() as u64),
+        program.kernels.len(),
+        super::format_count(program.arena_len as u64 * 4),
+    );
+    println!("{}: C API {prefix}_create/_run/_destroy/...", linked.header.display());
+    Ok(())
 }

@@ -1,20 +1,9 @@
 //! `vitc inspect MODEL.onnx`: what is in a model and whether vitc supports it.
 
+use super::format_count;
 use anyhow::Result;
 use std::path::Path;
 use vitc_driver::Stage;
-
-fn format_count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 pub fn inspect(model: &Path) -> Result<()> {
     let s = vitc_onnx::summarize(model)?;

@@ -53,7 +53,7 @@ pub fn run(model: Option<&Path>, inputs: &[PathBuf], outputs: &[PathBuf]) -> Res
 }
 
 /// Prints the five largest logits of each row of a rank-2 f32 output.
-fn print_top5(name: &str, t: &Tensor) {
+pub(super) fn print_top5(name: &str, t: &Tensor) {
     let Tensor::F32(a) = t else { return };
     if a.ndim() != 2 {
         return;

@@ -1,0 +1,294 @@
+//! `Map` (element-wise ops over strided views) and `Fill`.
+//!
+//! A map's loop nest is first simplified at compile time: size-1 axes are
+//! dropped and adjacent axes merged whenever every operand is contiguous
+//! across them (merging into axis 0 scales the chunk range, so a dense
+//! `[196, 384]` map becomes one flat loop over `[start·384, end·384)`). The
+//! innermost axis is processed four lanes at a time: operands with stride 1
+//! are vector loads, stride 0 a broadcast, anything else a gather of four
+//! scalars; the tail uses partial loads and stores. Outer axes keep one
+//! pointer per operand as loop-carried values bumped by constant strides.
+
+use cranelift_codegen::ir::{InstBuilder, Value};
+use vitc_lower::{BinaryOp, Loc, MapOp, Strided, UnaryOp};
+
+use crate::emit::{EL, Fx};
+use crate::math;
+
+/// One loop level after simplification: trip count and per-operand byte
+/// strides (output first).
+#[derive(Clone, Debug, PartialEq)]
+struct Level {
+    n: usize,
+    strides: Vec<i64>,
+}
+
+/// Drops size-1 axes (except axis 0) and merges contiguous neighbours.
+/// Returns the levels and the factor by which the chunk range of axis 0 is
+/// scaled.
+fn simplify(dims: &[usize], inputs: &[Strided]) -> (Vec<Level>, usize) {
+    let rank = dims.len();
+    let mut out_strides = vec![0i64; rank];
+    let mut acc = EL;
+    for d in (0..rank).rev() {
+        out_strides[d] = acc;
+        acc *= dims[d] as i64;
+    }
+    let mut levels: Vec<Level> = (0..rank)
+        .map(|d| {
+            let mut strides = vec![out_strides[d]];
+            strides.extend(inputs.iter().map(|s| s.strides.get(d).copied().unwrap_or(0) as i64 * EL));
+            Level { n: dims[d], strides }
+        })
+        .collect();
+    if levels.is_empty() {
+        levels.push(Level { n: 1, strides: vec![0; inputs.len() + 1] });
+    }
+    let head = levels.remove(0);
+    levels.retain(|l| l.n != 1);
+    levels.insert(0, head);
+    // An axis 0 of size 1 merges with anything: its index is always 0.
+    if levels[0].n == 1 && levels.len() > 1 {
+        let n1 = levels[1].n as i64;
+        levels[0].strides = levels[1].strides.iter().map(|s| s * n1).collect();
+    }
+    let mut scale = 1;
+    let mut d = levels.len() - 1;
+    while d >= 1 {
+        let (outer, inner) = (&levels[d - 1], &levels[d]);
+        let n = inner.n as i64;
+        if outer.strides.iter().zip(&inner.strides).all(|(&so, &si)| so == si * n) {
+            let inner = levels.remove(d);
+            if d - 1 == 0 {
+                scale *= inner.n;
+            }
+            levels[d - 1].n *= inner.n;
+            levels[d - 1].strides = inner.strides;
+        }
+        d -= 1;
+    }
+    (levels, scale)
+}
+
+/// Whether an op is costly enough that the unroll factor should stay low.
+fn expensive(op: MapOp) -> bool {
+    use vitc_lower::Activation as A;
+    matches!(
+        op,
+        MapOp::Unary(
+            UnaryOp::Exp
+                | UnaryOp::Log
+                | UnaryOp::Erf
+                | UnaryOp::Tanh
+                | UnaryOp::Act(A::Sigmoid | A::Gelu | A::GeluTanh)
+        ) | MapOp::Binary(BinaryOp::Pow)
+    )
+}
+
+/// The element function on f32x4 operands.
+pub(crate) fn compute(fx: &mut Fx, op: MapOp, a: &[Value]) -> Value {
+    match op {
+        MapOp::Unary(u) => {
+            let x = a[0];
+            match u {
+                UnaryOp::Copy => x,
+                UnaryOp::Neg => fx.b.ins().fneg(x),
+                UnaryOp::Abs => fx.b.ins().fabs(x),
+                UnaryOp::Sqrt => fx.b.ins().sqrt(x),
+                UnaryOp::Exp => math::exp(fx, x),
+                UnaryOp::Log => math::log(fx, x),
+                UnaryOp::Erf => math::erf(fx, x),
+                UnaryOp::Tanh => math::tanh(fx, x),
+                UnaryOp::Reciprocal => {
+                    let one = fx.splat(1.0);
+                    fx.b.ins().fdiv(one, x)
+                }
+                UnaryOp::Act(act) => math::activation(fx, act, x),
+            }
+        }
+        MapOp::Binary(bop) => {
+            let (x, y) = (a[0], a[1]);
+            match bop {
+                BinaryOp::Add => fx.b.ins().fadd(x, y),
+                BinaryOp::Sub => fx.b.ins().fsub(x, y),
+                BinaryOp::Mul => fx.b.ins().fmul(x, y),
+                BinaryOp::Div => fx.b.ins().fdiv(x, y),
+                BinaryOp::Max => fx.vmax(x, y),
+                BinaryOp::Min => fx.vmin(x, y),
+                BinaryOp::Pow => {
+                    let mut r = x;
+                    for l in 0..4u8 {
+                        let xs = fx.b.ins().extractlane(x, l);
+                        let ys = fx.b.ins().extractlane(y, l);
+                        let p = fx.call_f32_2("powf", xs, ys);
+                        r = fx.b.ins().insertlane(r, p, l);
+                    }
+                    r
+                }
+            }
+        }
+        MapOp::MulAdd => {
+            let p = fx.b.ins().fmul(a[0], a[1]);
+            fx.b.ins().fadd(p, a[2])
+        }
+    }
+}
+
+/// Computes `lanes` (1..=4) elements at byte offset `e` (in elements, per
+/// operand scaled by its stride) from the operand pointers `ptrs` (output
+/// first).
+fn group(fx: &mut Fx, op: MapOp, ptrs: &[Value], strides: &[i64], e: i64, lanes: usize) {
+    let args: Vec<Value> = (1..ptrs.len()).map(|j| fx.gather4(ptrs[j], e * strides[j], strides[j], lanes)).collect();
+    let r = compute(fx, op, &args);
+    if lanes == 1 {
+        fx.store_lane0(r, ptrs[0], e * strides[0]);
+    } else {
+        fx.store_partial(r, ptrs[0], e * strides[0], lanes);
+    }
+}
+
+fn bump(fx: &mut Fx, ptrs: &[Value], strides: &[i64], elems: i64) -> Vec<Value> {
+    ptrs.iter().zip(strides).map(|(&p, &s)| fx.add_imm(p, s * elems)).collect()
+}
+
+/// `n` (constant) elements of the innermost level.
+fn inner_const(fx: &mut Fx, op: MapOp, n: usize, ptrs: &[Value], strides: &[i64]) {
+    let unroll = if expensive(op) { 2 } else { 4 };
+    let nv = n / 4;
+    let ptrs = fx.count_loop(nv / unroll, ptrs, &mut |fx, _, p| {
+        for u in 0..unroll {
+            group(fx, op, p, strides, 4 * u as i64, 4);
+        }
+        bump(fx, p, strides, 4 * unroll as i64)
+    });
+    for u in 0..nv % unroll {
+        group(fx, op, &ptrs, strides, 4 * u as i64, 4);
+    }
+    let tail = n % 4;
+    if tail > 0 {
+        group(fx, op, &ptrs, strides, 4 * (nv % unroll) as i64, tail);
+    }
+}
+
+/// Elements `lo..hi` (run-time) of a single flat level.
+fn inner_runtime(fx: &mut Fx, op: MapOp, lo: Value, hi: Value, ptrs: &[Value], strides: &[i64]) {
+    let unroll = if expensive(op) { 2 } else { 4 };
+    let w = 4 * unroll as i64;
+    // Vector loop while i + w <= hi, i.e. i < hi - w + 1.
+    let hi_u = fx.add_imm(hi, 1 - w);
+    let state = [&[lo][..], ptrs].concat();
+    let state = fx.range_loop(lo, hi_u, w, &state, &mut |fx, i, s| {
+        for u in 0..unroll {
+            group(fx, op, &s[1..], strides, 4 * u as i64, 4);
+        }
+        let mut next = vec![fx.add_imm(i, w)];
+        next.extend(bump(fx, &s[1..], strides, w));
+        next
+    });
+    let hi4 = fx.add_imm(hi, -3);
+    let state = fx.range_loop(state[0], hi4, 4, &state, &mut |fx, i, s| {
+        group(fx, op, &s[1..], strides, 0, 4);
+        let mut next = vec![fx.add_imm(i, 4)];
+        next.extend(bump(fx, &s[1..], strides, 4));
+        next
+    });
+    fx.range_loop(state[0], hi, 1, &state[1..], &mut |fx, _, s| {
+        group(fx, op, s, strides, 0, 1);
+        bump(fx, s, strides, 1)
+    });
+}
+
+/// Levels `1..` (constant trip counts) from the given pointers.
+fn nest(fx: &mut Fx, op: MapOp, levels: &[Level], ptrs: &[Value]) {
+    match levels {
+        [] => group(fx, op, ptrs, &vec![0; ptrs.len()], 0, 1),
+        [last] => inner_const(fx, op, last.n, ptrs, &last.strides),
+        [first, rest @ ..] => {
+            fx.count_loop(first.n, ptrs, &mut |fx, _, p| {
+                nest(fx, op, rest, p);
+                bump(fx, p, &first.strides, 1)
+            });
+        }
+    }
+}
+
+/// Emits a `Map` kernel.
+pub(crate) fn emit_map(fx: &mut Fx, op: MapOp, dims: &[usize], out: Loc, inputs: &[Strided]) {
+    let (levels, scale) = simplify(dims, inputs);
+    let mut bases = vec![fx.ptr(out)];
+    bases.extend(inputs.iter().map(|s| fx.ptr(s.at)));
+    let lo = fx.mul_imm(fx.start, scale as i64);
+    let hi = fx.mul_imm(fx.end, scale as i64);
+    let l0 = &levels[0];
+    let ptrs: Vec<Value> = bases.iter().zip(&l0.strides).map(|(&b, &s)| fx.index(b, lo, s)).collect();
+    if levels.len() == 1 {
+        inner_runtime(fx, op, lo, hi, &ptrs, &l0.strides);
+        return;
+    }
+    fx.range_loop(lo, hi, 1, &ptrs, &mut |fx, _, p| {
+        nest(fx, op, &levels[1..], p);
+        bump(fx, p, &l0.strides, 1)
+    });
+}
+
+/// Emits a `Fill` kernel: `out[start..end] = value`.
+pub(crate) fn emit_fill(fx: &mut Fx, value: f32, out: Loc) {
+    // A map with no inputs whose element function is the constant.
+    let base = fx.ptr(out);
+    let ptr = fx.index(base, fx.start, EL);
+    let (lo, hi) = (fx.start, fx.end);
+    let hi16 = fx.add_imm(hi, -15);
+    let ptr = fx.range_loop(lo, hi16, 16, &[lo, ptr], &mut |fx, i, s| {
+        let v = fx.splat(value);
+        for u in 0..4 {
+            fx.store(v, s[1], 16 * u);
+        }
+        vec![fx.add_imm(i, 16), fx.add_imm(s[1], 64)]
+    });
+    let hi4 = fx.add_imm(hi, -3);
+    let ptr = fx.range_loop(ptr[0], hi4, 4, &ptr, &mut |fx, i, s| {
+        let v = fx.splat(value);
+        fx.store(v, s[1], 0);
+        vec![fx.add_imm(i, 4), fx.add_imm(s[1], 16)]
+    });
+    fx.range_loop(ptr[0], hi, 1, &ptr[1..], &mut |fx, _, s| {
+        let v = fx.fconst(value);
+        fx.store(v, s[0], 0);
+        vec![fx.add_imm(s[0], EL)]
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn st(strides: &[isize]) -> Strided {
+        Strided { at: Loc::arena(0), strides: strides.to_vec() }
+    }
+
+    #[test]
+    fn dense_map_is_one_flat_level() {
+        let (levels, scale) = simplify(&[196, 384], &[st(&[384, 1]), st(&[0, 1])]);
+        assert_eq!(levels.len(), 2);
+        assert_eq!(scale, 1);
+        let (levels, scale) = simplify(&[196, 384], &[st(&[384, 1]), st(&[384, 1])]);
+        assert_eq!(levels, vec![Level { n: 196 * 384, strides: vec![4, 4, 4] }]);
+        assert_eq!(scale, 384);
+    }
+
+    #[test]
+    fn unit_axes_drop_and_leading_one_merges() {
+        let (levels, scale) = simplify(&[1, 4, 1, 8], &[st(&[0, 8, 8, 1])]);
+        assert_eq!(levels, vec![Level { n: 32, strides: vec![4, 4] }]);
+        assert_eq!(scale, 32);
+        let (levels, _) = simplify(&[], &[st(&[])]);
+        assert_eq!(levels, vec![Level { n: 1, strides: vec![0, 0] }]);
+    }
+
+    #[test]
+    fn transpose_keeps_levels() {
+        let (levels, scale) = simplify(&[3, 5], &[st(&[1, 3])]);
+        assert_eq!(levels.len(), 2);
+        assert_eq!(scale, 1);
+    }
+}

@@ -1,0 +1,211 @@
+//! Test support: JIT-compiling programs in-process with `cranelift-jit`,
+//! deterministic random data, straightforward Rust implementations of the
+//! kernel contract (`naive`) and comparisons with it and with
+//! `vitc_lower::reference`.
+
+#![allow(dead_code)]
+
+pub mod naive;
+pub mod samples;
+
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{Linkage, default_libcall_names};
+use vitc_backend_cranelift::{Target, define_kernels};
+use vitc_lower::{BatchPlan, Kernel, MemoryStats, Program};
+
+/// The kernel ABI.
+pub type KernelFn = unsafe extern "C" fn(*mut f32, *const f32, u64, u64);
+
+extern "C" fn powf_shim(a: f32, b: f32) -> f32 {
+    a.powf(b)
+}
+
+/// A program compiled for the host in this process.
+pub struct Jit {
+    _module: JITModule,
+    fns: Vec<KernelFn>,
+}
+
+impl Jit {
+    pub fn new(program: &Program, target: &Target) -> Jit {
+        let isa = target.isa(false).expect("isa");
+        let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
+        builder.symbol("powf", powf_shim as *const u8);
+        let mut module = JITModule::new(builder);
+        let ids = define_kernels(&mut module, program, "t", target, Linkage::Export).expect("define kernels");
+        module.finalize_definitions().expect("finalize");
+        let fns = ids
+            .iter()
+            .map(|&id| {
+                let p = module.get_finalized_function(id);
+                // SAFETY: `p` is the entry of a function just compiled with the
+                // kernel signature `(i64, i64, i64, i64) -> ()` in the host's
+                // default calling convention, which is `extern "C"`.
+                unsafe { std::mem::transmute::<*const u8, KernelFn>(p) }
+            })
+            .collect();
+        Jit { _module: module, fns }
+    }
+
+    /// Runs kernel `k` over `start..end`. Panics unless the arena holds
+    /// `program.arena_len` floats (the kernels address it with constant
+    /// offsets below that length).
+    pub fn run(&self, program: &Program, k: usize, arena: &mut [f32], weights: &[f32], start: usize, end: usize) {
+        assert!(arena.len() >= program.arena_len);
+        assert!(weights.len() * 4 >= program.weights.len());
+        assert!(start <= end && end <= program.kernels[k].extent());
+        // SAFETY: the kernel only touches arena elements below
+        // `program.arena_len` and weights below `program.weights.len()`
+        // (checked above; the test programs are built to respect their own
+        // offsets), for outer indices within `0..extent` (checked above).
+        unsafe { (self.fns[k])(arena.as_mut_ptr(), weights.as_ptr(), start as u64, end as u64) }
+    }
+
+    /// Runs every kernel in order, each in one call.
+    pub fn run_all(&self, program: &Program, arena: &mut [f32], weights: &[f32]) {
+        for (k, kernel) in program.kernels.iter().enumerate() {
+            self.run(program, k, arena, weights, 0, kernel.extent());
+        }
+    }
+}
+
+/// The host target.
+pub fn host() -> Target {
+    Target::host().expect("host target")
+}
+
+/// Targets the host can run: its own features and, on x86-64, the SSE2
+/// baseline (no FMA, no AVX).
+pub fn host_targets() -> Vec<Target> {
+    let h = host();
+    let mut v = vec![h];
+    if h != Target::X86_64 && cfg!(target_arch = "x86_64") {
+        v.push(Target::X86_64);
+    }
+    v
+}
+
+/// A program of the given kernels over an arena of `arena_len` floats and
+/// the given weights.
+pub fn program(kernels: Vec<Kernel>, arena_len: usize, weights: &[f32]) -> Program {
+    Program {
+        name: "test".into(),
+        kernels,
+        arena_len,
+        weights: weights.iter().flat_map(|w| w.to_le_bytes()).collect(),
+        inputs: vec![],
+        outputs: vec![],
+        batch: BatchPlan { dynamic: false, max_batch: 1 },
+        memory: MemoryStats::default(),
+    }
+}
+
+/// xorshift64* floats in `[lo, hi)`.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    pub fn f32(&mut self, lo: f32, hi: f32) -> f32 {
+        let u = (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32;
+        lo + (hi - lo) * u
+    }
+
+    pub fn vec(&mut self, n: usize, lo: f32, hi: f32) -> Vec<f32> {
+        (0..n).map(|_| self.f32(lo, hi)).collect()
+    }
+}
+
+/// Chunkings of `0..extent` to try: one call, single rows, and a few random
+/// splits.
+pub fn chunkings(extent: usize, rng: &mut Rng) -> Vec<Vec<(usize, usize)>> {
+    let mut out = vec![vec![(0, extent)]];
+    if extent > 1 {
+        out.push((0..extent).map(|i| (i, i + 1)).collect());
+        for _ in 0..3 {
+            let mut cuts: Vec<usize> = (0..3).map(|_| rng.below(extent + 1)).collect();
+            cuts.push(0);
+            cuts.push(extent);
+            cuts.sort_unstable();
+            out.push(cuts.windows(2).map(|w| (w[0], w[1])).collect());
+        }
+    }
+    out
+}
+
+/// Largest `|a - b| / (tol_abs + tol_rel * |b|)`; ≤ 1 passes.
+pub fn max_err(a: &[f32], b: &[f32], tol_abs: f32, tol_rel: f32) -> (f32, usize) {
+    assert_eq!(a.len(), b.len());
+    let mut worst = (0.0f32, 0usize);
+    for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
+        let e = if x == y || (x.is_nan() && y.is_nan()) { 0.0 } else { (x - y).abs() / (tol_abs + tol_rel * y.abs()) };
+        if e > worst.0 || e.is_nan() {
+            worst = (if e.is_nan() { f32::INFINITY } else { e }, i);
+        }
+    }
+    worst
+}
+
+/// Asserts two slices agree within `tol_abs + tol_rel·|expected|`.
+#[track_caller]
+pub fn assert_close(got: &[f32], expected: &[f32], tol_abs: f32, tol_rel: f32, what: &str) {
+    let (e, i) = max_err(got, expected, tol_abs, tol_rel);
+    assert!(e <= 1.0, "{what}: element {i}: got {} expected {} (error ratio {e})", got[i], expected[i]);
+}
+
+/// Compiles `kernels`, runs them with every chunking on the host targets and
+/// compares the arena with `naive::run_program`. The arena starts as
+/// `init`. Returns the final arena of the single-call run on the host.
+pub fn check_program(kernels: Vec<Kernel>, init: &[f32], weights: &[f32], tol_abs: f32, tol_rel: f32) -> Vec<f32> {
+    let prog = program(kernels, init.len(), weights);
+    let mut expected = init.to_vec();
+    naive::run_program(&prog, &mut expected, weights);
+    // The lowering's reference executor (f32, in-order sums) must agree too.
+    let mut oracle = init.to_vec();
+    let w = vitc_lower::reference::Weights::new(&prog.weights).expect("weights");
+    for k in &prog.kernels {
+        vitc_lower::reference::run_kernel(k, &mut oracle, &w, 0, k.extent()).expect("reference");
+    }
+    assert_close(&oracle, &expected, tol_abs.max(1e-6), tol_rel.max(1e-5), "reference vs naive");
+    let mut rng = Rng::new(7);
+    let mut first = None;
+    for target in host_targets() {
+        let jit = Jit::new(&prog, &target);
+        let mut whole = init.to_vec();
+        jit.run_all(&prog, &mut whole, weights);
+        assert_close(&whole, &expected, tol_abs, tol_rel, &format!("{target:?}"));
+        assert_close(&whole, &oracle, tol_abs.max(1e-6), tol_rel.max(1e-5), &format!("{target:?} vs reference"));
+        for (k, kernel) in prog.kernels.iter().enumerate() {
+            // Replay the program with kernel k chunked; results must be identical.
+            for chunks in chunkings(kernel.extent(), &mut rng) {
+                let mut arena = init.to_vec();
+                for kk in 0..prog.kernels.len() {
+                    if kk == k {
+                        for &(s, e) in &chunks {
+                            jit.run(&prog, kk, &mut arena, weights, s, e);
+                        }
+                    } else {
+                        jit.run(&prog, kk, &mut arena, weights, 0, prog.kernels[kk].extent());
+                    }
+                }
+                let same = arena.iter().zip(&whole).all(|(a, b)| a.to_bits() == b.to_bits());
+                assert!(same, "{target:?}: kernel {k} chunked {chunks:?} differs from one call");
+            }
+        }
+        first.get_or_insert(whole);
+    }
+    first.unwrap_or_default()
+}

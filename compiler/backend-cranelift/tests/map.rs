@@ -1,0 +1,154 @@
+//! Fill and Map kernels against the naive implementation, with chunking.
+
+mod common;
+
+use common::{Rng, check_program};
+use vitc_lower::{Activation, BinaryOp, Kernel, Loc, MapOp, Strided, UnaryOp};
+
+fn st(offset: usize, strides: &[isize]) -> Strided {
+    Strided { at: Loc::arena(offset), strides: strides.to_vec() }
+}
+
+fn dense(offset: usize, dims: &[usize]) -> Strided {
+    let mut strides = vec![0isize; dims.len()];
+    let mut acc = 1isize;
+    for d in (0..dims.len()).rev() {
+        strides[d] = acc;
+        acc *= dims[d] as isize;
+    }
+    st(offset, &strides)
+}
+
+#[test]
+fn fill() {
+    let mut rng = Rng::new(1);
+    for len in [1usize, 3, 4, 15, 16, 17, 37, 100] {
+        let init = rng.vec(len + 10, -1.0, 1.0);
+        check_program(vec![Kernel::Fill { len, value: 1.5, out: Loc::arena(3) }], &init, &[], 0.0, 0.0);
+    }
+}
+
+#[test]
+fn unary_ops_dense() {
+    let mut rng = Rng::new(2);
+    let dims = [7usize, 37];
+    let n = 7 * 37;
+    let ops: Vec<(UnaryOp, f32, f32)> = vec![
+        (UnaryOp::Copy, -3.0, 3.0),
+        (UnaryOp::Neg, -3.0, 3.0),
+        (UnaryOp::Abs, -3.0, 3.0),
+        (UnaryOp::Sqrt, 0.0, 9.0),
+        (UnaryOp::Exp, -20.0, 20.0),
+        (UnaryOp::Log, 1e-3, 100.0),
+        (UnaryOp::Erf, -5.0, 5.0),
+        (UnaryOp::Tanh, -6.0, 6.0),
+        (UnaryOp::Reciprocal, 0.5, 3.0),
+        (UnaryOp::Act(Activation::Relu), -3.0, 3.0),
+        (UnaryOp::Act(Activation::Sigmoid), -10.0, 10.0),
+        (UnaryOp::Act(Activation::HardSwish), -5.0, 5.0),
+        (UnaryOp::Act(Activation::HardSigmoid { alpha: 0.2, beta: 0.5 }), -5.0, 5.0),
+        (UnaryOp::Act(Activation::Gelu), -6.0, 6.0),
+        (UnaryOp::Act(Activation::GeluTanh), -6.0, 6.0),
+    ];
+    for (op, lo, hi) in ops {
+        let mut init = rng.vec(2 * n + 1, lo, hi);
+        init[2 * n] = 0.0;
+        let k = Kernel::Map {
+            op: MapOp::Unary(op),
+            dims: dims.to_vec(),
+            out: Loc::arena(n),
+            inputs: vec![dense(0, &dims)],
+        };
+        check_program(vec![k], &init, &[], 1e-6, 2e-6);
+    }
+}
+
+#[test]
+fn binary_ops_with_broadcast() {
+    let mut rng = Rng::new(3);
+    let dims = [5usize, 9, 13];
+    let n = 5 * 9 * 13;
+    for op in [BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div, BinaryOp::Max, BinaryOp::Min, BinaryOp::Pow]
+    {
+        let init = rng.vec(3 * n, 0.5, 2.0);
+        // in0 dense; in1 broadcast along axis 0 and, in a second kernel, along the last axis.
+        let k1 = Kernel::Map {
+            op: MapOp::Binary(op),
+            dims: dims.to_vec(),
+            out: Loc::arena(2 * n),
+            inputs: vec![dense(0, &dims), st(n, &[0, 13, 1])],
+        };
+        let k2 = Kernel::Map {
+            op: MapOp::Binary(op),
+            dims: dims.to_vec(),
+            out: Loc::arena(2 * n),
+            inputs: vec![st(n, &[9, 1, 0]), dense(2 * n, &dims)],
+        };
+        check_program(vec![k1, k2], &init, &[], 1e-6, 2e-6);
+    }
+}
+
+#[test]
+fn strided_views() {
+    let mut rng = Rng::new(4);
+    let init = rng.vec(400, -2.0, 2.0);
+    let kernels = vec![
+        // Transpose 6×10 → 10×6.
+        Kernel::Map {
+            op: MapOp::Unary(UnaryOp::Copy),
+            dims: vec![10, 6],
+            out: Loc::arena(100),
+            inputs: vec![st(0, &[1, 10])],
+        },
+        // Reversed rows.
+        Kernel::Map {
+            op: MapOp::Unary(UnaryOp::Copy),
+            dims: vec![4, 8],
+            out: Loc::arena(200),
+            inputs: vec![st(7, &[8, -1])],
+        },
+        // Scalar (rank 0).
+        Kernel::Map { op: MapOp::Unary(UnaryOp::Exp), dims: vec![], out: Loc::arena(240), inputs: vec![st(5, &[])] },
+        // Size-1 axes and a leading 1.
+        Kernel::Map {
+            op: MapOp::Unary(UnaryOp::Neg),
+            dims: vec![1, 4, 1, 8],
+            out: Loc::arena(250),
+            inputs: vec![st(0, &[0, 8, 0, 1])],
+        },
+        // Transposed expensive op (gathered lanes).
+        Kernel::Map {
+            op: MapOp::Unary(UnaryOp::Tanh),
+            dims: vec![10, 6],
+            out: Loc::arena(300),
+            inputs: vec![st(0, &[1, 10])],
+        },
+        // In place.
+        Kernel::Map {
+            op: MapOp::Binary(BinaryOp::Mul),
+            dims: vec![3, 11],
+            out: Loc::arena(360),
+            inputs: vec![dense(360, &[3, 11]), st(0, &[1, 0])],
+        },
+    ];
+    check_program(kernels, &init, &[], 1e-6, 2e-6);
+}
+
+#[test]
+fn mul_add_per_channel_from_weights() {
+    let mut rng = Rng::new(5);
+    let (c, hw) = (3usize, 21usize);
+    let init = rng.vec(2 * c * hw, -2.0, 2.0);
+    let weights = rng.vec(32, -1.0, 1.0);
+    let k = Kernel::Map {
+        op: MapOp::MulAdd,
+        dims: vec![c, hw],
+        out: Loc::arena(c * hw),
+        inputs: vec![
+            dense(0, &[c, hw]),
+            Strided { at: Loc::weights(0), strides: vec![1, 0] },
+            Strided { at: Loc::weights(16), strides: vec![1, 0] },
+        ],
+    };
+    check_program(vec![k], &init, &weights, 1e-6, 2e-6);
+}

@@ -1,0 +1,205 @@
+//! Object emission: ELF machine, symbols, the weights data symbol, for
+//! x86-64 (every feature level) and aarch64, with every kernel kind; plus
+//! the textual CLIF and disassembly listings.
+
+mod common;
+
+use object::{Object, ObjectSection, ObjectSymbol, SectionKind, SymbolKind};
+use vitc_backend_cranelift::{Target, compile_object, emit_clif, emit_disasm};
+use vitc_lower::{
+    Activation, BinaryOp, Conv2dGeom, GemmB, Kernel, Loc, MapOp, PoolKind, Program, ReduceOp, Strided, UnaryOp,
+};
+
+fn geom() -> Conv2dGeom {
+    Conv2dGeom {
+        c: 4,
+        h: 8,
+        w: 8,
+        oc: 4,
+        oh: 8,
+        ow: 8,
+        kh: 3,
+        kw: 3,
+        stride_h: 1,
+        stride_w: 1,
+        pad_top: 1,
+        pad_left: 1,
+        dil_h: 1,
+        dil_w: 1,
+        groups: 4,
+    }
+}
+
+/// One kernel of every kind (offsets need not make sense together).
+fn all_kinds() -> Program {
+    let st = |o: usize, s: &[isize]| Strided { at: Loc::arena(o), strides: s.to_vec() };
+    let kernels = vec![
+        Kernel::Fill { len: 10, value: 2.0, out: Loc::arena(0) },
+        Kernel::Map {
+            op: MapOp::Unary(UnaryOp::Erf),
+            dims: vec![4, 6],
+            out: Loc::arena(0),
+            inputs: vec![st(100, &[6, 1])],
+        },
+        Kernel::Map {
+            op: MapOp::Unary(UnaryOp::Log),
+            dims: vec![4, 6],
+            out: Loc::arena(0),
+            inputs: vec![st(100, &[1, 4])],
+        },
+        Kernel::Map {
+            op: MapOp::Binary(BinaryOp::Pow),
+            dims: vec![3, 5],
+            out: Loc::arena(0),
+            inputs: vec![st(100, &[5, 1]), st(200, &[0, 0])],
+        },
+        Kernel::Map {
+            op: MapOp::Unary(UnaryOp::Act(Activation::GeluTanh)),
+            dims: vec![9],
+            out: Loc::arena(0),
+            inputs: vec![st(100, &[1])],
+        },
+        Kernel::Gemm {
+            m: 7,
+            n: 13,
+            k: 9,
+            batch: 2,
+            a: Loc::arena(0),
+            lda: 9,
+            a_batch_stride: 63,
+            b: GemmB::Packed { at: Loc::weights(0) },
+            c: Loc::arena(200),
+            ldc: 13,
+            c_batch_stride: 91,
+            bias: Some(Loc::weights(0)),
+            residual: Some(Loc::arena(400)),
+            act: Activation::Gelu,
+        },
+        Kernel::Gemm {
+            m: 7,
+            n: 13,
+            k: 9,
+            batch: 1,
+            a: Loc::arena(0),
+            lda: 9,
+            a_batch_stride: 0,
+            b: GemmB::Strided { at: Loc::arena(100), row_stride: 1, col_stride: 9, batch_stride: 0 },
+            c: Loc::arena(200),
+            ldc: 13,
+            c_batch_stride: 0,
+            bias: None,
+            residual: None,
+            act: Activation::None,
+        },
+        Kernel::Softmax { rows: 3, cols: 13, x: Loc::arena(0), out: Loc::arena(0) },
+        Kernel::LayerNorm {
+            rows: 3,
+            cols: 13,
+            eps: 1e-5,
+            x: Loc::arena(0),
+            scale: Loc::weights(0),
+            bias: None,
+            out: Loc::arena(50),
+        },
+        Kernel::Reduce { op: ReduceOp::Max, outer: 2, reduce: 5, inner: 3, src: Loc::arena(0), out: Loc::arena(50) },
+        Kernel::Gather {
+            outer: 2,
+            src_axis: 4,
+            inner: 3,
+            indices: 2,
+            table: Loc::weights(0),
+            src: Loc::arena(0),
+            out: Loc::arena(50),
+        },
+        Kernel::Im2col { geom: geom(), x: Loc::arena(0), out: Loc::arena(300) },
+        Kernel::Pool2d {
+            kind: PoolKind::Avg,
+            geom: geom(),
+            count_include_pad: false,
+            x: Loc::arena(0),
+            out: Loc::arena(300),
+        },
+        Kernel::Conv2d {
+            geom: geom(),
+            x: Loc::arena(0),
+            w: Loc::weights(0),
+            bias: None,
+            out: Loc::arena(300),
+            act: Activation::Relu,
+        },
+        Kernel::ConvTranspose2d {
+            geom: geom(),
+            x: Loc::arena(0),
+            w: Loc::weights(0),
+            bias: None,
+            out: Loc::arena(300),
+        },
+    ];
+    common::program(kernels, 1000, &[0.5; 200])
+}
+
+fn check_elf(target: Target, machine: u16) {
+    let prog = all_kinds();
+    let bytes = compile_object(&prog, "vit", &target).expect("compile");
+    assert_eq!(&bytes[..4], b"\x7fELF");
+    assert_eq!(u16::from_le_bytes([bytes[18], bytes[19]]), machine, "{target:?}");
+    let file = object::File::parse(&*bytes).expect("parse");
+    for i in 0..prog.kernels.len() {
+        let name = format!("vit_k{i}");
+        let sym = file.symbols().find(|s| s.name() == Ok(name.as_str())).unwrap_or_else(|| panic!("{name}"));
+        assert_eq!(sym.kind(), SymbolKind::Text);
+        assert!(sym.is_global() && sym.is_definition());
+    }
+    let w = file.symbols().find(|s| s.name() == Ok("vit_weights")).expect("weights symbol");
+    assert_eq!(w.kind(), SymbolKind::Data);
+    assert!(w.is_global());
+    assert_eq!(w.size(), prog.weights.len() as u64);
+    let sec = file.section_by_index(w.section_index().expect("section")).expect("section");
+    assert_eq!(sec.kind(), SectionKind::ReadOnlyData, "weights are read-only");
+    assert!(sec.align() >= 64);
+    assert_eq!(w.address() % 64, 0);
+    let data = sec.data().expect("data");
+    let off = (w.address() - sec.address()) as usize;
+    assert_eq!(&data[off..off + prog.weights.len()], &prog.weights[..]);
+    // The only undefined symbol is powf (the Pow map).
+    let undefined: Vec<_> = file.symbols().filter(|s| s.is_undefined() && !s.name().unwrap_or("").is_empty()).collect();
+    let names: Vec<_> = undefined.iter().map(|s| s.name().unwrap_or("")).collect();
+    assert_eq!(names, vec!["powf"], "{target:?}");
+}
+
+#[test]
+fn x86_64_objects() {
+    for name in ["x86_64-linux", "x86_64-v2-linux", "x86_64-v3-linux"] {
+        check_elf(Target::parse(name).expect("target"), 62);
+    }
+}
+
+#[test]
+fn aarch64_object() {
+    let t = Target::parse("aarch64-linux").expect("target");
+    assert!(t.has_fma);
+    check_elf(t, 183);
+}
+
+#[test]
+fn listings() {
+    let prog = all_kinds();
+    let t = Target::parse("x86_64-v3-linux").expect("target");
+    let clif = emit_clif(&prog, "vit", &t).expect("clif");
+    assert!(clif.contains("; vit_k5 (gemm)"));
+    assert!(clif.contains("fma.f32x4"));
+    let asm = emit_disasm(&prog, "vit", &t).expect("disasm");
+    assert!(asm.contains("vfmadd"), "FMA instructions in the GEMM");
+    let a64 = emit_disasm(&prog, "vit", &Target::AARCH64).expect("disasm");
+    assert!(a64.contains("fmla"));
+    let sse = emit_disasm(&prog, "vit", &Target::X86_64).expect("disasm");
+    assert!(!sse.contains("vfmadd") && !sse.contains("Fma"), "no FMA, no FMA libcalls on baseline x86-64");
+}
+
+#[test]
+fn targets_parse() {
+    assert!(Target::parse("riscv64-linux").is_err());
+    let host = Target::host().expect("host");
+    assert_eq!(Target::parse("host").expect("host"), host);
+    assert!(!Target::parse("x86_64-linux").expect("x86").has_fma);
+}
