@@ -5,4 +5,6 @@ mod cost;
 mod pipeline;
 
 pub use cost::{GraphCost, graph_cost};
-pub use pipeline::{PassTimes, Stage, load_onnx, load_onnx_bytes, run_pipeline, run_pipeline_timed};
+pub use pipeline::{
+    ModelSource, PassTimes, Stage, load, load_onnx, load_onnx_bytes, load_timed, run_pipeline, run_pipeline_timed,
+};

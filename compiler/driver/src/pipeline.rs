@@ -70,3 +70,41 @@ pub fn load_onnx_bytes(bytes: &[u8], stage: Stage) -> Result<Graph> {
     run_pipeline(&mut graph, stage)?;
     Ok(graph)
 }
+
+/// Where a model comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ModelSource {
+    /// An ONNX file.
+    Onnx(std::path::PathBuf),
+    /// A built-in architecture definition, with a safetensors checkpoint or
+    /// (without one) seeded, untrained demo weights.
+    Arch { name: String, weights: Option<std::path::PathBuf> },
+}
+
+impl ModelSource {
+    /// A short name for messages and default output names.
+    pub fn stem(&self) -> String {
+        match self {
+            ModelSource::Onnx(path) => path.file_stem().unwrap_or_default().to_string_lossy().into_owned(),
+            ModelSource::Arch { name, .. } => name.clone(),
+        }
+    }
+}
+
+/// Builds the graph of `source` and runs the pipeline up to `stage`,
+/// returning the time of every step (import included).
+pub fn load_timed(source: &ModelSource, stage: Stage) -> Result<(Graph, PassTimes)> {
+    let start = Instant::now();
+    let mut graph = match source {
+        ModelSource::Onnx(path) => vitc_onnx::load_model(path)?,
+        ModelSource::Arch { name, weights } => vitc_arch::build(name, weights.as_deref())?,
+    };
+    let mut times = vec![("import", start.elapsed())];
+    times.extend(run_pipeline_timed(&mut graph, stage)?);
+    Ok((graph, times))
+}
+
+/// Builds the graph of `source` and runs the pipeline up to `stage`.
+pub fn load(source: &ModelSource, stage: Stage) -> Result<Graph> {
+    Ok(load_timed(source, stage)?.0)
+}

@@ -14,9 +14,14 @@ pub struct Cli {
 pub enum Command {
     /// Show a model's inputs, outputs, opset, ops, parameters, MACs and unsupported ops.
     Inspect {
-        /// The ONNX model.
-        model: PathBuf,
+        /// The ONNX model (or use --arch).
+        #[arg(required_unless_present = "arch")]
+        model: Option<PathBuf>,
+        #[command(flatten)]
+        arch: ArchArgs,
     },
+    /// List the built-in architectures with their parameters and MACs.
+    Archs,
     /// Run a model and print the top-5 classes: an ONNX model with the
     /// reference interpreter, or a shared library built by `vitc compile`.
     ///
@@ -37,24 +42,31 @@ pub enum Command {
         /// API prefix of the library (default: its `vitc_model_prefix` symbol, else the file stem).
         #[arg(long)]
         name: Option<String>,
+        #[command(flatten)]
+        arch: ArchArgs,
     },
     /// Compile a model: `-o X.so`, `X.o` or `X.a` (the extension decides) writes
     /// native code and the C header `X.h`; `--emit ir|asm` writes text instead.
     Compile {
-        /// The ONNX model.
-        model: PathBuf,
+        /// The ONNX model (or use --arch).
+        #[arg(required_unless_present = "arch")]
+        model: Option<PathBuf>,
+        #[command(flatten)]
+        arch: ArchArgs,
         /// Write text instead of native code.
         #[arg(long, value_enum)]
         emit: Option<Emit>,
-        /// Stop the pipeline after this stage (with --emit ir).
-        #[arg(long, value_enum, default_value = "canonical")]
+        /// Stop the pipeline after this stage (`canonical` turns the rewrites off).
+        #[arg(long, value_enum, default_value = "rewrite")]
         after: AfterStage,
+        /// Print the time each pass took (to stderr).
+        #[arg(long)]
+        time_passes: bool,
         /// Output file: .so, .o or .a for native code; with --emit, a text file (stdout when absent).
         #[arg(long, short)]
         output: Option<PathBuf>,
-        /// Target: x86_64-linux (portable x86-64), x86_64-v2-linux, x86_64-v3-linux (AVX2 and FMA),
-        /// aarch64-linux, or host (this machine's features). Default: the portable target of this
-        /// machine's architecture.
+        /// Target: host (this machine and its features, e.g. FMA), x86_64-linux (portable x86-64),
+        /// x86_64-v2-linux, x86_64-v3-linux (AVX2 and FMA), or aarch64-linux. Default: host.
         #[arg(long)]
         target: Option<String>,
         /// Prefix of the C API (default: the output file's stem made a C identifier).
@@ -95,6 +107,8 @@ pub enum Emit {
     Ir,
     /// The machine code of every kernel, as the backend's disassembly.
     Asm,
+    /// Graphviz of the graph before and after the rewrites (two digraphs).
+    Dot,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -103,4 +117,18 @@ pub enum AfterStage {
     Imported,
     /// After constant/shape folding and no-op removal.
     Canonical,
+    /// After the egg mid-end (fused attention, BatchNorm folding, GELU, ...).
+    Rewrite,
+}
+
+/// A built-in architecture instead of an ONNX file.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ArchArgs {
+    /// Build the model from a built-in architecture definition (see `vitc archs`).
+    #[arg(long)]
+    pub arch: Option<String>,
+    /// Weights for --arch (safetensors, reference parameter names). Without it:
+    /// seeded, untrained demo weights.
+    #[arg(long, requires = "arch")]
+    pub weights: Option<PathBuf>,
 }

@@ -20,7 +20,7 @@ pub struct BenchArgs {
 }
 
 /// Standard-normal floats from a fixed seed (SplitMix64 and Box–Muller).
-fn standard_normal(n: usize) -> Vec<f32> {
+pub(crate) fn standard_normal(n: usize) -> Vec<f32> {
     let mut state: u64 = 0;
     let mut next = move || {
         state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);

@@ -2,24 +2,27 @@
 //! text with `--emit ir` (the IR after a pipeline stage) or `--emit asm` (the
 //! backend's disassembly of every kernel).
 //!
-//! Native pipeline: ONNX → canonical graph → `vitc_lower::lower` →
+//! Native pipeline: ONNX or `--arch` → canonical graph → egg rewrites (unless
+//! `--after canonical`) → `vitc_lower::lower` →
 //! `vitc_backend_cranelift::compile_object` → `vitc_link::link`.
+//! `--time-passes` prints the time of every step.
 
 use crate::args::{AfterStage, Emit};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use vitc_backend_cranelift::{Arch, Target as CodegenTarget};
-use vitc_driver::Stage;
+use vitc_driver::{ModelSource, PassTimes, Stage};
 use vitc_ir::Graph;
 use vitc_link::{LinkOptions, OutputKind, Target as LinkTarget};
 use vitc_lower::Program;
 
 /// What `vitc compile` was asked for.
 pub struct CompileArgs {
-    pub model: PathBuf,
+    pub model: ModelSource,
     pub emit: Option<Emit>,
     pub after: AfterStage,
+    pub time_passes: bool,
     pub output: Option<PathBuf>,
     pub target: Option<String>,
     pub name: Option<String>,
@@ -30,24 +33,59 @@ pub fn compile(args: CompileArgs) -> Result<()> {
     match args.emit {
         Some(Emit::Ir) => emit_ir(&args),
         Some(Emit::Asm) => emit_asm(&args),
+        Some(Emit::Dot) => emit_dot(&args),
         None => native(&args),
     }
 }
 
-fn emit_ir(args: &CompileArgs) -> Result<()> {
-    let stage = match args.after {
+fn stage(after: AfterStage) -> Stage {
+    match after {
         AfterStage::Imported => Stage::Imported,
         AfterStage::Canonical => Stage::Canonical,
-    };
-    let graph = vitc_driver::load_onnx(&args.model, stage)?;
+        AfterStage::Rewrite => Stage::Rewritten,
+    }
+}
+
+/// Loads the model up to `--after`, printing pass times when asked.
+fn load(args: &CompileArgs) -> Result<(Graph, PassTimes)> {
+    let (graph, times) = vitc_driver::load_timed(&args.model, stage(args.after))?;
+    Ok((graph, times))
+}
+
+fn print_times(times: &PassTimes) {
+    let total: f64 = times.iter().map(|(_, t)| t.as_secs_f64()).sum();
+    eprintln!("{:<16} {:>10} {:>7}", "pass", "ms", "%");
+    for (name, t) in times {
+        let ms = t.as_secs_f64() * 1e3;
+        eprintln!("{name:<16} {ms:>10.1} {:>6.1}%", 100.0 * t.as_secs_f64() / total.max(1e-9));
+    }
+    eprintln!("{:<16} {:>10.1}", "total", total * 1e3);
+}
+
+fn emit_ir(args: &CompileArgs) -> Result<()> {
+    let (graph, times) = load(args)?;
+    if args.time_passes {
+        print_times(&times);
+    }
     let text = vitc_ir::text::print_graph(&graph)?;
+    write_text(args.output.as_deref(), &text)
+}
+
+/// Graphviz of the canonical graph ("before") and of the graph after the
+/// rewrites ("after"), as two digraphs in one file.
+fn emit_dot(args: &CompileArgs) -> Result<()> {
+    let mut before = vitc_driver::load(&args.model, Stage::Canonical)?;
+    let mut text = vitc_ir::dot::to_dot(&before, "before")?;
+    vitc_driver::run_pipeline(&mut before, Stage::Rewritten)?;
+    text.push_str(&vitc_ir::dot::to_dot(&before, "after")?);
     write_text(args.output.as_deref(), &text)
 }
 
 fn emit_asm(args: &CompileArgs) -> Result<()> {
     let (target, _) = targets(args.target.as_deref())?;
-    let prefix = prefix(args.name.as_deref(), args.output.as_deref().unwrap_or(&args.model))?;
-    let graph = vitc_driver::load_onnx(&args.model, Stage::Canonical)?;
+    let stem = PathBuf::from(args.model.stem());
+    let prefix = prefix(args.name.as_deref(), args.output.as_deref().unwrap_or(&stem))?;
+    let (graph, _) = load(args)?;
     let program = lower(&graph, args.max_batch)?;
     let text = vitc_backend_cranelift::emit_disasm(&program, &prefix, &target).context("generating code")?;
     write_text(args.output.as_deref(), &text)
@@ -63,9 +101,9 @@ fn write_text(output: Option<&Path>, text: &str) -> Result<()> {
     }
 }
 
-/// `--target`, or the portable target of this machine's architecture.
+/// `--target`, or this machine (its architecture and features, FMA included).
 fn target_name(name: Option<&str>) -> &str {
-    name.unwrap_or(if std::env::consts::ARCH == "aarch64" { "aarch64-linux" } else { "x86_64-linux" })
+    name.unwrap_or("host")
 }
 
 /// The code generator's target and the linker's, from `--target`.
@@ -104,17 +142,26 @@ fn native(args: &CompileArgs) -> Result<()> {
     link_target.toolchain()?;
 
     let start = Instant::now();
-    let graph = vitc_driver::load_onnx(&args.model, Stage::Canonical)?;
+    let (graph, mut times) = load(args)?;
+    let t = Instant::now();
     let mut program = lower(&graph, args.max_batch).context("lowering")?;
+    times.push(("lower", t.elapsed()));
     // Exported graphs are mostly called "main_graph" or "torch_jit": the file names the model.
-    program.name = args.model.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+    program.name = args.model.stem();
     let lowered = start.elapsed();
+    let t = Instant::now();
     let object = vitc_backend_cranelift::compile_object(&program, &prefix, &target).context("generating code")?;
+    times.push(("codegen", t.elapsed()));
     let generated = start.elapsed();
+    let t = Instant::now();
     let linked =
         vitc_link::link(&program, &object, &LinkOptions { prefix: prefix.clone(), target: link_target }, output)
             .context("linking")?;
+    times.push(("link", t.elapsed()));
     let total = start.elapsed();
+    if args.time_passes {
+        print_times(&times);
+    }
 
     let kind = match kind {
         OutputKind::SharedLibrary => "shared library",
@@ -123,7 +170,7 @@ fn native(args: &CompileArgs) -> Result<()> {
     };
     println!(
         "compiled {} for {} in {:.2} s (import and lower {:.2} s, code generation {:.2} s, link {:.2} s)",
-        args.model.display(),
+        args.model.stem(),
         target_name(args.target.as_deref()),
         total.as_secs_f64(),
         lowered.as_secs_f64(),

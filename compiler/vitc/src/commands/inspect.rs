@@ -1,11 +1,64 @@
-//! `vitc inspect MODEL.onnx`: what is in a model and whether vitc supports it.
+//! `vitc inspect MODEL.onnx | --arch NAME`: what is in a model and whether
+//! vitc supports it; `vitc archs`: the built-in architectures.
 
 use super::format_count;
 use anyhow::Result;
 use std::path::Path;
-use vitc_driver::Stage;
+use vitc_driver::{ModelSource, Stage};
 
-pub fn inspect(model: &Path) -> Result<()> {
+pub fn inspect(source: &ModelSource) -> Result<()> {
+    match source {
+        ModelSource::Onnx(path) => inspect_onnx(path),
+        ModelSource::Arch { name, weights } => inspect_arch(name, weights.as_deref()),
+    }
+}
+
+fn inspect_arch(name: &str, weights: Option<&Path>) -> Result<()> {
+    let model = match weights {
+        Some(path) => vitc_arch::build_with(name, vitc_arch::WeightSource::File(path), &Default::default())?,
+        None => vitc_arch::build_with(name, vitc_arch::WeightSource::Seeded(0), &Default::default())?,
+    };
+    println!("model:      {} ({})", model.info.name, model.info.description);
+    println!("weights:    {}", weights.map_or("seeded demo weights (not trained)".into(), |p| p.display().to_string()));
+    for (label, id) in [("input", model.graph.inputs[0])] {
+        println!("{label}:      {}: {}", model.graph.node(id).name, model.graph.node(id).outputs[0]);
+    }
+    for (name, v) in &model.graph.outputs {
+        println!("output:     {name}: {}", model.graph.value_type(*v));
+    }
+    println!("parameters: {} (learned; BatchNorm statistics excluded)", format_count(model.parameters));
+    let mut graph = model.graph;
+    vitc_driver::run_pipeline(&mut graph, Stage::Canonical)?;
+    let cost = vitc_driver::graph_cost(&graph);
+    println!("MACs:       {} ({:.1} M)", format_count(cost.macs), cost.macs as f64 / 1e6);
+    println!("IR ops after canonicalisation: {}", graph.op_histogram().values().sum::<usize>());
+    Ok(())
+}
+
+/// `vitc archs`: name, parameters and MACs of every built-in architecture
+/// (built with seeded weights), beside the papers' figures.
+pub fn archs() -> Result<()> {
+    println!("{:<34} {:>10} {:>9} {:>10} {:>9}  description", "name", "params(M)", "paper", "GMACs", "paper");
+    for info in vitc_arch::architectures() {
+        let model = vitc_arch::build_with(info.name, vitc_arch::WeightSource::Seeded(0), &Default::default())?;
+        let mut graph = model.graph;
+        vitc_driver::run_pipeline(&mut graph, Stage::Canonical)?;
+        let macs = vitc_driver::graph_cost(&graph).macs;
+        let paper = |v: Option<f64>, digits: usize| v.map_or("-".to_string(), |v| format!("{v:.digits$}"));
+        println!(
+            "{:<34} {:>10.2} {:>9} {:>10.3} {:>9}  {}",
+            info.name,
+            model.parameters as f64 / 1e6,
+            paper(info.paper_params_m, 1),
+            macs as f64 / 1e9,
+            paper(info.paper_gmacs, 3),
+            info.description
+        );
+    }
+    Ok(())
+}
+
+fn inspect_onnx(model: &Path) -> Result<()> {
     let s = vitc_onnx::summarize(model)?;
     println!("model:      {} (graph '{}')", model.display(), s.graph_name);
     println!(

@@ -76,14 +76,24 @@ pub fn read_f32(path: &Path) -> Result<(Vec<usize>, Vec<f32>)> {
 
 pub fn run(path: &Path, inputs: &[PathBuf], outputs: &[PathBuf], threads: usize, name: Option<&str>) -> Result<()> {
     let lib = ModelLibrary::open(path, name)?;
-    let [input] = inputs else {
+    if inputs.len() > 1 {
         bail!("{} takes one input, {} given with --input", path.display(), inputs.len());
-    };
+    }
     if outputs.len() > 1 {
         bail!("{} has one output, {} given with --output", path.display(), outputs.len());
     }
-    let (dims, data) = read_f32(input)?;
-    let items = input_items(&lib, &dims, &input.display().to_string())?;
+    let (dims, data) = match inputs.first() {
+        Some(input) => read_f32(input)?,
+        None => {
+            // A demo call: one image of seeded standard-normal values.
+            let dims: Vec<usize> = lib.input_dims().iter().map(|&d| usize::try_from(d).unwrap_or(1)).collect();
+            eprintln!("vitc: no --input given; running one image of seeded standard-normal values");
+            let data = super::bench::standard_normal(dims.iter().product());
+            (dims, data)
+        }
+    };
+    let items =
+        input_items(&lib, &dims, &inputs.first().map_or("the generated input".into(), |p| p.display().to_string()))?;
     let mut result = vec![0.0f32; items * lib.output_len()];
     let mut ctx = lib.context(threads)?;
     let per_call = lib.max_batch().max(1);

@@ -6,14 +6,16 @@ mod inspect;
 mod library;
 mod run;
 
-use crate::args::{Cli, Command};
+use crate::args::{ArchArgs, Cli, Command};
 use anyhow::{Result, bail};
 use std::path::Path;
+use vitc_driver::ModelSource;
 
 pub fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Inspect { model } => inspect::inspect(&model),
-        Command::Run { model, input, output, threads, name } => match model {
+        Command::Inspect { model, arch } => inspect::inspect(&source(model, arch, "inspect")?),
+        Command::Archs => inspect::archs(),
+        Command::Run { model, input, output, threads, name, arch: arch_args } => match model {
             Some(path) if library::is_shared_library(&path)? => {
                 library::run(&path, &input, &output, threads.unwrap_or(1), name.as_deref())
             }
@@ -23,15 +25,30 @@ pub fn dispatch(cli: Cli) -> Result<()> {
                         "--threads and --name apply to compiled libraries (vitc run LIB.so); the interpreter runs ONNX models"
                     );
                 }
-                run::run(model.as_deref(), &input, &output)
+                let source = match (model, arch_args.arch) {
+                    (None, None) => None,
+                    (model, arch) => Some(source(model, ArchArgs { arch, weights: arch_args.weights }, "run")?),
+                };
+                run::run(source.as_ref(), &input, &output)
             }
         },
-        Command::Compile { model, emit, after, output, target, name, max_batch } => {
-            compile::compile(compile::CompileArgs { model, emit, after, output, target, name, max_batch })
+        Command::Compile { model, arch, emit, after, time_passes, output, target, name, max_batch } => {
+            let model = source(model, arch, "compile")?;
+            compile::compile(compile::CompileArgs { model, emit, after, time_passes, output, target, name, max_batch })
         }
         Command::Bench { library, threads, batch, warmup, runs, input, name } => {
             bench::bench(&bench::BenchArgs { library, threads, batch, warmup, runs, input, name })
         }
+    }
+}
+
+/// The model a command works on: an ONNX file or `--arch NAME [--weights F]`.
+fn source(model: Option<std::path::PathBuf>, arch: ArchArgs, command: &str) -> Result<ModelSource> {
+    match (model, arch.arch) {
+        (Some(path), None) => Ok(ModelSource::Onnx(path)),
+        (None, Some(name)) => Ok(ModelSource::Arch { name, weights: arch.weights }),
+        (Some(_), Some(_)) => bail!("vitc {command}: give either a model file or --arch, not both"),
+        (None, None) => bail!("vitc {command}: give a model file or --arch NAME"),
     }
 }
 

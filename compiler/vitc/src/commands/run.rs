@@ -2,7 +2,8 @@
 //! interpreter, with the top-5 classes of each logits output printed.
 
 use anyhow::{Context, Result, bail};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use vitc_driver::ModelSource;
 use vitc_driver::Stage;
 use vitc_ir::Tensor;
 
@@ -10,17 +11,21 @@ use vitc_ir::Tensor;
 const EXAMPLE_MODEL: &[u8] = include_bytes!("../../../../examples/tiny_vit/tiny_vit.onnx");
 const EXAMPLE_INPUT: &[u8] = include_bytes!("../../../../examples/tiny_vit/input.npy");
 
-pub fn run(model: Option<&Path>, inputs: &[PathBuf], outputs: &[PathBuf]) -> Result<()> {
+pub fn run(model: Option<&ModelSource>, inputs: &[PathBuf], outputs: &[PathBuf]) -> Result<()> {
     let (graph, tensors) = match model {
-        Some(path) => {
-            let graph = vitc_driver::load_onnx(path, Stage::Canonical)?;
-            if inputs.len() != graph.inputs.len() {
-                bail!("{} takes {} input(s), {} given with --input", path.display(), graph.inputs.len(), inputs.len());
-            }
-            let tensors = inputs
-                .iter()
-                .map(|p| vitc_ir::npy::read_npy(p).map_err(anyhow::Error::from))
-                .collect::<Result<Vec<_>>>()?;
+        Some(source) => {
+            let graph = vitc_driver::load(source, Stage::Canonical)?;
+            let tensors = if inputs.is_empty() && graph.inputs.len() == 1 {
+                eprintln!("vitc: no --input given; running one image of seeded standard-normal values");
+                vec![generated_input(&graph)?]
+            } else if inputs.len() != graph.inputs.len() {
+                bail!("{} takes {} input(s), {} given with --input", source.stem(), graph.inputs.len(), inputs.len());
+            } else {
+                inputs
+                    .iter()
+                    .map(|p| vitc_ir::npy::read_npy(p).map_err(anyhow::Error::from))
+                    .collect::<Result<Vec<_>>>()?
+            };
             (graph, tensors)
         }
         None => {
@@ -50,6 +55,15 @@ pub fn run(model: Option<&Path>, inputs: &[PathBuf], outputs: &[PathBuf]) -> Res
         print_top5(name, t);
     }
     Ok(())
+}
+
+/// One image of seeded standard-normal values for the graph's only input
+/// (a symbolic batch counts as 1).
+fn generated_input(graph: &vitc_ir::Graph) -> Result<Tensor> {
+    let ty = &graph.node(graph.inputs[0]).outputs[0];
+    let dims: Vec<usize> = ty.shape.iter().map(|d| d.known().unwrap_or(1)).collect();
+    let data = super::bench::standard_normal(dims.iter().product());
+    Ok(Tensor::F32(vitc_ir::ndarray::ArrayD::from_shape_vec(vitc_ir::ndarray::IxDyn(&dims), data)?))
 }
 
 /// Prints the five largest logits of each row of a rank-2 f32 output.
