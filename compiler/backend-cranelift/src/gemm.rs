@@ -333,7 +333,7 @@ fn batch_rows(fx: &mut Fx, s: &Spec, kb: &GemmB, base: Ptrs, lo: Value, hi: Valu
                 run(fx, pidx, GEMM_NR * group);
                 vec![]
             });
-            if full % group > 0 {
+            if !full.is_multiple_of(group) {
                 let pidx = fx.iconst((full - full % group) as i64);
                 run(fx, pidx, GEMM_NR * (full % group));
             }

@@ -8,14 +8,21 @@
 //! `0..kernel.extent()`, and the read-only, 64-byte-aligned data symbol
 //! `{prefix}_weights` holding `program.weights`. The functions never touch the
 //! weights symbol themselves (the runtime passes its address), so they are
-//! plain leaf functions; the only imports are `powf` (for `Pow` maps).
+//! plain position-independent leaf functions; the only import is `powf`
+//! (for `Pow` maps). Any chunking of `0..extent` gives bit-identical results.
 //!
 //! Every size, stride and offset is a compile-time constant, so kernels are
 //! straight-line address arithmetic around constant-trip loops: a
-//! register-tiled f32x4 GEMM micro-kernel ([`gemm`]), vectorised element-wise
-//! maps with polynomial `exp`/`erf`/`tanh`/`log` ([`map`], [`math`]), row
-//! kernels ([`norm`]), window kernels ([`window`]) and direct convolutions
-//! ([`conv`]).
+//! register-tiled f32x4 GEMM micro-kernel (`gemm.rs`), vectorised
+//! element-wise maps with polynomial `exp`/`erf`/`tanh`/`log` (`map.rs`,
+//! `math.rs`), row kernels (`norm.rs`), window kernels (`window.rs`) and
+//! direct convolutions (`conv.rs`), on a small builder layer (`emit.rs`).
+//! `module.rs` drives Cranelift and writes the object; `target.rs` holds the
+//! CPU feature levels.
+//!
+//! [`define_kernels`] emits the same functions into any
+//! [`cranelift_module::Module`] (the tests JIT them with `cranelift-jit`);
+//! [`emit_clif`] and [`emit_disasm`] list the IR and the machine code.
 
 mod conv;
 mod emit;
@@ -29,7 +36,9 @@ mod target;
 mod window;
 
 pub use error::BackendError;
-pub use module::{compile_object, define_kernels, emit_clif, emit_disasm, kernel_symbol, weights_symbol};
+pub use module::{
+    check_program, compile_object, define_kernels, emit_clif, emit_disasm, kernel_symbol, verify, weights_symbol,
+};
 pub use target::{Arch, Target};
 
 /// Rows of the GEMM micro-kernel tile on a target (columns are

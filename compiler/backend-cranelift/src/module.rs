@@ -154,12 +154,40 @@ pub fn define_kernels<M: Module>(
     Ok(ids)
 }
 
-/// The ELF relocatable object of a program (see the crate docs).
+/// Checks what the generated code relies on but cannot check at run time:
+/// [`Program::validate`] (every access inside the arena and the weights,
+/// outputs disjoint from inputs) and every gather index inside its axis.
+pub fn check_program(program: &Program) -> Result<(), BackendError> {
+    program.validate().map_err(BackendError::Invalid)?;
+    for (i, k) in program.kernels.iter().enumerate() {
+        if let Kernel::Gather { src_axis, indices, table, .. } = k {
+            let bytes = program.weights.get(table.offset * 4..(table.offset + indices) * 4);
+            let bad = match bytes {
+                Some(b) => {
+                    b.chunks_exact(4).any(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]) as usize >= *src_axis)
+                }
+                None => true,
+            };
+            if table.region != vitc_lower::Region::Weights || bad {
+                return Err(BackendError::Invalid(format!("kernel {i}: gather index table out of range")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The ELF relocatable object of a program (see the crate docs). The
+/// program is checked first ([`check_program`]).
 pub fn compile_object(program: &Program, prefix: &str, target: &Target) -> Result<Vec<u8>, BackendError> {
+    check_program(program)?;
     let isa = target.isa(true)?;
     let mut builder = ObjectBuilder::new(isa, prefix.to_string(), default_libcall_names())
         .map_err(|e| module_err("object builder", e))?;
-    builder.unwind_info(true);
+    // No `.eh_frame`: cranelift-object writes its FDEs with absolute
+    // function addresses, which in a shared library means text relocations
+    // (DT_TEXTREL). The kernels are leaf functions that never unwind, and
+    // they keep frame pointers for debuggers and profilers.
+    builder.unwind_info(false);
     let mut module = ObjectModule::new(builder);
     define_kernels(&mut module, program, prefix, target, Linkage::Export)?;
     let wname = weights_symbol(prefix);
@@ -201,6 +229,17 @@ fn build_all(
         out.push((format!("{name} ({})", kernel.name()), func));
     }
     Ok(out)
+}
+
+/// Runs Cranelift's IR verifier on every kernel as built (the compile path
+/// runs it only in debug builds).
+pub fn verify(program: &Program, target: &Target) -> Result<(), BackendError> {
+    let isa = target.isa(true)?;
+    for (title, func) in build_all(program, "verify", target, &*isa)? {
+        cranelift_codegen::verify_function(&func, &*isa)
+            .map_err(|e| BackendError::Codegen(format!("{title}: verifier: {e}")))?;
+    }
+    Ok(())
 }
 
 /// Textual Cranelift IR of every kernel, as built (before optimisation).

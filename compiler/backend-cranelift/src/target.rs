@@ -88,6 +88,28 @@ impl Target {
         }
     }
 
+    /// The name [`Target::parse`] reads back (`x86_64-v3-linux`, ...);
+    /// feature sets between the named levels print as `x86_64-linux+…`.
+    pub fn name(&self) -> String {
+        let mut v2 = Target::X86_64;
+        v2.has_sse41 = true;
+        match *self {
+            t if t == Target::AARCH64 || t.arch == Arch::Aarch64 => "aarch64-linux".into(),
+            t if t == Target::X86_64 => "x86_64-linux".into(),
+            t if t == v2 => "x86_64-v2-linux".into(),
+            t if t == Target::X86_64_V3 => "x86_64-v3-linux".into(),
+            t => {
+                let feats: Vec<&str> =
+                    [(t.has_sse41, "sse4.1"), (t.has_avx, "avx"), (t.has_avx2, "avx2"), (t.has_fma, "fma")]
+                        .iter()
+                        .filter(|(on, _)| *on)
+                        .map(|(_, n)| *n)
+                        .collect();
+                format!("x86_64-linux+{}", feats.join(","))
+            }
+        }
+    }
+
     /// The LLVM-style triple Cranelift is configured with.
     pub fn triple(&self) -> &'static str {
         match self.arch {
@@ -123,7 +145,8 @@ impl Target {
         flag(&mut shared, "opt_level", if optimize { "speed" } else { "none" })?;
         flag(&mut shared, "is_pic", if pic { "true" } else { "false" })?;
         flag(&mut shared, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
-        flag(&mut shared, "unwind_info", "true")?;
+        // Leaf kernels never unwind; objects carry no `.eh_frame`.
+        flag(&mut shared, "unwind_info", "false")?;
         // Packed GEMM panels live on the stack: probe large frames inline.
         flag(&mut shared, "enable_probestack", "true")?;
         flag(&mut shared, "probestack_strategy", "inline")?;

@@ -127,6 +127,12 @@ fn larger_blocks() {
 }
 
 #[test]
+fn deep_k_gathers_b() {
+    // k·32 bytes exceeds the stack packing limit: B is gathered lane by lane.
+    case(6, 11, 4100, 1, false, true, true, false, Activation::None);
+}
+
+#[test]
 fn in_place_residual() {
     // C and residual are the same buffer (x = x + f(x)·W).
     let (m, n, k) = (9usize, 12usize, 12usize);

@@ -30,33 +30,33 @@ fn geom() -> Conv2dGeom {
     }
 }
 
-/// One kernel of every kind (offsets need not make sense together).
+/// One kernel of every kind, each writing its own part of the arena.
 fn all_kinds() -> Program {
     let st = |o: usize, s: &[isize]| Strided { at: Loc::arena(o), strides: s.to_vec() };
     let kernels = vec![
-        Kernel::Fill { len: 10, value: 2.0, out: Loc::arena(0) },
+        Kernel::Fill { len: 10, value: 2.0, out: Loc::arena(1000) },
         Kernel::Map {
             op: MapOp::Unary(UnaryOp::Erf),
             dims: vec![4, 6],
-            out: Loc::arena(0),
+            out: Loc::arena(1100),
             inputs: vec![st(100, &[6, 1])],
         },
         Kernel::Map {
             op: MapOp::Unary(UnaryOp::Log),
             dims: vec![4, 6],
-            out: Loc::arena(0),
+            out: Loc::arena(1200),
             inputs: vec![st(100, &[1, 4])],
         },
         Kernel::Map {
             op: MapOp::Binary(BinaryOp::Pow),
             dims: vec![3, 5],
-            out: Loc::arena(0),
+            out: Loc::arena(1300),
             inputs: vec![st(100, &[5, 1]), st(200, &[0, 0])],
         },
         Kernel::Map {
             op: MapOp::Unary(UnaryOp::Act(Activation::GeluTanh)),
             dims: vec![9],
-            out: Loc::arena(0),
+            out: Loc::arena(1400),
             inputs: vec![st(100, &[1])],
         },
         Kernel::Gemm {
@@ -68,11 +68,11 @@ fn all_kinds() -> Program {
             lda: 9,
             a_batch_stride: 63,
             b: GemmB::Packed { at: Loc::weights(0) },
-            c: Loc::arena(200),
+            c: Loc::arena(1500),
             ldc: 13,
             c_batch_stride: 91,
             bias: Some(Loc::weights(0)),
-            residual: Some(Loc::arena(400)),
+            residual: Some(Loc::arena(300)),
             act: Activation::Gelu,
         },
         Kernel::Gemm {
@@ -83,15 +83,15 @@ fn all_kinds() -> Program {
             a: Loc::arena(0),
             lda: 9,
             a_batch_stride: 0,
-            b: GemmB::Strided { at: Loc::arena(100), row_stride: 1, col_stride: 9, batch_stride: 0 },
-            c: Loc::arena(200),
+            b: GemmB::Strided { at: Loc::arena(400), row_stride: 1, col_stride: 9, batch_stride: 0 },
+            c: Loc::arena(1700),
             ldc: 13,
             c_batch_stride: 0,
             bias: None,
             residual: None,
             act: Activation::None,
         },
-        Kernel::Softmax { rows: 3, cols: 13, x: Loc::arena(0), out: Loc::arena(0) },
+        Kernel::Softmax { rows: 3, cols: 13, x: Loc::arena(0), out: Loc::arena(1900) },
         Kernel::LayerNorm {
             rows: 3,
             cols: 13,
@@ -99,32 +99,32 @@ fn all_kinds() -> Program {
             x: Loc::arena(0),
             scale: Loc::weights(0),
             bias: None,
-            out: Loc::arena(50),
+            out: Loc::arena(2000),
         },
-        Kernel::Reduce { op: ReduceOp::Max, outer: 2, reduce: 5, inner: 3, src: Loc::arena(0), out: Loc::arena(50) },
+        Kernel::Reduce { op: ReduceOp::Max, outer: 2, reduce: 5, inner: 3, src: Loc::arena(0), out: Loc::arena(2100) },
         Kernel::Gather {
             outer: 2,
             src_axis: 4,
             inner: 3,
             indices: 2,
-            table: Loc::weights(0),
+            table: Loc::weights(190),
             src: Loc::arena(0),
-            out: Loc::arena(50),
+            out: Loc::arena(2150),
         },
-        Kernel::Im2col { geom: geom(), x: Loc::arena(0), out: Loc::arena(300) },
+        Kernel::Im2col { geom: geom(), x: Loc::arena(0), out: Loc::arena(2200) },
         Kernel::Pool2d {
             kind: PoolKind::Avg,
             geom: geom(),
             count_include_pad: false,
             x: Loc::arena(0),
-            out: Loc::arena(300),
+            out: Loc::arena(4600),
         },
         Kernel::Conv2d {
             geom: geom(),
             x: Loc::arena(0),
             w: Loc::weights(0),
             bias: None,
-            out: Loc::arena(300),
+            out: Loc::arena(4900),
             act: Activation::Relu,
         },
         Kernel::ConvTranspose2d {
@@ -132,10 +132,12 @@ fn all_kinds() -> Program {
             x: Loc::arena(0),
             w: Loc::weights(0),
             bias: None,
-            out: Loc::arena(300),
+            out: Loc::arena(5200),
         },
     ];
-    common::program(kernels, 1000, &[0.5; 200])
+    let mut weights = vec![0.5f32; 200];
+    weights[190..].fill(0.0); // the gather table: indices 0
+    common::program(kernels, 6000, &weights)
 }
 
 fn check_elf(target: Target, machine: u16) {
@@ -196,10 +198,59 @@ fn listings() {
     assert!(!sse.contains("vfmadd") && !sse.contains("Fma"), "no FMA, no FMA libcalls on baseline x86-64");
 }
 
+/// Links the object into a shared library with `-z text` (fails on text
+/// relocations), when the C compiler for that target is installed.
+fn links_as_shared_library(target: Target, cc: &str) {
+    if !std::process::Command::new(cc).arg("--version").output().is_ok_and(|o| o.status.success()) {
+        eprintln!("note: {cc} missing; shared-library link not tested");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("vitc-cranelift-so-{}-{}", std::process::id(), target.name()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let obj = dir.join("m.o");
+    std::fs::write(&obj, compile_object(&all_kinds(), "vit", &target).expect("compile")).expect("write");
+    let out = std::process::Command::new(cc)
+        .args(["-shared", "-Wl,-z,text", "-o"])
+        .arg(dir.join("m.so"))
+        .arg(&obj)
+        .arg("-lm")
+        .output()
+        .expect("cc");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.status.success(), "{cc}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn objects_link_into_shared_libraries() {
+    if cfg!(target_arch = "x86_64") {
+        links_as_shared_library(Target::X86_64_V3, "cc");
+    }
+    links_as_shared_library(Target::AARCH64, "aarch64-linux-gnu-gcc");
+}
+
+#[test]
+fn invalid_programs_are_errors() {
+    let mut p = all_kinds();
+    p.kernels.push(Kernel::Fill { len: 10, value: 0.0, out: Loc::arena(5995) });
+    assert!(compile_object(&p, "vit", &Target::X86_64).is_err(), "write past the arena");
+    let mut p = all_kinds();
+    p.weights[190 * 4] = 9; // gather index 9 on an axis of 4
+    assert!(compile_object(&p, "vit", &Target::X86_64).is_err(), "gather index out of range");
+    let mut p = all_kinds();
+    if let Kernel::Conv2d { geom, .. } = &mut p.kernels[13] {
+        geom.stride_h = 0;
+    }
+    let err = compile_object(&p, "vit", &Target::X86_64).expect_err("zero stride");
+    assert!(err.to_string().contains("vit_k13") || err.to_string().contains("stride"), "{err}");
+}
+
 #[test]
 fn targets_parse() {
     assert!(Target::parse("riscv64-linux").is_err());
     let host = Target::host().expect("host");
     assert_eq!(Target::parse("host").expect("host"), host);
     assert!(!Target::parse("x86_64-linux").expect("x86").has_fma);
+    for name in ["x86_64-linux", "x86_64-v2-linux", "x86_64-v3-linux", "aarch64-linux"] {
+        assert_eq!(Target::parse(name).expect("target").name(), name);
+    }
 }

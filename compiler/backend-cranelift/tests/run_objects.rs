@@ -1,8 +1,9 @@
-//! aarch64 code, run for real: every sample program is compiled to an
-//! aarch64 ELF object, linked with a small C driver by
-//! `aarch64-linux-gnu-gcc -static` and run under `qemu-aarch64` with chunked
-//! calls; the arena it writes back is compared with the naive
-//! implementation. Skipped (with a note) when the cross tools are missing.
+//! Objects, run for real: every sample program is compiled to an ELF
+//! object, linked with a small C driver (which passes the object's own
+//! `{prefix}_weights` symbol) and run with chunked calls — natively on an
+//! x86-64 host (`cc`), and for aarch64 through `aarch64-linux-gnu-gcc
+//! -static` and `qemu-aarch64`. The arena written back is compared with the
+//! naive implementation. Skipped (with a note) when the tools are missing.
 
 mod common;
 
@@ -46,15 +47,29 @@ int main(int argc, char **argv) {
 "#;
 
 #[test]
-fn samples_run_under_qemu() {
+fn aarch64_under_qemu() {
     if !have("aarch64-linux-gnu-gcc") || !have("qemu-aarch64") {
         eprintln!("note: aarch64-linux-gnu-gcc or qemu-aarch64 missing; aarch64 execution not tested");
         return;
     }
-    let dir = std::env::temp_dir().join(format!("vitc-cranelift-aarch64-{}", std::process::id()));
+    run_samples(Target::AARCH64, "aarch64-linux-gnu-gcc", Some("qemu-aarch64"));
+}
+
+#[test]
+fn x86_64_native() {
+    if !cfg!(target_arch = "x86_64") || !have("cc") {
+        eprintln!("note: not an x86-64 host with cc; native object execution not tested");
+        return;
+    }
+    run_samples(Target::host().expect("host"), "cc", None);
+    run_samples(Target::X86_64, "cc", None);
+}
+
+/// Compiles, links and runs every sample for `target`.
+fn run_samples(target: Target, cc: &str, runner: Option<&str>) {
+    let dir = std::env::temp_dir().join(format!("vitc-cranelift-run-{}-{}", std::process::id(), target.name()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let samples = samples();
-    let target = Target::parse("aarch64-linux").expect("target");
     let mut c = String::from("#include <stdio.h>\n#include <stdlib.h>\n#include <stdint.h>\n");
     c.push_str("typedef void (*kfn)(float *, const float *, uint64_t, uint64_t);\n");
     let mut objects = Vec::new();
@@ -64,23 +79,23 @@ fn samples_run_under_qemu() {
         let path = dir.join(format!("s{i}.o"));
         std::fs::write(&path, obj).expect("write object");
         objects.push(path);
-        writeln!(c, "extern const float s{i}_weights[];").unwrap();
+        writeln!(c, "extern const float s{i}_weights[];").expect("write to a String");
         for k in 0..s.kernels.len() {
-            writeln!(c, "void s{i}_k{k}(float *, const float *, uint64_t, uint64_t);").unwrap();
+            writeln!(c, "void s{i}_k{k}(float *, const float *, uint64_t, uint64_t);").expect("write to a String");
         }
         let list: Vec<String> = (0..s.kernels.len()).map(|k| format!("s{i}_k{k}")).collect();
-        writeln!(c, "static kfn K{i}[] = {{{}}};", list.join(", ")).unwrap();
+        writeln!(c, "static kfn K{i}[] = {{{}}};", list.join(", ")).expect("write to a String");
     }
     let n = samples.len();
     let tables: Vec<String> = (0..n).map(|i| format!("K{i}")).collect();
     let weights: Vec<String> = (0..n).map(|i| format!("s{i}_weights")).collect();
-    writeln!(c, "static kfn *KERNELS[] = {{{}}};", tables.join(", ")).unwrap();
-    writeln!(c, "static const float *WEIGHTS[] = {{{}}};", weights.join(", ")).unwrap();
+    writeln!(c, "static kfn *KERNELS[] = {{{}}};", tables.join(", ")).expect("write to a String");
+    writeln!(c, "static const float *WEIGHTS[] = {{{}}};", weights.join(", ")).expect("write to a String");
     c.push_str(DRIVER_MAIN);
     let driver = dir.join("driver.c");
     std::fs::write(&driver, c).expect("driver");
     let exe = dir.join("run");
-    let out = Command::new("aarch64-linux-gnu-gcc")
+    let out = Command::new(cc)
         .args(["-O1", "-static", "-o"])
         .arg(&exe)
         .arg(&driver)
@@ -101,13 +116,20 @@ fn samples_run_under_qemu() {
             let e = kernel.extent();
             let (a, b) = (rng.below(e + 1), rng.below(e + 1));
             let (a, b) = (a.min(b), a.max(b));
-            writeln!(plan, "{k} 0 {a}\n{k} {a} {b}\n{k} {b} {e}").unwrap();
+            writeln!(plan, "{k} 0 {a}\n{k} {a} {b}\n{k} {b} {e}").expect("write to a String");
         }
         let (input, plan_path, output) = (dir.join("in.bin"), dir.join("plan.txt"), dir.join("out.bin"));
         std::fs::write(&input, f32_bytes(&s.init)).expect("input");
         std::fs::write(&plan_path, plan).expect("plan");
-        let run = Command::new("qemu-aarch64")
-            .arg(&exe)
+        let mut cmd = match runner {
+            Some(r) => {
+                let mut c = Command::new(r);
+                c.arg(&exe);
+                c
+            }
+            None => Command::new(&exe),
+        };
+        let run = cmd
             .arg(i.to_string())
             .args([&input, &plan_path, &output].map(|p: &std::path::PathBuf| p.as_os_str().to_owned()))
             .output()
@@ -118,7 +140,7 @@ fn samples_run_under_qemu() {
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
-        assert_close(&got, &expected, 2e-5, 2e-5, &format!("aarch64 {}", s.name));
+        assert_close(&got, &expected, 2e-5, 2e-5, &format!("{} {}", target.name(), s.name));
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

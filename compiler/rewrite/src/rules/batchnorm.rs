@@ -153,6 +153,47 @@ fn into_following_gemm(eg: &mut TensorGraph, class: Id, s: &Subst) -> Option<Id>
     Some(add_op(eg, OpKind::Gemm, &gemm_attrs, vec![bn_children[0], w_id, c_id]))
 }
 
+/// Folds a BatchNorm on the rank-2 input of a matmul with constant `W`
+/// (a Linear written as matmul + add after BN1d, as the LeViT definition does).
+fn into_following_matmul(eg: &mut TensorGraph, _class: Id, s: &Subst) -> Option<Id> {
+    let bn = s[var("?n")];
+    let (bn_children, bn_attrs) = find_ops(eg, bn, OpKind::BatchNormalization).into_iter().next()?;
+    if eg[bn].data.ty()?.rank() != 2 {
+        return None;
+    }
+    let w = eg[s[var("?w")]].data.konst.clone()?;
+    let w = w.as_f32().ok()?;
+    if w.ndim() != 2 {
+        return None;
+    }
+    let [g, b, m, v] = [1, 2, 3, 4].map(|i| f32_vec(eg, bn_children[i]));
+    let (g, b, m, v) = (g?, b?, m?, v?);
+    let eps = bn_attrs.float_or("epsilon", 1e-5).ok()?;
+    let scale: Vec<f32> = g.iter().zip(&v).map(|(g, v)| g / (v + eps).sqrt()).collect();
+    let shift: Vec<f32> = b.iter().zip(&m).zip(&scale).map(|((b, m), s)| b - m * s).collect();
+    let w2 = scale_axis(w, 0, &scale)?;
+    let n = w.shape()[1];
+    let c: Vec<f32> = (0..n).map(|j| shift.iter().enumerate().map(|(k, t)| t * w[[k, j]]).sum()).collect();
+    let w_id = TensorAnalysis::add_const(eg, "bn_folded.weight", Tensor::F32(w2));
+    let c_id = TensorAnalysis::add_const(eg, "bn_folded.bias", vector(c));
+    let mm = add_op(eg, OpKind::MatMul, &Attrs::new(), vec![bn_children[0], w_id]);
+    Some(add_op(eg, OpKind::Add, &Attrs::new(), vec![mm, c_id]))
+}
+
+/// `(x + c1) + c2` with constant vectors of one shape → `x + (c1 + c2)`.
+fn add_of_constants(eg: &mut TensorGraph, class: Id, s: &Subst) -> Option<Id> {
+    let _ = class;
+    let (inner, _) = find_ops(eg, s[var("?a")], OpKind::Add).into_iter().find(|(c, _)| eg[c[1]].data.konst.is_some())?;
+    let c1 = eg[inner[1]].data.konst.clone()?;
+    let c2 = eg[s[var("?c")]].data.konst.clone()?;
+    if c1.dims() != c2.dims() {
+        return None;
+    }
+    let sum = c1.as_f32().ok()? + c2.as_f32().ok()?;
+    let c = TensorAnalysis::add_const(eg, "folded.bias", Tensor::F32(sum));
+    Some(add_op(eg, OpKind::Add, &Attrs::new(), vec![inner[0], c]))
+}
+
 pub fn rules() -> Vec<Rule> {
     vec![
         // batch_normalization(matmul(x, W)) on [N, C] → matmul(x, W·s) + t.
@@ -163,5 +204,9 @@ pub fn rules() -> Vec<Rule> {
         rewrite!("batchnorm-into-conv"; "(batch_normalization ?y ?g ?b ?m ?v)" => { FnApplier(into_conv) }),
         // gemm(batch_normalization(x), W, c) → gemm(x, W·s, c + W·t) (LeViT's BN+Linear head).
         rewrite!("batchnorm-into-following-gemm"; "(gemm ?n ?w ?c)" => { FnApplier(into_following_gemm) }),
+        // matmul(batch_normalization(x), W) on [N, C] → matmul(x, W·s) + W·t (BN1d before a Linear).
+        rewrite!("batchnorm-into-following-matmul"; "(matmul ?n ?w)" => { FnApplier(into_following_matmul) }),
+        // (x + c1) + c2 with constants of one shape → x + (c1 + c2) (what the folds above leave behind).
+        rewrite!("add-of-constants"; "(add ?a ?c)" => { FnApplier(add_of_constants) }),
     ]
 }
