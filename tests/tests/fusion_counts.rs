@@ -24,8 +24,7 @@ fn levit_fuses_alike_from_onnx_and_from_its_definition() {
         return;
     }
     let (onnx_text, from_onnx) = op_table(&ModelSource::Onnx(onnx));
-    let (arch_text, from_arch) =
-        op_table(&ModelSource::Arch { name: "levit_128s".into(), weights: Some(weights) });
+    let (arch_text, from_arch) = op_table(&ModelSource::Arch { name: "levit_128s".into(), weights: Some(weights) });
     for kind in [OpKind::Attention, OpKind::BatchNormalization, OpKind::Softmax, OpKind::HardSwish, OpKind::Gelu] {
         assert_eq!(from_onnx.get(&kind), from_arch.get(&kind), "{kind}: onnx {from_onnx:?} vs arch {from_arch:?}");
     }

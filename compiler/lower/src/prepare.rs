@@ -45,7 +45,7 @@ fn expand_attention(g: &mut Graph, id: NodeId) -> vitc_ir::IrResult<()> {
     let name = node.name.clone();
     let none = Attrs::new();
     let logits = g.add_op1(&format!("{name}.qk"), OpKind::MatMul, none.clone(), &[arg(0), arg(1)])?;
-    let scale = node.attrs.float_or("scale", 1.0).map_err(|m| vitc_ir::IrError::Graph(m))?;
+    let scale = node.attrs.float_or("scale", 1.0).map_err(vitc_ir::IrError::Graph)?;
     let scale = g.add_const(&format!("{name}.scale"), std::sync::Arc::new(vitc_ir::Tensor::f32_scalar(scale)));
     let mut logits = g.add_op1(&format!("{name}.scaled"), OpKind::Mul, none.clone(), &[Some(logits), Some(scale)])?;
     if let Some(bias) = arg(3) {
@@ -54,7 +54,7 @@ fn expand_attention(g: &mut Graph, id: NodeId) -> vitc_ir::IrResult<()> {
     let softmax_attrs = Attrs::new().with("axis", vitc_ir::Attr::Int(-1));
     let probs = g.add_op1(&format!("{name}.softmax"), OpKind::Softmax, softmax_attrs, &[Some(logits)])?;
     let mut out = g.add_op1(&format!("{name}.pv"), OpKind::MatMul, none.clone(), &[Some(probs), arg(2)])?;
-    let act = node.attrs.str_or("act", "").map_err(|m| vitc_ir::IrError::Graph(m))?;
+    let act = node.attrs.str_or("act", "").map_err(vitc_ir::IrError::Graph)?;
     if !act.is_empty() {
         let kind =
             OpKind::from_name(act).ok_or_else(|| vitc_ir::IrError::Graph(format!("unknown activation '{act}'")))?;

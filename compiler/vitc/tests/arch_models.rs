@@ -53,7 +53,15 @@ fn lvt_from_its_definition() {
 fn archs_lists_every_family() {
     let out = run_ok(vitc().arg("archs"));
     let text = String::from_utf8_lossy(&out.stdout);
-    for name in ["levit_128s", "levit_384", "deit_tiny_patch16_224", "deit_base_distilled_patch16_224", "cswin_tiny_224", "cswin_micro", "lvt"] {
+    for name in [
+        "levit_128s",
+        "levit_384",
+        "deit_tiny_patch16_224",
+        "deit_base_distilled_patch16_224",
+        "cswin_tiny_224",
+        "cswin_micro",
+        "lvt",
+    ] {
         assert!(text.contains(name), "{name} missing from:\n{text}");
     }
 }

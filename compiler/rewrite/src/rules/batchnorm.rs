@@ -183,7 +183,8 @@ fn into_following_matmul(eg: &mut TensorGraph, _class: Id, s: &Subst) -> Option<
 /// `(x + c1) + c2` with constant vectors of one shape → `x + (c1 + c2)`.
 fn add_of_constants(eg: &mut TensorGraph, class: Id, s: &Subst) -> Option<Id> {
     let _ = class;
-    let (inner, _) = find_ops(eg, s[var("?a")], OpKind::Add).into_iter().find(|(c, _)| eg[c[1]].data.konst.is_some())?;
+    let (inner, _) =
+        find_ops(eg, s[var("?a")], OpKind::Add).into_iter().find(|(c, _)| eg[c[1]].data.konst.is_some())?;
     let c1 = eg[inner[1]].data.konst.clone()?;
     let c2 = eg[s[var("?c")]].data.konst.clone()?;
     if c1.dims() != c2.dims() {

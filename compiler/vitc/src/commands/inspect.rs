@@ -20,8 +20,8 @@ fn inspect_arch(name: &str, weights: Option<&Path>) -> Result<()> {
     };
     println!("model:      {} ({})", model.info.name, model.info.description);
     println!("weights:    {}", weights.map_or("seeded demo weights (not trained)".into(), |p| p.display().to_string()));
-    for (label, id) in [("input", model.graph.inputs[0])] {
-        println!("{label}:      {}: {}", model.graph.node(id).name, model.graph.node(id).outputs[0]);
+    for &id in &model.graph.inputs {
+        println!("input:      {}: {}", model.graph.node(id).name, model.graph.node(id).outputs[0]);
     }
     for (name, v) in &model.graph.outputs {
         println!("output:     {name}: {}", model.graph.value_type(*v));
