@@ -13,12 +13,23 @@ use vitc_link::{LinkOptions, Target, link, stub};
 use vitc_loader::ModelLibrary;
 use vitc_lower::IoSlot;
 
-#[test]
-fn backend_object_runs_chunked_on_any_thread_count() {
-    // The stub program without its final reduction; the output is the second GEMM's result.
+/// The stub program without its final reduction, the ReLU fused into the
+/// first GEMM (the backend refuses the stub's in-place map: a kernel may not
+/// read what it writes); the output is the second GEMM's result.
+fn backend_program() -> vitc_lower::Program {
     let mut program = stub::program("gemm_relu_gemm", true, 4);
     program.kernels.truncate(3);
+    program.kernels.remove(1);
+    if let vitc_lower::Kernel::Gemm { act, .. } = &mut program.kernels[0] {
+        *act = vitc_lower::Activation::Relu;
+    }
     program.outputs[0] = IoSlot { name: "y".into(), dims: vec![1, stub::N, stub::N], offset: 0 };
+    program
+}
+
+#[test]
+fn backend_object_runs_chunked_on_any_thread_count() {
+    let program = backend_program();
     let target = vitc_backend_cranelift::Target::parse("x86_64-linux").unwrap();
     let object = vitc_backend_cranelift::compile_object(&program, "grg", &target).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -46,9 +57,7 @@ fn backend_object_runs_chunked_on_any_thread_count() {
 /// into a PIE executable, make the linker warn.
 #[test]
 fn backend_object_links_without_text_relocations() {
-    let mut program = stub::program("gemm_relu_gemm", true, 4);
-    program.kernels.truncate(3);
-    program.outputs[0] = IoSlot { name: "y".into(), dims: vec![1, stub::N, stub::N], offset: 0 };
+    let program = backend_program();
     let target = vitc_backend_cranelift::Target::parse("x86_64-linux").unwrap();
     let object = vitc_backend_cranelift::compile_object(&program, "grg", &target).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -79,9 +88,8 @@ fn backend_aarch64_object_runs_under_qemu() {
         eprintln!("SKIPPED: aarch64-linux-gnu-gcc or qemu-aarch64 is not installed");
         return;
     }
-    let mut program = stub::program("gemm_relu_gemm", false, 1);
-    program.kernels.truncate(3);
-    program.outputs[0] = IoSlot { name: "y".into(), dims: vec![1, stub::N, stub::N], offset: 0 };
+    let mut program = backend_program();
+    program.batch = vitc_lower::BatchPlan { dynamic: false, max_batch: 1 };
     let target = vitc_backend_cranelift::Target::parse("aarch64-linux").unwrap();
     let object = vitc_backend_cranelift::compile_object(&program, "grg", &target).unwrap();
     let dir = tempfile::tempdir().unwrap();
