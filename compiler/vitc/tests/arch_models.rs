@@ -65,3 +65,60 @@ fn archs_lists_every_family() {
         assert!(text.contains(name), "{name} missing from:\n{text}");
     }
 }
+
+/// `vitc compile --arch … --weights BAD -o X.so` fails with status 2, names
+/// the problem and leaves no output behind.
+fn bad_checkpoint(name: &str, bytes: &[u8], expected: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let weights = dir.path().join(name);
+    std::fs::write(&weights, bytes).unwrap();
+    let out = dir.path().join("model.so");
+    let result = vitc()
+        .args(["compile", "--arch", "levit_128s", "--weights"])
+        .arg(&weights)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for needle in expected {
+        assert!(stderr.contains(needle), "stderr lacks '{needle}': {stderr}");
+    }
+    assert!(!out.exists() && !dir.path().join("model.h").exists(), "a failed compile left output");
+}
+
+/// A safetensors file holding `tensors` (name, dtype, shape, bytes).
+fn safetensors(tensors: &[(&str, &str, &[usize], Vec<u8>)]) -> Vec<u8> {
+    let mut header = String::from("{");
+    let mut data = Vec::new();
+    for (i, (name, dtype, shape, bytes)) in tensors.iter().enumerate() {
+        let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
+        let sep = if i > 0 { "," } else { "" };
+        header.push_str(&format!(
+            "{sep}\"{name}\":{{\"dtype\":\"{dtype}\",\"shape\":[{}],\"data_offsets\":[{},{}]}}",
+            dims.join(","),
+            data.len(),
+            data.len() + bytes.len()
+        ));
+        data.extend_from_slice(bytes);
+    }
+    header.push('}');
+    let mut file = (header.len() as u64).to_le_bytes().to_vec();
+    file.extend_from_slice(header.as_bytes());
+    file.extend_from_slice(&data);
+    file
+}
+
+#[test]
+fn bad_checkpoints_fail_cleanly() {
+    bad_checkpoint("truncated.safetensors", &[8, 0, 0], &["truncated.safetensors"]);
+    let wrong_name = safetensors(&[("not.a.levit.tensor", "F32", &[2], vec![0; 8])]);
+    bad_checkpoint("names.safetensors", &wrong_name, &["names.safetensors"]);
+    // The stem's first conv weight with a wrong shape: both shapes are named.
+    let wrong_shape = safetensors(&[("stem.conv1.linear.weight", "F32", &[2, 2], vec![0; 16])]);
+    bad_checkpoint("shape.safetensors", &wrong_shape, &["stem.conv1.linear.weight"]);
+    let wrong_dtype = safetensors(&[("stem.conv1.linear.weight", "F64", &[1], vec![0; 8])]);
+    bad_checkpoint("dtype.safetensors", &wrong_dtype, &["stem.conv1.linear.weight"]);
+}
