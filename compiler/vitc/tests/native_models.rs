@@ -123,15 +123,21 @@ fn levit_dynamic_batch_matches_onnx_runtime() {
 /// `.a`, prefix `levit`) with `cc`, runs it (under `runner` when given) on
 /// the LeViT reference input and returns the output row it prints.
 fn api_test(cc: &str, lib: &Path, runner: &[&str]) -> Vec<f32> {
+    api_test_model(cc, lib, runner, "levit_128s", "levit")
+}
+
+/// Builds `runtime/c/tests/api_test.c` against `lib` (API prefix `prefix`)
+/// and runs it (under `runner`, e.g. qemu) on the reference input of `model`.
+fn api_test_model(cc: &str, lib: &Path, runner: &[&str], model: &str, prefix: &str) -> Vec<f32> {
     let raw = lib.with_extension("input.f32");
-    let floats: Vec<u8> = read_npy(&reference("levit_128s").0).1.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let floats: Vec<u8> = read_npy(&reference(model).0).1.iter().flat_map(|v| v.to_le_bytes()).collect();
     std::fs::write(&raw, floats).unwrap();
     let exe = lib.with_extension(format!("{}.api_test", lib.extension().unwrap().to_string_lossy()));
     run_ok(
         Command::new(cc)
             .args(["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-include"])
             .arg(lib.with_extension("h"))
-            .arg("-DMODEL=levit")
+            .arg(format!("-DMODEL={prefix}"))
             .arg(repo().join("runtime/c/tests/api_test.c"))
             .arg(lib)
             .args(["-lm", "-lpthread", "-o"])
@@ -227,4 +233,31 @@ fn levit_aarch64_runs_under_qemu() {
     compile_native(&models().join("levit_128s.onnx"), &lib, &["--target", "aarch64-linux"]);
     let ours = api_test("aarch64-linux-gnu-gcc", &lib, &["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"]);
     assert_within(&ours, &reference("levit_128s").1, REL);
+}
+
+/// Every other reference model on aarch64 under qemu (LeViT is above).
+#[test]
+fn other_models_aarch64_run_under_qemu() {
+    if !(have("aarch64-linux-gnu-gcc") && have("qemu-aarch64")) {
+        eprintln!("SKIPPED: aarch64-linux-gnu-gcc or qemu-aarch64 is not installed");
+        return;
+    }
+    for (model, prefix) in [("deit_tiny_patch16_224", "deit"), ("cswin_micro", "cswin"), ("lvt", "lvt")] {
+        let onnx = models().join(format!("{model}.onnx"));
+        if !onnx.exists() {
+            eprintln!("SKIPPED: {} is missing", onnx.display());
+            continue;
+        }
+        let lib = scratch("aarch64_models").join(format!("{prefix}.a"));
+        compile_native(&onnx, &lib, &["--target", "aarch64-linux"]);
+        let ours = api_test_model(
+            "aarch64-linux-gnu-gcc",
+            &lib,
+            &["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"],
+            model,
+            prefix,
+        );
+        assert_within(&ours, &reference(model).1, REL);
+        eprintln!("{model}: aarch64 under qemu matches");
+    }
 }
