@@ -117,6 +117,16 @@ fn levit_dynamic_batch_matches_onnx_runtime() {
     let bench =
         run_ok(vitc().arg("bench").arg(&lib).args(["--batch", "4", "--threads", "2", "--warmup", "1", "--runs", "3"]));
     assert!(String::from_utf8_lossy(&bench.stdout).contains("\"input_shape\": [4, 3, 224, 224]"));
+    // Batches 1 and 3 through the C API: the first images of the batch-16 pair.
+    let (_, x) = read_npy(&input);
+    let (_, expected) = read_npy(&models().join("levit_128s_dynbatch.output_b16.npy"));
+    let lib = ModelLibrary::open(&lib, None).unwrap();
+    let mut ctx = lib.context(2).unwrap();
+    for batch in [1, 3] {
+        let mut out = vec![f32::NAN; batch * lib.output_len()];
+        ctx.run(&x[..batch * lib.input_len()], &mut out, batch).unwrap();
+        assert_within(&out, &expected[..batch * lib.output_len()], REL);
+    }
 }
 
 /// Builds `runtime/c/tests/api_test.c` against the static `lib` (`.o` or
