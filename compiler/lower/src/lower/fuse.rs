@@ -106,16 +106,23 @@ impl Lowerer<'_> {
         let (mut cur, mut cur_dims, mut chan) = (v, dims.to_vec(), Some(c));
         let mut pending: Vec<NodeId> = Vec::new();
         let Absorbs { scale: mut allow_scale, residual: mut allow_residual, transpose: allow_transpose } = absorbs;
-        let mut first = true;
+        // A transpose may follow per-channel ops and the activation (they
+        // commute with it) but not a reshape or a residual (laid out densely).
+        let mut reshaped = false;
         while let Some((u, slot)) = sole_user(g, cur) {
             let node = g.node(u);
             let Some(out_dims) = node.outputs.first().and_then(super::static_dims) else { break };
             let other = g.operand(u, 1 - slot.min(1));
             let const_other = other.filter(|o| g.const_tensor(*o).is_some());
             let mut absorbed = true;
-            let at_start = std::mem::replace(&mut first, false);
             match node.op {
-                OpKind::Transpose if at_start && allow_transpose && chan == Some(cur_dims.len() - 1) => {
+                OpKind::Transpose
+                    if !reshaped
+                        && epi.perm.is_none()
+                        && epi.residual.is_none()
+                        && allow_transpose
+                        && chan == Some(cur_dims.len() - 1) =>
+                {
                     let Ok(perm) = vitc_ir::infer::transpose_perm(&node.attrs, cur_dims.len()) else { break };
                     if perm.last() != Some(&(cur_dims.len() - 1)) {
                         break;
@@ -124,6 +131,7 @@ impl Lowerer<'_> {
                     allow_residual = false;
                 }
                 OpKind::Reshape | OpKind::Flatten | OpKind::Squeeze | OpKind::Unsqueeze if slot == 0 => {
+                    reshaped = true;
                     chan = chan.and_then(|c| follow_axis(&cur_dims, &out_dims, c));
                     pending.push(u);
                     absorbed = false;
@@ -194,7 +202,9 @@ impl Lowerer<'_> {
                 epi.nodes.append(&mut pending);
                 epi.nodes.push(u);
                 epi.out = Some((cur, cur_dims.clone()));
-                if epi.act != Activation::None {
+                let transpose_next = sole_user(g, cur).is_some_and(|(next, _)| g.node(next).op == OpKind::Transpose)
+                    && epi.perm.is_none();
+                if epi.act != Activation::None && !transpose_next {
                     break;
                 }
             }
