@@ -16,7 +16,7 @@
 //! register-tiled f32x4 GEMM micro-kernel (`gemm.rs`), vectorised
 //! element-wise maps with polynomial `exp`/`erf`/`tanh`/`log` (`map.rs`,
 //! `math.rs`), row kernels (`norm.rs`), window kernels (`window.rs`) and
-//! direct convolutions (`conv.rs`), on a small builder layer (`emit.rs`).
+//! direct convolutions (`conv.rs`), separable resize (`resample.rs`), on a small builder layer (`emit.rs`).
 //! `module.rs` drives Cranelift and writes the object; `target.rs` holds the
 //! CPU feature levels.
 //!
@@ -24,6 +24,7 @@
 //! [`cranelift_module::Module`] (the tests JIT them with `cranelift-jit`);
 //! [`emit_clif`] and [`emit_disasm`] list the IR and the machine code.
 
+mod attention;
 mod conv;
 mod emit;
 mod error;
@@ -32,6 +33,7 @@ mod map;
 mod math;
 mod module;
 mod norm;
+mod resample;
 mod target;
 mod window;
 

@@ -14,7 +14,7 @@ use cranelift_object::{ObjectBuilder, ObjectModule};
 use vitc_lower::{Kernel, Program, WEIGHT_ALIGN};
 
 use crate::emit::{Fx, kernel_signature};
-use crate::{BackendError, Target, conv, gemm, map, norm, window};
+use crate::{BackendError, Target, attention, conv, gemm, map, norm, resample, window};
 
 /// The symbol of kernel `index`.
 pub fn kernel_symbol(prefix: &str, index: usize) -> String {
@@ -59,6 +59,7 @@ pub(crate) fn build_kernel(
             map::emit_map(&mut fx, *op, dims, *out, inputs)
         }
         Kernel::Gemm { .. } => gemm::emit_gemm(&mut fx, kernel)?,
+        Kernel::Attention { .. } => attention::emit_attention(&mut fx, kernel)?,
         Kernel::Softmax { cols, x, out, .. } => norm::emit_softmax(&mut fx, *cols, *x, *out),
         Kernel::LayerNorm { cols, eps, x, scale, bias, out, .. } => {
             norm::emit_layer_norm(&mut fx, *cols, *eps, *x, *scale, *bias, *out)
@@ -80,6 +81,10 @@ pub(crate) fn build_kernel(
         Kernel::Conv2d { geom, x, w, bias, out, act } => conv::emit_conv(&mut fx, geom, *x, *w, *bias, *out, *act)?,
         Kernel::ConvTranspose2d { geom, x, w, bias, out } => {
             conv::emit_conv_transpose(&mut fx, geom, *x, *w, *bias, *out)?
+        }
+        Kernel::Resample { src_axis, inner, dst_axis, taps, index, coeff, src, out, .. } => {
+            let shape = resample::Shape { src_axis: *src_axis, inner: *inner, dst_axis: *dst_axis, taps: *taps };
+            resample::emit_resample(&mut fx, shape, *index, *coeff, *src, *out)
         }
     }
     fx.finish()
@@ -160,16 +165,19 @@ pub fn define_kernels<M: Module>(
 pub fn check_program(program: &Program) -> Result<(), BackendError> {
     program.validate().map_err(BackendError::Invalid)?;
     for (i, k) in program.kernels.iter().enumerate() {
-        if let Kernel::Gather { src_axis, indices, table, .. } = k {
+        let tables = match k {
+            Kernel::Gather { src_axis, indices, table, .. } => Some((*src_axis, *indices, *table)),
+            Kernel::Resample { src_axis, dst_axis, taps, index, .. } => Some((*src_axis, dst_axis * taps, *index)),
+            _ => None,
+        };
+        if let Some((src_axis, indices, table)) = tables {
             let bytes = program.weights.get(table.offset * 4..(table.offset + indices) * 4);
             let bad = match bytes {
-                Some(b) => {
-                    b.chunks_exact(4).any(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]) as usize >= *src_axis)
-                }
+                Some(b) => b.chunks_exact(4).any(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]) as usize >= src_axis),
                 None => true,
             };
             if table.region != vitc_lower::Region::Weights || bad {
-                return Err(BackendError::Invalid(format!("kernel {i}: gather index table out of range")));
+                return Err(BackendError::Invalid(format!("kernel {i} ({}): index table out of range", k.name())));
             }
         }
     }

@@ -22,7 +22,7 @@ type Combine<'c> = &'c mut dyn FnMut(&mut Fx, Value, Value) -> Value;
 type Horiz<'c> = &'c mut dyn FnMut(&mut Fx, Value) -> Value;
 
 /// Loads four floats (or one, broadcast) at `ptr + off`.
-fn ld(fx: &mut Fx, ptr: Value, off: i64, lanes: usize) -> Value {
+pub(crate) fn ld(fx: &mut Fx, ptr: Value, off: i64, lanes: usize) -> Value {
     if lanes == 4 {
         fx.load(F32X4, ptr, off)
     } else {
@@ -32,7 +32,7 @@ fn ld(fx: &mut Fx, ptr: Value, off: i64, lanes: usize) -> Value {
 }
 
 /// Stores four lanes (or lane 0).
-fn st(fx: &mut Fx, v: Value, ptr: Value, off: i64, lanes: usize) {
+pub(crate) fn st(fx: &mut Fx, v: Value, ptr: Value, off: i64, lanes: usize) {
     if lanes == 4 {
         fx.store(v, ptr, off);
     } else {
@@ -42,7 +42,15 @@ fn st(fx: &mut Fx, v: Value, ptr: Value, off: i64, lanes: usize) {
 
 /// Folds `per` over the `cols` positions of a row (pointers `ptrs` all move
 /// in step) into one vector holding the result in every lane.
-fn fold_row(fx: &mut Fx, ptrs: &[Value], cols: usize, init: f32, per: Per, combine: Combine, horiz: Horiz) -> Value {
+pub(crate) fn fold_row(
+    fx: &mut Fx,
+    ptrs: &[Value],
+    cols: usize,
+    init: f32,
+    per: Per,
+    combine: Combine,
+    horiz: Horiz,
+) -> Value {
     let np = ptrs.len();
     let nv = cols / 4;
     let i0 = fx.splat(init);

@@ -2,8 +2,11 @@
 //! (`tests/conformance/node.txt`) that the lowering accepts is compiled for
 //! the host with `cranelift-jit` and run, each kernel in one and in two
 //! chunks, and must match the expected outputs (`1e-7 + 1e-3·|expected|`).
-//! Cases the lowering rejects (integer or bool outputs, ops without a native
-//! kernel) are counted and listed by reason, not hidden.
+//! Integer and bool inputs are fed as f32 values (bool as 0/1) and integer
+//! and bool outputs read back the same way, as the program carries them
+//! (see `vitc_lower::program`); each slot's recorded dtype must be the
+//! ONNX one. Cases the lowering rejects are counted and listed by reason,
+//! not hidden.
 
 #![allow(clippy::unwrap_used)] // tests may unwrap: a failure is a test failure
 
@@ -58,9 +61,6 @@ fn run_case(dir: &Path) -> Outcome {
     }
     let mut graph = vitc_onnx::load_model_with(&model, &options).unwrap();
     vitc_driver::run_pipeline(&mut graph, Stage::Rewritten).unwrap();
-    if let Some(t) = fed.iter().chain(&expected).find(|t| t.dtype() != DType::F32) {
-        return Outcome::NotLowered(format!("{} data at run time", t.dtype()));
-    }
     let program = match lower(&graph, &LowerOptions::default()) {
         Ok(p) if !p.batch.dynamic => p,
         Ok(_) => return Outcome::NotLowered("symbolic input shape".into()),
@@ -76,7 +76,15 @@ fn run_case(dir: &Path) -> Outcome {
     for chunks in [1, 2] {
         let mut arena = vec![f32::NAN; program.arena_len];
         for (slot, t) in program.inputs.iter().zip(&fed) {
-            let data: Vec<f32> = t.as_f32().unwrap().iter().copied().collect();
+            if slot.dtype != t.dtype() {
+                return Outcome::Failed(format!(
+                    "input '{}' is {} but the program says {}",
+                    slot.name,
+                    t.dtype(),
+                    slot.dtype
+                ));
+            }
+            let data: Vec<f32> = t.to_f64_vec().into_iter().map(|v| v as f32).collect();
             arena[slot.offset..slot.offset + slot.len()].copy_from_slice(&data);
         }
         for (k, kernel) in program.kernels.iter().enumerate() {
@@ -86,6 +94,9 @@ fn run_case(dir: &Path) -> Outcome {
         }
         for (i, (slot, want)) in program.outputs.iter().zip(&expected).enumerate() {
             let got = &arena[slot.offset..slot.offset + slot.len()];
+            if slot.dtype != want.dtype() {
+                return Outcome::Failed(format!("output {i} is {} but the program says {}", want.dtype(), slot.dtype));
+            }
             if got.len() != want.len() {
                 return Outcome::Failed(format!("output {i}: {} values, expected {}", got.len(), want.len()));
             }

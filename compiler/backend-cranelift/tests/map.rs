@@ -152,3 +152,80 @@ fn mul_add_per_channel_from_weights() {
     };
     check_program(vec![k], &init, &weights, 1e-6, 2e-6);
 }
+
+#[test]
+fn comparisons_give_one_or_zero() {
+    let mut rng = Rng::new(6);
+    let dims = [3usize, 13];
+    let n = 39;
+    // Small integers so that many pairs are equal; a NaN compares false.
+    let mut init: Vec<f32> = (0..3 * n).map(|_| rng.below(4) as f32).collect();
+    init[5] = f32::NAN;
+    for op in [BinaryOp::Equal, BinaryOp::Greater, BinaryOp::Less] {
+        let k = Kernel::Map {
+            op: MapOp::Binary(op),
+            dims: dims.to_vec(),
+            out: Loc::arena(2 * n),
+            inputs: vec![dense(0, &dims), st(n, &[0, 1])],
+        };
+        let arena = check_program(vec![k], &init, &[], 0.0, 0.0);
+        assert!(arena[2 * n..].iter().all(|&v| v == 0.0 || v == 1.0), "{op:?} gives only 0 and 1");
+        assert_eq!(arena[2 * n + 5], 0.0, "{op:?} of a NaN");
+    }
+}
+
+#[test]
+fn select_by_nonzero_condition() {
+    let mut rng = Rng::new(7);
+    let n = 4 * 9;
+    let mut init = rng.vec(4 * n, -1.0, 1.0);
+    for (i, c) in init[..n].iter_mut().enumerate() {
+        *c = [0.0, 1.0, -0.0, 2.5, f32::NAN][i % 5];
+    }
+    let k = Kernel::Map {
+        op: MapOp::Select,
+        dims: vec![4, 9],
+        out: Loc::arena(3 * n),
+        inputs: vec![dense(0, &[4, 9]), dense(n, &[4, 9]), st(2 * n, &[0, 1])],
+    };
+    let arena = check_program(vec![k], &init, &[], 0.0, 0.0);
+    assert_eq!(arena[3 * n + 4], init[n + 4], "a NaN condition selects in1");
+    assert_eq!(arena[3 * n + 2], init[2 * n + 2], "-0 selects in2");
+}
+
+#[test]
+fn trunc_and_round_to_integers() {
+    let values: Vec<f32> = vec![
+        0.5,
+        1.5,
+        2.5,
+        -0.5,
+        -1.5,
+        -2.5,
+        0.49999997,
+        2.7,
+        -2.7,
+        7.0,
+        -7.0,
+        1e7 + 1.0,
+        -8388609.0,
+        3e9,
+        -3e9,
+        0.0,
+        -0.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        123456.75,
+        -0.25,
+    ];
+    let n = values.len();
+    let mut init = values.clone();
+    init.extend(vec![0.0; n]);
+    for op in [UnaryOp::Trunc, UnaryOp::Round] {
+        let k = Kernel::Map { op: MapOp::Unary(op), dims: vec![n], out: Loc::arena(n), inputs: vec![dense(0, &[n])] };
+        let arena = check_program(vec![k], &init, &[], 0.0, 0.0);
+        let want: Vec<f32> =
+            values.iter().map(|v| if op == UnaryOp::Trunc { v.trunc() } else { v.round_ties_even() }).collect();
+        assert_eq!(arena[n..], want[..], "{op:?}");
+    }
+}

@@ -106,6 +106,12 @@ op_kinds! {
     /// `kt` `[..,d,Nk]` (keys already transposed), `v` `[..,Nk,dv]` and `bias`
     /// broadcast to `[..,Nq,Nk]`; `act` is an activation op name
     /// (`hard_swish`, `relu`, `gelu`, `sigmoid`) applied to the output.
+    /// With CSWin's LePE, `attention(q, kt, v, bias?, lepe_w, lepe_b?)
+    /// {lepe_grid=[gh,gw], lepe_pads=[ph,pw]}` adds a depthwise convolution
+    /// of V: with `v` `[B,H,N,dv]` seen as an image `[B, H·dv, gh, gw]`
+    /// (channel `h·dv + c`, position `i = y·gw + x`), `lepe_w`
+    /// `[H·dv,1,kh,kw]` and `lepe_b` `[H·dv]`, the result is
+    /// `act(...) + conv(v_image)` mapped back to `[B,H,N,dv]`.
     Attention = "attention",
 }
 

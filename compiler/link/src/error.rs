@@ -16,6 +16,11 @@ pub enum LinkError {
     BadPrefix(String),
     #[error("the model cannot be linked: {0}")]
     Unsupported(String),
+    #[error(
+        "the model cannot be linked: {what} '{name}' is {dtype}; the C API passes f32 tensors only (integer and bool \
+         values are carried as f32 inside the program, but the caller would have to convert them)"
+    )]
+    NonF32Io { what: &'static str, name: String, dtype: vitc_lower::DType },
     #[error("the backend's object is unusable: {0}")]
     BadObject(String),
     #[error("{command} failed ({status}):\n{stderr}")]

@@ -43,6 +43,9 @@ impl<'a> ModelIo<'a> {
             ));
         };
         for (what, slot) in [("input", input), ("output", output)] {
+            if slot.dtype != vitc_lower::DType::F32 {
+                return Err(LinkError::NonF32Io { what, name: slot.name.clone(), dtype: slot.dtype });
+            }
             if slot.dims.is_empty() {
                 return unsupported(format!("{what} '{}' is a scalar; the first axis must be the batch", slot.name));
             }

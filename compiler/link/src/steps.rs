@@ -27,6 +27,11 @@ fn work_per_index(kernel: &Kernel) -> usize {
             [geom.oh, geom.ow, geom.c / geom.groups.max(1), geom.kh, geom.kw].iter().product()
         }
         Kernel::Fill { .. } => 1,
+        Kernel::Attention { geom: g, lepe, .. } => {
+            let taps = lepe.map_or(0, |l| l.kh * l.kw);
+            g.m.saturating_mul(g.d + g.dv + 8).saturating_add(taps.saturating_mul(g.dv))
+        }
+        Kernel::Resample { dst_axis, inner, taps, .. } => [*dst_axis, *inner, *taps].iter().product(),
     }
 }
 

@@ -12,7 +12,8 @@ use crate::{LinkError, Target};
 use std::fmt::Write as _;
 use std::process::Command;
 use vitc_lower::{
-    Activation, BatchPlan, GEMM_NR, GemmB, IoSlot, Kernel, Loc, MapOp, MemoryStats, Program, ReduceOp, Strided, UnaryOp,
+    Activation, BatchPlan, DType, GEMM_NR, GemmB, IoSlot, Kernel, Loc, MapOp, MemoryStats, Program, ReduceOp, Strided,
+    UnaryOp,
 };
 
 /// Rows and columns of the image (and of both GEMMs).
@@ -79,8 +80,8 @@ pub fn program(name: &str, dynamic: bool, max_batch: usize) -> Program {
         ],
         arena_len: OUT + N,
         weights,
-        inputs: vec![IoSlot { name: "input".into(), dims: vec![1, N, N], offset: 0 }],
-        outputs: vec![IoSlot { name: "output".into(), dims: vec![1, N], offset: OUT }],
+        inputs: vec![IoSlot { name: "input".into(), dims: vec![1, N, N], offset: 0, dtype: DType::F32 }],
+        outputs: vec![IoSlot { name: "output".into(), dims: vec![1, N], offset: OUT, dtype: DType::F32 }],
         batch: BatchPlan { dynamic, max_batch: if dynamic { max_batch } else { 1 } },
         memory: MemoryStats { arena_bytes: (OUT + N) * 4, activation_bytes: (2 * N * N + N) * 4 },
     }

@@ -23,7 +23,8 @@ fn backend_program() -> vitc_lower::Program {
     if let vitc_lower::Kernel::Gemm { act, .. } = &mut program.kernels[0] {
         *act = vitc_lower::Activation::Relu;
     }
-    program.outputs[0] = IoSlot { name: "y".into(), dims: vec![1, stub::N, stub::N], offset: 0 };
+    program.outputs[0] =
+        IoSlot { name: "y".into(), dims: vec![1, stub::N, stub::N], offset: 0, dtype: vitc_lower::DType::F32 };
     program
 }
 

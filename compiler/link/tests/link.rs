@@ -152,6 +152,11 @@ fn failures_leave_no_output() {
     outside.outputs[0].offset = outside.arena_len;
     let err = link(&outside, &object, &opts("m"), &out).unwrap_err();
     assert!(err.to_string().contains("outside the arena"), "{err}");
+    let mut int_output = program.clone();
+    int_output.outputs[0].dtype = vitc_lower::DType::I64;
+    let err = link(&int_output, &object, &opts("m"), &out).unwrap_err();
+    assert!(matches!(err, LinkError::NonF32Io { what: "output", .. }), "{err}");
+    assert!(err.to_string().contains("output 'output' is i64; the C API passes f32 tensors only"), "{err}");
     let err = link(&program, &object, &opts("m"), &dir.path().join("missing/m.so")).unwrap_err();
     assert!(matches!(err, LinkError::Io { .. }), "{err}");
     assert_left_nothing(dir.path());

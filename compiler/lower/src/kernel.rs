@@ -17,6 +17,11 @@
 //! lives at `offset + Σ idx_d · strides_d` (strides in elements, may be 0
 //! for broadcasting or negative for reversed slices). Outputs are always
 //! written densely (row-major, contiguous) unless a stride list says otherwise.
+//!
+//! Values of other ONNX types are f32s too (see [`crate::program`]): a bool
+//! is `0.0` or `1.0` (comparisons produce exactly these, [`MapOp::Select`]
+//! tests `!= 0`), an integer is its exact f32 value, exact up to 2^24 in
+//! magnitude; integer division is a `Div` followed by [`UnaryOp::Trunc`].
 
 /// A memory region.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -75,6 +80,10 @@ pub enum UnaryOp {
     Erf,
     Tanh,
     Reciprocal,
+    /// Rounds toward zero (integer division, casts of floats to integers).
+    Trunc,
+    /// Rounds to the nearest integer, ties to even (exact integer powers).
+    Round,
     /// An activation (Relu, Sigmoid, HardSwish, HardSigmoid, Gelu, GeluTanh).
     Act(Activation),
 }
@@ -90,6 +99,12 @@ pub enum BinaryOp {
     Pow,
     Max,
     Min,
+    /// `1.0` when `a == b`, else `0.0` (NaN compares unequal).
+    Equal,
+    /// `1.0` when `a > b`, else `0.0` (false for NaN).
+    Greater,
+    /// `1.0` when `a < b`, else `0.0` (false for NaN).
+    Less,
 }
 
 /// What a [`Kernel::Map`] computes per element.
@@ -99,6 +114,8 @@ pub enum MapOp {
     Binary(BinaryOp),
     /// `in0 * in1 + in2` (BatchNorm as scale and shift).
     MulAdd,
+    /// `in0 != 0 ? in1 : in2` (ONNX Where; a NaN condition selects `in1`).
+    Select,
 }
 
 impl MapOp {
@@ -107,7 +124,7 @@ impl MapOp {
         match self {
             MapOp::Unary(_) => 1,
             MapOp::Binary(_) => 2,
-            MapOp::MulAdd => 3,
+            MapOp::MulAdd | MapOp::Select => 3,
         }
     }
 }
@@ -196,6 +213,89 @@ pub enum Kernel {
     ConvTranspose2d { geom: Conv2dGeom, x: Loc, w: Loc, bias: Option<Loc>, out: Loc },
     /// `out[0..len] = value`. Extent: `len`.
     Fill { len: usize, value: f32, out: Loc },
+    /// Fused scaled-dot-product attention, one query row per outer index
+    /// (see [`AttentionGeom`]): for row `r` = `(b·heads + h)·n + i`,
+    /// `l[j] = scale · Σ_e q[b,h,i,e]·kt[b,h,e,j] + bias[h,i,j]` (`j < m`),
+    /// `p = softmax(l)` (row max subtracted), then
+    /// `out[b,h,i,c] = act(Σ_j p[j]·v[b,h,j,c]) + lepe[b,h,i,c]` (`c < dv`).
+    /// The logits row lives in the kernel's own scratch (at most
+    /// [`ATTENTION_MAX_KEYS`] keys), never in the arena. `kt`, `v` and `out`
+    /// have unit stride on their last axis; `bias` is a dense `heads × n × m`
+    /// table in the weights region. Extent: `batch · heads · n`.
+    Attention {
+        geom: AttentionGeom,
+        scale: f32,
+        q: View4,
+        kt: View4,
+        v: View4,
+        bias: Option<Loc>,
+        lepe: Option<Lepe>,
+        out: View4,
+        act: Activation,
+    },
+    /// Separable resampling of one axis (linear and cubic Resize):
+    /// `out[o, i, e] = Σ_{t < taps} coeff[i·taps + t] · src[o, index[i·taps + t], e]`
+    /// for `o < outer`, `i < dst_axis`, `e < inner`, the sum accumulated
+    /// from `0.0` in tap order. `src` is `outer × src_axis × inner` and `out`
+    /// `outer × dst_axis × inner`, both contiguous; `index` is a table of
+    /// `dst_axis · taps` u32 values below `src_axis` and `coeff` one of
+    /// `dst_axis · taps` f32 values, both in the weights region.
+    /// Extent: `outer`.
+    Resample {
+        outer: usize,
+        src_axis: usize,
+        inner: usize,
+        dst_axis: usize,
+        taps: usize,
+        index: Loc,
+        coeff: Loc,
+        src: Loc,
+        out: Loc,
+    },
+}
+
+/// Most keys a [`Kernel::Attention`] row may have (its scratch row).
+pub const ATTENTION_MAX_KEYS: usize = 4096;
+
+/// Sizes of a [`Kernel::Attention`]: `batch × heads` slices of `n` query
+/// rows of depth `d` against `m` keys, values `dv` wide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AttentionGeom {
+    pub batch: usize,
+    pub heads: usize,
+    pub n: usize,
+    pub m: usize,
+    pub d: usize,
+    pub dv: usize,
+}
+
+/// A 4-D strided operand: element `(b, h, r, c)` at
+/// `at + b·strides[0] + h·strides[1] + r·strides[2] + c·strides[3]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct View4 {
+    pub at: Loc,
+    pub strides: [isize; 4],
+}
+
+/// CSWin's locally-enhanced positional encoding fused into
+/// [`Kernel::Attention`]: a depthwise `kh × kw` convolution of V seen as a
+/// `grid_h × grid_w` image per channel (`m = n = grid_h · grid_w`, key `j`
+/// at `(j / grid_w, j % grid_w)`), zero padding `pad_h`, `pad_w`:
+/// `lepe[b,h,i,c] = bias[h,c] + Σ_{ty,tx} w[h, ty·kw + tx, c] ·
+/// v[b, h, (y + ty − pad_h)·grid_w + (x + tx − pad_w), c]` for query
+/// `i = y·grid_w + x`, taps outside the grid skipped, the taps summed in
+/// order after `bias`. `w` (`heads × kh·kw × dv`) and `bias`
+/// (`heads × dv`) are dense in the weights region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lepe {
+    pub grid_h: usize,
+    pub grid_w: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub pad_h: usize,
+    pub pad_w: usize,
+    pub w: Loc,
+    pub bias: Option<Loc>,
 }
 
 /// Reductions.
@@ -242,12 +342,13 @@ impl Kernel {
         match self {
             Kernel::Gemm { m, batch, .. } => m * batch,
             Kernel::Map { dims, .. } => dims.first().copied().unwrap_or(1),
-            Kernel::Gather { outer, .. } | Kernel::Reduce { outer, .. } => *outer,
+            Kernel::Gather { outer, .. } | Kernel::Reduce { outer, .. } | Kernel::Resample { outer, .. } => *outer,
             Kernel::Softmax { rows, .. } | Kernel::LayerNorm { rows, .. } => *rows,
             Kernel::Conv2d { geom, .. } | Kernel::ConvTranspose2d { geom, .. } => geom.oc,
             Kernel::Im2col { geom, .. } => geom.oh,
             Kernel::Pool2d { geom, .. } => geom.c,
             Kernel::Fill { len, .. } => *len,
+            Kernel::Attention { geom, .. } => geom.batch * geom.heads * geom.n,
         }
     }
 
@@ -265,6 +366,8 @@ impl Kernel {
             Kernel::Pool2d { .. } => "pool2d",
             Kernel::ConvTranspose2d { .. } => "conv_transpose2d",
             Kernel::Fill { .. } => "fill",
+            Kernel::Attention { .. } => "attention",
+            Kernel::Resample { .. } => "resample",
         }
     }
 }

@@ -12,11 +12,14 @@
 //! range (buffer `b` at `vbase[b]`, no reuse); [`crate::plan`] then assigns
 //! real offsets and every arena location is relocated.
 
+mod attention;
+mod conv_general;
 mod elementwise;
 mod fuse;
 mod layout;
 mod linalg;
 mod norm;
+mod resize;
 mod window;
 
 use crate::bind::{batch_symbol, bind_symbol, check_batch_separable};
@@ -27,6 +30,7 @@ use crate::prepare::prepare;
 use crate::program::{BatchPlan, IoSlot, MemoryStats, Program};
 use crate::view::{Base, View, coalesce, dense_strides};
 use crate::weights::WeightsBuilder;
+pub(crate) use attention::kernel_supports;
 use std::collections::{HashMap, HashSet};
 use vitc_ir::{DType, Graph, NodeId, OpKind, Tensor, Value, WeightId};
 
@@ -94,8 +98,8 @@ pub(crate) struct Lowerer<'g> {
     bufs: Vec<Buf>,
     vtop: usize,
     kernels: Vec<Kernel>,
-    inputs: Vec<(String, usize, Vec<usize>)>,
-    outputs: Vec<(String, usize, Vec<usize>)>,
+    inputs: Vec<(String, usize, Vec<usize>, DType)>,
+    outputs: Vec<(String, usize, Vec<usize>, DType)>,
     /// Nodes whose work was fused into a producer (their outputs are set).
     fused: HashSet<NodeId>,
 }
@@ -125,14 +129,11 @@ impl<'g> Lowerer<'g> {
         for &id in &g.inputs {
             let node = g.node(id);
             let ty = node.outputs.first().ok_or_else(|| LowerError::Graph("an input node has no type".into()))?;
-            let dims = static_dims(ty).filter(|_| ty.dtype == DType::F32).ok_or_else(|| {
-                LowerError::Graph(format!(
-                    "graph input '{}' is {ty}; inputs must be f32 with a static shape",
-                    node.name
-                ))
+            let dims = static_dims(ty).ok_or_else(|| {
+                LowerError::Graph(format!("graph input '{}' is {ty}; inputs must have a static shape", node.name))
             })?;
             let (b, v) = self.new_buffer(&dims);
-            self.inputs.push((node.name.clone(), b, dims));
+            self.inputs.push((node.name.clone(), b, dims, ty.dtype));
             self.values.insert(Value::first(id), v);
         }
         let order = g.topo_order().map_err(|e| LowerError::Graph(e.to_string()))?;
@@ -161,7 +162,8 @@ impl<'g> Lowerer<'g> {
                     b
                 }
             };
-            self.outputs.push((name.clone(), buf, view.dims.clone()));
+            let dtype = self.g.value_type(*v).dtype;
+            self.outputs.push((name.clone(), buf, view.dims.clone(), dtype));
         }
         Ok(())
     }
@@ -172,10 +174,11 @@ impl<'g> Lowerer<'g> {
             if !self.g.is_used(Value { node: id, port }) {
                 continue;
             }
-            if ty.dtype != DType::F32 {
+            if ty.dtype != DType::F32 && !carries_non_f32(node.op) {
                 return Err(format!(
-                    "computes a {ty} value at run time; only f32 values may be computed at run time (integer and \
-                     bool values must fold to constants)"
+                    "computes a {ty} value at run time; '{}' has no integer or bool kernel (such values must fold \
+                     to constants)",
+                    node.op
                 ));
             }
             if static_dims(ty).is_none() {
@@ -185,17 +188,17 @@ impl<'g> Lowerer<'g> {
         use OpKind::*;
         match node.op {
             Input | Const => Ok(()),
-            Identity | Cast => {
+            Identity => {
                 let x = self.input(id, 0)?;
                 self.set(id, 0, x);
                 Ok(())
             }
+            Cast => self.cast(id),
             Neg | Abs | Sqrt | Exp | Log | Erf | Tanh | Reciprocal | Relu | Sigmoid | HardSigmoid | HardSwish
             | Gelu => self.unary(id),
             Add | Sub | Mul | Div | Pow => self.binary(id),
-            Equal | Less | Greater | Where => {
-                Err("comparisons and selects on run-time f32 values have no kernel".into())
-            }
+            Equal | Less | Greater => self.compare(id),
+            Where => self.select(id),
             BatchNormalization => self.batch_norm(id),
             MatMul => self.matmul(id),
             Gemm => self.gemm(id),
@@ -217,7 +220,7 @@ impl<'g> Lowerer<'g> {
             Pad => self.pad(id),
             Resize => self.resize(id),
             Shape | Range | ConstantOfShape => Err("this op should have been folded to a constant".into()),
-            Attention => Err("fused attention is expanded before lowering (internal error)".into()),
+            Attention => self.attention(id),
         }
     }
 
@@ -459,10 +462,10 @@ impl<'g> Lowerer<'g> {
                 }
             }
         }
-        for &(_, b, _) in &self.inputs {
+        for &(_, b, ..) in &self.inputs {
             touch(&mut lives, b, 0);
         }
-        for &(_, b, _) in &self.outputs {
+        for &(_, b, ..) in &self.outputs {
             touch(&mut lives, b, n_kernels);
         }
         let sizes: Vec<usize> =
@@ -478,10 +481,11 @@ impl<'g> Lowerer<'g> {
                 }
             }
         }
-        let slot = |(name, b, dims): &(String, usize, Vec<usize>)| IoSlot {
+        let slot = |(name, b, dims, dtype): &(String, usize, Vec<usize>, DType)| IoSlot {
             name: name.clone(),
             dims: dims.clone(),
             offset: plan.offsets[*b],
+            dtype: *dtype,
         };
         let memory = MemoryStats { arena_bytes: plan.arena_len * 4, activation_bytes: sizes.iter().sum::<usize>() * 4 };
         Ok(Program {
@@ -495,6 +499,46 @@ impl<'g> Lowerer<'g> {
             memory,
         })
     }
+}
+
+/// Whether an op may compute integer or bool values at run time: they are
+/// carried as exact f32 values (see [`crate::program`]), so only ops whose
+/// lowering gives the integer result qualify (layout ops, comparisons,
+/// selects, exact arithmetic, integer division and powers, max/min/sum
+/// reductions).
+fn carries_non_f32(op: OpKind) -> bool {
+    use OpKind::*;
+    matches!(
+        op,
+        Identity
+            | Cast
+            | Neg
+            | Abs
+            | Add
+            | Sub
+            | Mul
+            | Div
+            | Pow
+            | Equal
+            | Less
+            | Greater
+            | Where
+            | ReduceMax
+            | ReduceMin
+            | ReduceSum
+            | Reshape
+            | Flatten
+            | Squeeze
+            | Unsqueeze
+            | Transpose
+            | Slice
+            | Split
+            | Concat
+            | Gather
+            | Expand
+            | Pad
+            | Resize
+    )
 }
 
 /// The dims of a type when all are known.

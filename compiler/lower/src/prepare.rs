@@ -5,9 +5,9 @@
 //! - exact GELU written with Erf, `x · 0.5 · (1 + erf(x / √2))` (in the
 //!   orders PyTorch exports), becomes one `gelu` node, which then fuses into
 //!   the producing GEMM as its activation.
-//! - the mid-end's fused `attention` op is expanded back into its matmuls,
-//!   scale, bias, softmax and activation, which the kernels below fuse as far
-//!   as they can (a single fused attention kernel is future work).
+//! - a fused `attention` op that the attention kernel cannot take (a
+//!   run-time bias, more keys than its scratch row, rank above 4) is
+//!   expanded back into its matmuls, scale, bias, softmax and activation.
 
 use crate::error::LowerError;
 use vitc_ir::{Attrs, Graph, NodeId, OpKind, Value};
@@ -29,7 +29,7 @@ pub(crate) fn prepare(graph: &Graph) -> Result<Graph, LowerError> {
         }
     }
     for id in g.topo_order().map_err(|e| LowerError::Graph(e.to_string()))? {
-        if g.contains(id) && g.node(id).op == OpKind::Attention {
+        if g.contains(id) && g.node(id).op == OpKind::Attention && !crate::lower::kernel_supports(&g, id) {
             expand_attention(&mut g, id).map_err(|e| LowerError::Graph(format!("expanding attention: {e}")))?;
         }
     }

@@ -1,7 +1,16 @@
 //! A lowered model: kernels, the arena size, the packed weights blob and
 //! where inputs and outputs live.
+//!
+//! Every value in the arena is an f32. Graph values of other ONNX types are
+//! carried as f32 too: a bool is `0.0` or `1.0`, an integer is its exact
+//! f32 value, which is exact only for magnitudes up to 2^24 (16 777 216);
+//! larger integers are rounded, so integer arithmetic computed at run time is
+//! correct only within that bound. [`IoSlot::dtype`] records the ONNX type of
+//! each input and output, so a caller converts (an `i64` input is written as
+//! the f32 of its value, an `i64` output is read back by rounding).
 
 use crate::kernel::Kernel;
+pub use vitc_ir::DType;
 
 /// Columns per packed GEMM panel (see [`crate::kernel::GemmB::Packed`]).
 pub const GEMM_NR: usize = 8;
@@ -17,6 +26,10 @@ pub struct IoSlot {
     pub dims: Vec<usize>,
     /// Offset in the arena, in f32 elements.
     pub offset: usize,
+    /// The ONNX element type of the graph value. The arena always holds
+    /// f32s; bools are `0.0`/`1.0` and integers their exact f32 values (up
+    /// to 2^24 in magnitude), see the module docs.
+    pub dtype: DType,
 }
 
 impl IoSlot {

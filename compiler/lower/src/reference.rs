@@ -6,6 +6,7 @@
 //! independent. Out-of-range accesses are errors, never panics; the arena
 //! starts as NaN so that reading unwritten memory shows in the results.
 
+mod attention;
 mod window;
 
 use crate::kernel::{Activation, BinaryOp, GemmB, Kernel, Loc, MapOp, ReduceOp, Region, UnaryOp};
@@ -114,6 +115,8 @@ pub fn unary(op: UnaryOp, x: f32) -> f32 {
         UnaryOp::Erf => erf(x),
         UnaryOp::Tanh => x.tanh(),
         UnaryOp::Reciprocal => 1.0 / x,
+        UnaryOp::Trunc => x.trunc(),
+        UnaryOp::Round => x.round_ties_even(),
         UnaryOp::Act(a) => activate(a, x),
     }
 }
@@ -128,6 +131,9 @@ pub fn binary(op: BinaryOp, a: f32, b: f32) -> f32 {
         BinaryOp::Pow => a.powf(b),
         BinaryOp::Max => a.max(b),
         BinaryOp::Min => a.min(b),
+        BinaryOp::Equal => f32::from(u8::from(a == b)),
+        BinaryOp::Greater => f32::from(u8::from(a > b)),
+        BinaryOp::Less => f32::from(u8::from(a < b)),
     }
 }
 
@@ -174,6 +180,13 @@ pub fn run_kernel(
                         MapOp::Unary(u) => unary(*u, vals[0]),
                         MapOp::Binary(b) => binary(*b, vals[0], vals[1]),
                         MapOp::MulAdd => vals[0] * vals[1] + vals[2],
+                        MapOp::Select => {
+                            if vals[0] != 0.0 {
+                                vals[1]
+                            } else {
+                                vals[2]
+                            }
+                        }
                     };
                     mem.set(*out, i0 * inner + flat, y)?;
                 }
@@ -255,9 +268,29 @@ pub fn run_kernel(
         Kernel::Conv2d { .. } | Kernel::Im2col { .. } | Kernel::Pool2d { .. } | Kernel::ConvTranspose2d { .. } => {
             window::run(kernel, &mut mem, start, end)
         }
+        Kernel::Attention { .. } => attention::run(kernel, &mut mem, start, end),
         Kernel::Fill { value, out, .. } => {
             for i in start..end {
                 mem.set(*out, i, *value)?;
+            }
+            Ok(())
+        }
+        Kernel::Resample { src_axis, inner, dst_axis, taps, index, coeff, src, out, .. } => {
+            for o in start..end {
+                for i in 0..*dst_axis {
+                    for e in 0..*inner {
+                        let mut acc = 0.0f32;
+                        for t in 0..*taps {
+                            let j = mem.word(*index, i * taps + t)? as usize;
+                            if j >= *src_axis {
+                                return Err(format!("resample index {j} is out of range for {src_axis}"));
+                            }
+                            let c = mem.get(*coeff, (i * taps + t) as isize)?;
+                            acc += c * mem.get(*src, ((o * src_axis + j) * inner + e) as isize)?;
+                        }
+                        mem.set(*out, (o * dst_axis + i) * inner + e, acc)?;
+                    }
+                }
             }
             Ok(())
         }

@@ -4,7 +4,7 @@
 //! overlap. Backends may rely on these facts (no aliasing between a
 //! kernel's output and its inputs).
 
-use crate::kernel::{GemmB, Kernel, Loc, Region};
+use crate::kernel::{GemmB, Kernel, Loc, Region, View4};
 use crate::program::{GEMM_NR, Program};
 
 /// Elements `lo ..= hi` of a region (relative to the region's start).
@@ -89,6 +89,24 @@ fn accesses(k: &Kernel) -> (Option<Span>, Vec<Option<Span>>) {
             ],
         ),
         Kernel::Fill { len, out, .. } => (run(*out, *len), Vec::new()),
+        Kernel::Attention { geom: g, q, kt, v, bias, lepe, out, .. } => {
+            let v4 = |x: &View4, d2: usize, d3: usize| span(x.at, &[g.batch, g.heads, d2, d3], &x.strides);
+            let mut reads = vec![
+                v4(q, g.n, g.d),
+                v4(kt, g.d, g.m),
+                v4(v, g.m, g.dv),
+                bias.and_then(|b| run(b, g.heads * g.n * g.m)),
+            ];
+            if let Some(l) = lepe {
+                reads.push(run(l.w, g.heads * l.kh * l.kw * g.dv));
+                reads.push(l.bias.and_then(|b| run(b, g.heads * g.dv)));
+            }
+            (v4(out, g.n, g.dv), reads)
+        }
+        Kernel::Resample { outer, src_axis, inner, dst_axis, taps, index, coeff, src, out } => (
+            run(*out, outer * dst_axis * inner),
+            vec![run(*index, dst_axis * taps), run(*coeff, dst_axis * taps), run(*src, outer * src_axis * inner)],
+        ),
     }
 }
 

@@ -36,6 +36,16 @@ impl Kernel {
             }
             Kernel::Im2col { x, out, .. } | Kernel::Pool2d { x, out, .. } => vec![out, x],
             Kernel::Fill { out, .. } => vec![out],
+            Kernel::Attention { q, kt, v, bias, lepe, out, .. } => {
+                let mut locs = vec![&mut out.at, &mut q.at, &mut kt.at, &mut v.at];
+                locs.extend(bias.as_mut());
+                if let Some(l) = lepe {
+                    locs.push(&mut l.w);
+                    locs.extend(l.bias.as_mut());
+                }
+                locs
+            }
+            Kernel::Resample { index, coeff, src, out, .. } => vec![out, index, coeff, src],
         }
     }
 
@@ -48,6 +58,7 @@ impl Kernel {
     pub fn output(&self) -> Loc {
         match self {
             Kernel::Gemm { c, .. } => *c,
+            Kernel::Attention { out, .. } => out.at,
             Kernel::Map { out, .. }
             | Kernel::Gather { out, .. }
             | Kernel::Softmax { out, .. }
@@ -57,7 +68,8 @@ impl Kernel {
             | Kernel::ConvTranspose2d { out, .. }
             | Kernel::Im2col { out, .. }
             | Kernel::Pool2d { out, .. }
-            | Kernel::Fill { out, .. } => *out,
+            | Kernel::Fill { out, .. }
+            | Kernel::Resample { out, .. } => *out,
         }
     }
 }

@@ -455,9 +455,50 @@ fn a_batch_that_is_mixed_is_rejected() {
 }
 
 #[test]
+fn cubic_and_linear_resize_match_the_interpreter() {
+    for (mode, transform, scales) in [
+        ("cubic", "half_pixel", [1.0, 1.0, 2.0, 1.5]),
+        ("cubic", "align_corners", [1.0, 1.0, 0.6, 0.8]),
+        ("linear", "asymmetric", [1.0, 1.0, 1.7, 0.5]),
+    ] {
+        let mut g = G::new();
+        let x = g.input(&[1, 2, 5, 6]);
+        let scales = g
+            .g
+            .add_const("scales", Arc::new(Tensor::F32(ArrayD::from_shape_vec(IxDyn(&[4]), scales.to_vec()).unwrap())));
+        let attrs = Attrs::new()
+            .with("mode", Attr::Str(mode.into()))
+            .with("coordinate_transformation_mode", Attr::Str(transform.into()));
+        let y = g.op(OpKind::Resize, attrs, &[Some(x), None, Some(scales)]);
+        let p = check(&g.out(&[y]));
+        assert_eq!(p.kernels.iter().filter(|k| matches!(k, Kernel::Resample { .. })).count(), 2, "{mode} {transform}");
+    }
+}
+
+#[test]
+fn comparisons_and_where_on_run_time_values() {
+    let mut g = G::new();
+    let x = g.input(&[3, 4]);
+    let y = g.input(&[4]);
+    let c = g.op2(OpKind::Less, &[x, y]);
+    let w = g.op2(OpKind::Where, &[c, x, y]);
+    let e = g.op2(OpKind::Greater, &[x, y]);
+    let p = check(&g.out(&[w, e]));
+    assert_eq!(p.outputs[1].dtype, DType::Bool);
+    assert_eq!(p.outputs[0].dtype, DType::F32);
+}
+
+#[test]
 fn unsupported_forms_name_the_node() {
     let mut g = G::new();
-    let x = g.input(&[1, 1, 2, 2]);
+    let x = g.g.add_input("ints", ValueType::new(DType::I32, known_shape(&[2, 2])));
+    let m = g.op2(OpKind::MatMul, &[x, x]);
+    let err = lower(&g.out(&[m]), &LowerOptions::default()).unwrap_err().to_string();
+    assert!(err.starts_with("node '/n1' (matmul): computes a i32"), "{err}");
+    assert!(err.contains("'matmul' has no integer or bool kernel"), "{err}");
+
+    let mut g = G::new();
+    let x = g.g.add_input("ints", ValueType::new(DType::I32, known_shape(&[1, 1, 2, 2])));
     let scales = g.g.add_const(
         "scales",
         Arc::new(Tensor::F32(ArrayD::from_shape_vec(IxDyn(&[4]), vec![1.0, 1.0, 2.0, 2.0]).unwrap())),
@@ -472,15 +513,7 @@ fn unsupported_forms_name_the_node() {
         )
         .unwrap();
     let err = lower(&g.out(&id), &LowerOptions::default()).unwrap_err().to_string();
-    assert_eq!(err, "node '/x' (resize): mode 'cubic' is not supported by the native backends");
-
-    let mut g = G::new();
-    let x = g.input(&[3]);
-    let y = g.input(&[3]);
-    let c = g.op2(OpKind::Less, &[x, y]);
-    let w = g.op2(OpKind::Where, &[c, x, y]);
-    let err = lower(&g.out(&[w]), &LowerOptions::default()).unwrap_err().to_string();
-    assert!(err.starts_with("node '/n2' (less):"), "{err}");
+    assert_eq!(err, "node '/x' (resize): mode 'cubic' of integer or bool data is not supported");
 }
 
 #[test]

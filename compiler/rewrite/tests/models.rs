@@ -73,7 +73,13 @@ fn levit_gets_attention_with_bias_and_no_batchnorm() {
 
 #[test]
 fn cswin_gets_attention_and_gelu() {
-    check("cswin_micro", &[(OpKind::Gelu, 5), (OpKind::Attention, 9)], &[OpKind::Erf, OpKind::Softmax]);
+    // Every attention carries its LePE: no depthwise conv is left beside it
+    // (the 4 remaining convs are the patch embedding and the 3 merges).
+    check(
+        "cswin_micro",
+        &[(OpKind::Gelu, 5), (OpKind::Attention, 9), (OpKind::Conv, 4)],
+        &[OpKind::Erf, OpKind::Softmax],
+    );
 }
 
 #[test]

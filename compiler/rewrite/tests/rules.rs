@@ -266,3 +266,66 @@ fn layernorm_from_its_decomposition() {
 }"#,
     );
 }
+
+/// CSWin's LePE: the depthwise conv reads V through a transpose and reshape
+/// and its output comes back through the inverse; it fuses into the op.
+#[test]
+fn lepe_into_attention() {
+    prove(
+        "lepe",
+        r#"graph g {
+  %0: f32[1,2,4,2] = input "q"
+  %1: f32[1,2,2,4] = input "kt"
+  %2: f32[1,2,4,3] = input "v"
+  %3: f32[1,2,4,3] = attention(%0, %1, %2) {scale=0.5}
+  %4: f32[1,2,3,4] = transpose(%2) {perm=[0,1,3,2]}
+  %5: i64[4] = const [1,6,2,2]
+  %6: f32[1,6,2,2] = reshape(%4, %5)
+  %7: f32[6,1,3,3] = const [-0.5,0.2,-0.2,0.5,0.1,-0.3,0.4,0.0,-0.4,0.3,-0.1,-0.5,0.2,-0.2,0.5,0.1,-0.3,0.4,0.0,-0.4,0.3,-0.1,-0.5,0.2,-0.2,0.5,0.1,-0.3,0.4,0.0,-0.4,0.3,-0.1,-0.5,0.2,-0.2,0.5,0.1,-0.3,0.4,0.0,-0.4,0.3,-0.1,-0.5,0.2,-0.2,0.5,0.1,-0.3,0.4,0.0,-0.4,0.3]
+  %8: f32[6] = const [-0.2,0.1,-0.1,0.2,0.0,-0.2]
+  %9: f32[1,6,2,2] = conv(%6, %7, %8) {group=6, kernel_shape=[3,3], pads=[1,1,1,1]}
+  %10: i64[4] = const [1,2,3,4]
+  %11: f32[1,2,3,4] = reshape(%9, %10)
+  %12: f32[1,2,4,3] = transpose(%11) {perm=[0,1,3,2]}
+  %13: f32[1,2,4,3] = add(%3, %12)
+  return %13 "y"
+}"#,
+        r#"graph g {
+  %0: f32[1,2,4,2] = input "q"
+  %1: f32[1,2,2,4] = input "kt"
+  %2: f32[1,2,4,3] = input "v"
+  %3: f32[6,1,3,3] = const @"c7"
+  %4: f32[6] = const [-0.2,0.1,-0.1,0.2,0.0,-0.2]
+  %5: f32[1,2,4,3] = attention(%0, %1, %2, _, %3, %4) {lepe_grid=[2,2], lepe_pads=[1,1], scale=0.5}
+  return %5 "y"
+}"#,
+    );
+}
+
+/// The same conv over V reshaped without the transpose mixes positions and
+/// channels: it is not a LePE and must stay.
+#[test]
+fn lepe_needs_matching_layouts() {
+    let start = r#"graph g {
+  %0: f32[1,2,4,2] = input "q"
+  %1: f32[1,2,2,4] = input "kt"
+  %2: f32[1,2,4,3] = input "v"
+  %3: f32[1,2,4,3] = attention(%0, %1, %2) {scale=0.5}
+  %4: f32[1,2,4,3] = identity(%2)
+  %5: i64[4] = const [1,6,2,2]
+  %6: f32[1,6,2,2] = reshape(%4, %5)
+  %7: f32[6,1,3,3] = const [-0.5,0.2,-0.2,0.5,0.1,-0.3,0.4,0.0,-0.4,0.3,-0.1,-0.5,0.2,-0.2,0.5,0.1,-0.3,0.4,0.0,-0.4,0.3,-0.1,-0.5,0.2,-0.2,0.5,0.1,-0.3,0.4,0.0,-0.4,0.3,-0.1,-0.5,0.2,-0.2,0.5,0.1,-0.3,0.4,0.0,-0.4,0.3,-0.1,-0.5,0.2,-0.2,0.5,0.1,-0.3,0.4,0.0,-0.4,0.3]
+  %8: f32[6] = const [-0.2,0.1,-0.1,0.2,0.0,-0.2]
+  %9: f32[1,6,2,2] = conv(%6, %7, %8) {group=6, kernel_shape=[3,3], pads=[1,1,1,1]}
+  %10: i64[4] = const [1,2,3,4]
+  %11: f32[1,2,3,4] = reshape(%9, %10)
+  %12: f32[1,2,4,3] = transpose(%11) {perm=[0,1,3,2]}
+  %13: f32[1,2,4,3] = add(%3, %12)
+  return %13 "y"
+}"#;
+    let graph = parse_graph(start, &Weights::default()).unwrap();
+    let (out, _) = vitc_rewrite::rewrite_with(&graph, &vitc_rewrite::rules::group("lepe")).unwrap();
+    let text = print_graph(&out).unwrap();
+    assert!(text.contains("conv("), "the conv must survive:\n{text}");
+    assert!(!text.contains("lepe_grid"), "no LePE fusion expected:\n{text}");
+}

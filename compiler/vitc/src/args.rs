@@ -28,7 +28,8 @@ pub enum Command {
     /// Without MODEL, runs the embedded example (a tiny ViT with random weights)
     /// on its bundled input.
     Run {
-        /// The ONNX model or a compiled `.so` (default: the embedded example model).
+        /// The ONNX model, a compiled `.so`, or a `.ptx` (needs `--features cuda` and a GPU) (default:
+        /// the embedded example model).
         model: Option<PathBuf>,
         /// Input tensor (.npy); repeat for models with several inputs.
         #[arg(long, short)]
@@ -66,19 +67,30 @@ pub enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
         /// Target: host (this machine and its features, e.g. FMA), x86_64-linux (portable x86-64),
-        /// x86_64-v2-linux, x86_64-v3-linux (AVX2 and FMA), or aarch64-linux. Default: host.
+        /// x86_64-v2-linux, x86_64-v3-linux (AVX2 and FMA), aarch64-linux, or ptx-sm80 / ptx-sm90
+        /// (NVIDIA GPUs: `-o NAME.ptx` writes NAME.ptx, NAME.manifest.json and NAME.weights). Default: host.
         #[arg(long)]
         target: Option<String>,
         /// Prefix of the C API (default: the output file's stem made a C identifier).
         #[arg(long)]
         name: Option<String>,
+        /// Code generator: cranelift (built in) or llvm (256-bit AVX2/FMA and NEON kernels; needs a
+        /// build with `--features llvm`).
+        #[arg(long, value_enum, default_value = "cranelift")]
+        backend: Backend,
+        /// With --backend llvm: the LLVM CPU to generate code for (x86-64-v3 for portable AVX2+FMA,
+        /// znver3, neoverse-n1, ...; `native` = this machine). Default: this machine's CPU on the host
+        /// target, the target's baseline otherwise.
+        #[arg(long)]
+        target_cpu: Option<String>,
         /// Largest batch one call may pass, for models with a dynamic batch axis.
         #[arg(long, default_value_t = 64)]
         max_batch: usize,
     },
     /// Time a compiled shared library; prints one JSON line like `ort_bench.py`.
     Bench {
-        /// A shared library built by `vitc compile -o X.so`.
+        /// A shared library built by `vitc compile -o X.so`, or a `.ptx` built with `--target ptx-sm80|ptx-sm90`
+        /// (needs `--features cuda` and a GPU).
         library: PathBuf,
         /// Threads of the context (the calling thread included).
         #[arg(long, default_value_t = 1)]
@@ -107,8 +119,21 @@ pub enum Emit {
     Ir,
     /// The machine code of every kernel, as the backend's disassembly.
     Asm,
+    /// The optimised LLVM IR of every kernel (LLVM backend).
+    LlvmIr,
     /// Graphviz of the graph before and after the rewrites (two digraphs).
     Dot,
+    /// The PTX text of every kernel (for --target ptx-sm80 or ptx-sm90; default sm80).
+    Ptx,
+}
+
+/// The code generator of `vitc compile`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    /// Cranelift: built in, 128-bit vectors.
+    Cranelift,
+    /// LLVM 19 through inkwell (cargo feature `llvm`).
+    Llvm,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

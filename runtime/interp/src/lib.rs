@@ -52,13 +52,43 @@ fn attention(attrs: &Attrs, inputs: &[Option<&Tensor>]) -> Result<Vec<Tensor>, S
         logits = one(OpKind::Add, &none, &[Some(&logits), Some(bias)])?;
     }
     let probs = one(OpKind::Softmax, &Attrs::new().with("axis", vitc_ir::Attr::Int(-1)), &[Some(&logits)])?;
-    let out = one(OpKind::MatMul, &none, &[Some(&probs), Some(v)])?;
+    let mut out = one(OpKind::MatMul, &none, &[Some(&probs), Some(v)])?;
     let act = attrs.str_or("act", "")?;
-    if act.is_empty() {
-        return Ok(vec![out]);
+    if !act.is_empty() {
+        let kind = OpKind::from_name(act).ok_or_else(|| format!("unknown activation '{act}'"))?;
+        out = one(kind, &none, &[Some(&out)])?;
     }
-    let kind = OpKind::from_name(act).ok_or_else(|| format!("unknown activation '{act}'"))?;
-    Ok(vec![one(kind, &none, &[Some(&out)])?])
+    if let Some(w) = optional(inputs, 4) {
+        let pe = lepe(attrs, v, w, optional(inputs, 5))?;
+        out = one(OpKind::Add, &none, &[Some(&out), Some(&pe)])?;
+    }
+    Ok(vec![out])
+}
+
+/// CSWin's LePE of an attention: the depthwise convolution of `v`
+/// `[B,H,N,dv]` seen as the image `[B, H·dv, gh, gw]`, mapped back to
+/// `[B,H,N,dv]`.
+fn lepe(attrs: &Attrs, v: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor, String> {
+    let one = |op: OpKind, a: &Attrs, xs: &[Option<&Tensor>]| -> Result<Tensor, String> {
+        eval_op(op, a, xs, 1)?.pop().ok_or_else(|| format!("'{op}' gave no output"))
+    };
+    let grid = attrs.ints("lepe_grid")?.ok_or("LePE needs lepe_grid")?.to_vec();
+    let pads = attrs.ints("lepe_pads")?.ok_or("LePE needs lepe_pads")?.to_vec();
+    let &[bsz, heads, n, dv] = v.dims() else { return Err(format!("LePE needs a 4-D v, found {:?}", v.dims())) };
+    let (&[gh, gw], &[ph, pw]) = (grid.as_slice(), pads.as_slice()) else {
+        return Err("lepe_grid and lepe_pads take two values".into());
+    };
+    let perm = |p: &[i64]| Attrs::new().with("perm", vitc_ir::Attr::Ints(p.to_vec()));
+    let vt = one(OpKind::Transpose, &perm(&[0, 1, 3, 2]), &[Some(v)])?;
+    let image_shape = Tensor::i64_vec(&[bsz as i64, (heads * dv) as i64, gh, gw]);
+    let image = one(OpKind::Reshape, &Attrs::new(), &[Some(&vt), Some(&image_shape)])?;
+    let conv_attrs = Attrs::new()
+        .with("group", vitc_ir::Attr::Int((heads * dv) as i64))
+        .with("pads", vitc_ir::Attr::Ints(vec![ph, pw, ph, pw]));
+    let conv = one(OpKind::Conv, &conv_attrs, &[Some(&image), Some(w), b])?;
+    let back_shape = Tensor::i64_vec(&[bsz as i64, heads as i64, dv as i64, n as i64]);
+    let back = one(OpKind::Reshape, &Attrs::new(), &[Some(&conv), Some(&back_shape)])?;
+    one(OpKind::Transpose, &perm(&[0, 1, 3, 2]), &[Some(&back)])
 }
 
 /// Runs one op on concrete operands (`None` for an absent optional operand)

@@ -57,6 +57,8 @@ pub fn map_op(op: MapOp, a: &[f64]) -> f64 {
                 UnaryOp::Erf => libm::erf(x),
                 UnaryOp::Tanh => x.tanh(),
                 UnaryOp::Reciprocal => 1.0 / x,
+                UnaryOp::Trunc => x.trunc(),
+                UnaryOp::Round => x.round_ties_even(),
                 UnaryOp::Act(f) => act(f, x),
             }
         }
@@ -70,9 +72,19 @@ pub fn map_op(op: MapOp, a: &[f64]) -> f64 {
                 BinaryOp::Pow => x.powf(y),
                 BinaryOp::Max => x.max(y),
                 BinaryOp::Min => x.min(y),
+                BinaryOp::Equal => f64::from(u8::from(x == y)),
+                BinaryOp::Greater => f64::from(u8::from(x > y)),
+                BinaryOp::Less => f64::from(u8::from(x < y)),
             }
         }
         MapOp::MulAdd => a[0] * a[1] + a[2],
+        MapOp::Select => {
+            if a[0] != 0.0 {
+                a[1]
+            } else {
+                a[2]
+            }
+        }
     }
 }
 
@@ -295,6 +307,69 @@ pub fn run_kernel(kernel: &Kernel, arena: &mut [f32], weights: &[f32]) {
                 let b = bias.map_or(0.0, |b| m.get(b, o as isize) as f64);
                 for p in 0..g.h * g.w {
                     m.set(*out, o * g.h * g.w + p, (acc[o * g.h * g.w + p] + b) as f32);
+                }
+            }
+        }
+        Kernel::Attention { geom: g, scale, q, kt, v, bias, lepe, out, act: f } => {
+            let at = |x: &vitc_lower::View4, i: [usize; 4]| -> isize {
+                i.iter().zip(&x.strides).map(|(&i, &s)| i as isize * s).sum()
+            };
+            for b in 0..g.batch {
+                for h in 0..g.heads {
+                    for i in 0..g.n {
+                        let mut l: Vec<f64> = (0..g.m)
+                            .map(|j| {
+                                let dot: f64 = (0..g.d)
+                                    .map(|e| {
+                                        m.get(q.at, at(q, [b, h, i, e])) as f64
+                                            * m.get(kt.at, at(kt, [b, h, e, j])) as f64
+                                    })
+                                    .sum();
+                                let bias = bias.map_or(0.0, |t| m.get(t, ((h * g.n + i) * g.m + j) as isize) as f64);
+                                dot * *scale as f64 + bias
+                            })
+                            .collect();
+                        let max = l.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                        l.iter_mut().for_each(|x| *x = (*x - max).exp());
+                        let sum: f64 = l.iter().sum();
+                        for c in 0..g.dv {
+                            let pv: f64 = (0..g.m).map(|j| l[j] / sum * m.get(v.at, at(v, [b, h, j, c])) as f64).sum();
+                            let mut y = act(*f, pv);
+                            if let Some(p) = lepe {
+                                y += p.bias.map_or(0.0, |t| m.get(t, (h * g.dv + c) as isize) as f64);
+                                let (yy, xx) = ((i / p.grid_w) as isize, (i % p.grid_w) as isize);
+                                for ty in 0..p.kh {
+                                    for tx in 0..p.kw {
+                                        let sy = yy + ty as isize - p.pad_h as isize;
+                                        let sx = xx + tx as isize - p.pad_w as isize;
+                                        if sy < 0 || sx < 0 || sy >= p.grid_h as isize || sx >= p.grid_w as isize {
+                                            continue;
+                                        }
+                                        let j = (sy * p.grid_w as isize + sx) as usize;
+                                        let w = m.get(p.w, (((h * p.kh + ty) * p.kw + tx) * g.dv + c) as isize);
+                                        y += w as f64 * m.get(v.at, at(v, [b, h, j, c])) as f64;
+                                    }
+                                }
+                            }
+                            let o = out.at.offset as isize + at(out, [b, h, i, c]);
+                            m.set(Loc::arena(0), o as usize, y as f32);
+                        }
+                    }
+                }
+            }
+        }
+        Kernel::Resample { outer, src_axis, inner, dst_axis, taps, index, coeff, src, out } => {
+            for o in 0..*outer {
+                for i in 0..*dst_axis {
+                    for e in 0..*inner {
+                        let mut acc = 0.0f64;
+                        for t in 0..*taps {
+                            let j = m.idx(*index, i * taps + t);
+                            let c = f64::from(m.get(*coeff, (i * taps + t) as isize));
+                            acc += c * f64::from(m.get(*src, ((o * src_axis + j) * inner + e) as isize));
+                        }
+                        m.set(*out, (o * dst_axis + i) * inner + e, acc as f32);
+                    }
                 }
             }
         }

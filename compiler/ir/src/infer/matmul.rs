@@ -182,5 +182,31 @@ pub fn attention(attrs: &Attrs, operands: &[Option<Operand<'_>>]) -> Result<Vec<
         }
     }
     let logits_op = Operand { ty: &logits, value: None, dims: None };
-    matmul(&[Some(logits_op), Some(v.clone())])
+    let out = matmul(&[Some(logits_op), Some(v.clone())])?;
+    if let Some(w) = super::optional(operands, 4) {
+        check_lepe(attrs, &v.ty.shape, &w.ty.shape, super::optional(operands, 5).map(|b| &b.ty.shape[..]))?;
+    }
+    Ok(out)
+}
+
+/// Checks the LePE operands of an attention against `v` `[B,H,N,dv]`.
+fn check_lepe(attrs: &Attrs, v: &[Dim], w: &[Dim], b: Option<&[Dim]>) -> Result<(), String> {
+    let grid = attrs.ints("lepe_grid")?.ok_or("LePE needs lepe_grid=[h,w]")?;
+    let pads = attrs.ints("lepe_pads")?.ok_or("LePE needs lepe_pads=[h,w]")?;
+    let known = |d: &Dim| d.known();
+    let (Some(vd), Some(wd)) =
+        (v.iter().map(known).collect::<Option<Vec<_>>>(), w.iter().map(known).collect::<Option<Vec<_>>>())
+    else {
+        return Ok(());
+    };
+    let ok = vd.len() == 4
+        && grid.len() == 2
+        && pads.len() == 2
+        && wd.len() == 4
+        && wd[0] == vd[1] * vd[3]
+        && wd[1] == 1
+        && (grid[0] * grid[1]) as usize == vd[2]
+        && pads.iter().all(|&p| p >= 0)
+        && b.is_none_or(|b| b.len() == 1 && b[0].known() == Some(wd[0]));
+    if ok { Ok(()) } else { Err(format!("LePE kernel {wd:?} and grid {grid:?} do not fit v {vd:?}")) }
 }

@@ -1,12 +1,17 @@
 //! Element-wise ops: unary math and activations, the broadcast binary ops
-//! (Pow by a constant 2 or 0.5 becomes Mul or Sqrt) and BatchNormalization
-//! as one `MulAdd` with per-channel scale and shift computed here.
+//! (Pow by a constant 2 or 0.5 becomes Mul or Sqrt), comparisons, Where,
+//! Cast and BatchNormalization as one `MulAdd` with per-channel scale and
+//! shift computed here.
+//!
+//! Integer and bool values are exact f32s (see [`crate::program`]): integer
+//! Div truncates its quotient, an integer Pow rounds its result, a Cast of
+//! a float to an integer truncates and a Cast to bool tests `!= 0`.
 
 use super::{Lowerer, OpResult};
 use crate::kernel::{Activation, BinaryOp, MapOp, UnaryOp};
 use crate::prepare::sole_user;
 use crate::view::View;
-use vitc_ir::{Attrs, NodeId, OpKind, Value};
+use vitc_ir::{Attrs, DType, NodeId, OpKind, Value};
 
 /// The `Map` function of a unary op.
 pub(crate) fn unary_op(op: OpKind, attrs: &Attrs) -> OpResult<UnaryOp> {
@@ -63,13 +68,21 @@ impl Lowerer<'_> {
         let b0 = self.input(id, 1)?;
         let exponent = if node.op == OpKind::Pow { self.const_scalar(&b0) } else { None };
         let b = b0.broadcast_to(&dims)?;
+        let integer = matches!(node.outputs.first().map(|t| t.dtype), Some(DType::I32 | DType::I64));
         let y = if node.op == OpKind::Pow {
             match exponent {
                 Some(2.0) => self.map(MapOp::Binary(BinaryOp::Mul), &dims, &[a.clone(), a]),
-                Some(0.5) => self.map(MapOp::Unary(UnaryOp::Sqrt), &dims, &[a]),
+                Some(0.5) if !integer => self.map(MapOp::Unary(UnaryOp::Sqrt), &dims, &[a]),
                 Some(1.0) => self.map(MapOp::Unary(UnaryOp::Copy), &dims, &[a]),
-                _ => self.map(MapOp::Binary(BinaryOp::Pow), &dims, &[a, b]),
+                _ => {
+                    let p = self.map(MapOp::Binary(BinaryOp::Pow), &dims, &[a, b]);
+                    // powf of integers is exact only up to rounding.
+                    if integer { self.map(MapOp::Unary(UnaryOp::Round), &dims, &[p]) } else { p }
+                }
             }
+        } else if node.op == OpKind::Div && integer {
+            let q = self.map(MapOp::Binary(BinaryOp::Div), &dims, &[a, b]);
+            self.map(MapOp::Unary(UnaryOp::Trunc), &dims, &[q])
         } else if node.op == OpKind::Mul && self.mul_add(id, &dims, &a, &b)? {
             return Ok(());
         } else {
@@ -81,6 +94,51 @@ impl Lowerer<'_> {
                 other => return Err(format!("internal: '{other}' is not a binary op")),
             };
             self.map(MapOp::Binary(op), &dims, &[a, b])
+        };
+        self.set(id, 0, y);
+        Ok(())
+    }
+
+    /// Equal, Less and Greater: `1.0` where the comparison holds, else `0.0`.
+    pub(crate) fn compare(&mut self, id: NodeId) -> OpResult<()> {
+        let op = match self.graph().node(id).op {
+            OpKind::Equal => BinaryOp::Equal,
+            OpKind::Less => BinaryOp::Less,
+            OpKind::Greater => BinaryOp::Greater,
+            other => return Err(format!("internal: '{other}' is not a comparison")),
+        };
+        let dims = self.out_dims(id, 0)?;
+        let a = self.input(id, 0)?.broadcast_to(&dims)?;
+        let b = self.input(id, 1)?.broadcast_to(&dims)?;
+        let y = self.map(MapOp::Binary(op), &dims, &[a, b]);
+        self.set(id, 0, y);
+        Ok(())
+    }
+
+    /// Where: `cond != 0 ? x : y`, all three broadcast to the output.
+    pub(crate) fn select(&mut self, id: NodeId) -> OpResult<()> {
+        let dims = self.out_dims(id, 0)?;
+        let operands: Vec<View> =
+            (0..3).map(|slot| self.input(id, slot)?.broadcast_to(&dims)).collect::<OpResult<_>>()?;
+        let y = self.map(MapOp::Select, &dims, &operands);
+        self.set(id, 0, y);
+        Ok(())
+    }
+
+    /// Cast between f32, integers and bool (values are f32 throughout).
+    pub(crate) fn cast(&mut self, id: NodeId) -> OpResult<()> {
+        let x = self.input(id, 0)?;
+        let from = self.graph().value_type(self.operand(id, 0)?).dtype;
+        let to = self.graph().node(id).outputs.first().ok_or("internal: cast without an output")?.dtype;
+        let dims = x.dims.clone();
+        let y = match (from, to) {
+            (DType::F32, DType::I32 | DType::I64) => self.map(MapOp::Unary(UnaryOp::Trunc), &dims, &[x]),
+            (DType::F32 | DType::I32 | DType::I64, DType::Bool) => {
+                let one = self.const_view(vec![1.0], &[]).broadcast_to(&dims)?;
+                let zero = self.const_view(vec![0.0], &[]).broadcast_to(&dims)?;
+                self.map(MapOp::Select, &dims, &[x, one, zero])
+            }
+            _ => x,
         };
         self.set(id, 0, y);
         Ok(())

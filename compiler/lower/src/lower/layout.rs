@@ -3,7 +3,8 @@
 //! and constant Pad write a buffer whose outermost axis is the concatenated
 //! (padded) one, so every part is one contiguous block; the result is a
 //! view of that buffer. Gather by other indices, edge/reflect/wrap Pad and
-//! nearest Resize become `Gather` kernels.
+//! nearest Resize become `Gather` kernels (linear and cubic Resize:
+//! [`super::resize`]).
 
 use super::{Lowerer, OpResult};
 use crate::kernel::{Kernel, MapOp, UnaryOp};
@@ -270,21 +271,7 @@ impl Lowerer<'_> {
             }
             let size = v.dims[a];
             v = match mode.as_str() {
-                "constant" => {
-                    let mut dims = v.dims.clone();
-                    dims[a] = size + pb + pe;
-                    let (buffer, perm) = self.axis_first_buffer(&dims, a);
-                    let inner: usize = buffer.dims[1..].iter().product();
-                    for (start, len) in [(0, pb), (pb + size, pe)] {
-                        if len * inner > 0 {
-                            let out = self.loc(&Self::rows(&buffer, start, len));
-                            self.emit(Kernel::Fill { len: len * inner, value, out });
-                        }
-                    }
-                    let dst = Self::rows(&buffer, pb, size);
-                    self.map_into(MapOp::Unary(UnaryOp::Copy), &dst, &[v.permute(&perm)]);
-                    Self::unpermute(&buffer, &perm)
-                }
+                "constant" => self.pad_axis(&v, a, pb, pe, value),
                 "edge" | "reflect" | "wrap" => {
                     if size == 0 {
                         return Err(format!("cannot pad the empty axis {a} in mode '{mode}'"));
@@ -299,13 +286,36 @@ impl Lowerer<'_> {
         Ok(())
     }
 
+    /// `v` with `pb` elements of `value` before and `pe` after along `axis`:
+    /// a buffer with that axis outermost, filled at both ends, and the view
+    /// of it in the original axis order.
+    pub(crate) fn pad_axis(&mut self, v: &View, axis: usize, pb: usize, pe: usize, value: f32) -> View {
+        let size = v.dims[axis];
+        let mut dims = v.dims.clone();
+        dims[axis] = size + pb + pe;
+        let (buffer, perm) = self.axis_first_buffer(&dims, axis);
+        let inner: usize = buffer.dims[1..].iter().product();
+        for (start, len) in [(0, pb), (pb + size, pe)] {
+            if len * inner > 0 {
+                let out = self.loc(&Self::rows(&buffer, start, len));
+                self.emit(Kernel::Fill { len: len * inner, value, out });
+            }
+        }
+        let dst = Self::rows(&buffer, pb, size);
+        self.map_into(MapOp::Unary(UnaryOp::Copy), &dst, &[v.permute(&perm)]);
+        Self::unpermute(&buffer, &perm)
+    }
+
     /// Nearest-neighbour Resize: each resized axis picks input indices,
     /// computed by running the reference interpreter on an index ramp.
     pub(crate) fn resize(&mut self, id: NodeId) -> OpResult<()> {
         let attrs = self.attrs(id);
         let mode = attrs.str_or("mode", "nearest")?;
         if mode != "nearest" {
-            return Err(format!("mode '{mode}' is not supported by the native backends"));
+            if self.graph().value_type(self.operand(id, 0)?).dtype != vitc_ir::DType::F32 {
+                return Err(format!("mode '{mode}' of integer or bool data is not supported"));
+            }
+            return self.resize_interpolated(id);
         }
         let mut v = self.input(id, 0)?;
         let out_dims = self.out_dims(id, 0)?;

@@ -6,11 +6,16 @@
 //! - Grouped and depthwise convolutions: `Conv2d` per image, except 1×1
 //!   convolutions of 1×1 images (a `Gemm` per group).
 //! - ConvTranspose: `ConvTranspose2d` per image; pools: one `Pool2d` over
-//!   all images' channels; GlobalAveragePool: `Reduce` Mean.
+//!   all images' channels (3-D pools: two separable passes);
+//!   GlobalAveragePool: `Reduce` Mean.
+//! - Run-time weights or biases, three spatial axes and transposed
+//!   convolutions other than the constant 2-D one: `Im2col` + `Gemm`
+//!   ([`super::conv_general`]).
 //!
 //! Per-channel epilogues (bias, BatchNorm, activation) fold into the
 //! weights, the bias and the kernel's activation.
 
+use super::conv_general::NdConv;
 use super::fuse::Absorbs;
 use super::{Lowerer, OpResult};
 use crate::kernel::{Conv2dGeom, GemmB, Kernel, Loc, PoolKind, ReduceOp};
@@ -61,7 +66,43 @@ impl Lowerer<'_> {
         self.const_values(&v).ok_or_else(|| format!("run-time {what} are not supported"))
     }
 
+    /// Whether operand 1 (weights) and the optional operand 2 (bias) are
+    /// constants and the op has at most two spatial axes: the direct
+    /// kernels' domain.
+    fn direct_conv(&mut self, id: NodeId) -> OpResult<bool> {
+        let w = self.input(id, 1)?;
+        let bias = self.optional_input(id, 2)?;
+        Ok(w.dims.len() <= 4 && !Self::is_runtime(&w) && !bias.as_ref().is_some_and(Self::is_runtime))
+    }
+
+    /// A convolution through `Im2col` + `Gemm` (run-time weights, 3-D).
+    fn conv_general(&mut self, id: NodeId) -> OpResult<()> {
+        let x = self.input(id, 0)?;
+        let w = self.input(id, 1)?;
+        let bias = self.optional_input(id, 2)?;
+        let out_dims = self.out_dims(id, 0)?;
+        let groups = usize::try_from(self.attrs(id).int_or("group", 1)?).map_err(|_| "negative group")?;
+        if x.dims.len() < 3 || w.dims.len() != x.dims.len() || out_dims.len() != x.dims.len() {
+            return Err(format!("unsupported convolution of {:?} by {:?}", x.dims, w.dims));
+        }
+        let win = Window::from_attrs(self.attrs(id), &x.dims[2..], &w.dims[2..])?;
+        let geometry = NdConv {
+            kernel: win.kernel,
+            strides: win.strides,
+            dilations: win.dilations,
+            pads_begin: win.pads_begin,
+            pads_end: win.pads_end,
+            output: out_dims[2..].to_vec(),
+        };
+        let y = self.conv_im2col(&x, &w, bias.as_ref(), groups, &geometry)?;
+        self.set(id, 0, y);
+        Ok(())
+    }
+
     pub(crate) fn conv(&mut self, id: NodeId) -> OpResult<()> {
+        if !self.direct_conv(id)? {
+            return self.conv_general(id);
+        }
         let x = self.input(id, 0)?;
         let wd = self.in_dims(id, 1)?;
         let mut w = self.const_input(id, 1, "convolution weights")?;
@@ -169,6 +210,32 @@ impl Lowerer<'_> {
     }
 
     pub(crate) fn conv_transpose(&mut self, id: NodeId) -> OpResult<()> {
+        if !self.direct_conv(id)? || self.in_dims(id, 1)?.len() != 4 {
+            let x = self.input(id, 0)?;
+            let w = self.input(id, 1)?;
+            let bias = self.optional_input(id, 2)?;
+            let groups = usize::try_from(self.attrs(id).int_or("group", 1)?).map_err(|_| "negative group")?;
+            if x.dims.len() < 3 || w.dims.len() != x.dims.len() {
+                return Err(format!("unsupported transposed convolution of {:?} by {:?}", x.dims, w.dims));
+            }
+            let t = TransposedWindow::from_attrs(self.attrs(id), &x.dims[2..], &w.dims[2..])?;
+            let win = &t.window;
+            let y = self.conv_transpose_im2col(
+                &x,
+                &w,
+                bias.as_ref(),
+                groups,
+                &win.strides,
+                &win.dilations,
+                &win.pads_begin,
+                &t.output,
+            )?;
+            if y.dims != self.out_dims(id, 0)? {
+                return Err(format!("internal: transposed output {:?} vs {:?}", y.dims, self.out_dims(id, 0)?));
+            }
+            self.set(id, 0, y);
+            return Ok(());
+        }
         let x = self.input(id, 0)?;
         let wd = self.in_dims(id, 1)?;
         let w = self.const_input(id, 1, "convolution weights")?;
@@ -243,9 +310,14 @@ impl Lowerer<'_> {
         }
         let win = Window::from_attrs(attrs, &xd[2..], &kernel)?;
         let planes = xd[0] * xd[1];
-        let geom = geom2d(&win, &xd[2..], &out_dims[2..], planes, planes, 1)?;
         let kind = if self.graph().node(id).op == OpKind::MaxPool { PoolKind::Max } else { PoolKind::Avg };
         let count_include_pad = attrs.int_or("count_include_pad", 0)? != 0;
+        if xd.len() == 5 {
+            let y = self.pool3d(&x, &win, &out_dims, kind, count_include_pad)?;
+            self.set(id, 0, y);
+            return Ok(());
+        }
+        let geom = geom2d(&win, &xd[2..], &out_dims[2..], planes, planes, 1)?;
         if kind == PoolKind::Avg && count_include_pad {
             // The kernel divides by kh·kw: no window may reach past the end padding.
             for (a, &size) in xd[2..].iter().enumerate() {
@@ -263,6 +335,80 @@ impl Lowerer<'_> {
         }
         self.set(id, 0, out);
         Ok(())
+    }
+
+    /// A 3-D pool as two `Pool2d`s (max and average are separable): the
+    /// depth axis with a `kd × 1` window over `(planes, D, H·W)`, then
+    /// `kh × kw` over `(planes·D', H, W)`. Both passes skip taps outside the
+    /// image and divide by the in-image tap count, whose product is the 3-D
+    /// count. With `count_include_pad` the padding is made explicit zeros
+    /// first, so the count is the taps inside the padded input (as ONNX
+    /// counts them, also for ceil_mode windows past the padding).
+    fn pool3d(
+        &mut self,
+        x: &View,
+        win: &Window,
+        out_dims: &[usize],
+        kind: PoolKind,
+        count_include_pad: bool,
+    ) -> OpResult<View> {
+        let (mut pb, pe) = (win.pads_begin.clone(), win.pads_end.clone());
+        let mut v = x.clone();
+        if kind == PoolKind::Avg && count_include_pad {
+            for a in 0..3 {
+                if pb[a] + pe[a] > 0 {
+                    v = self.pad_axis(&v, 2 + a, pb[a], pe[a], 0.0);
+                }
+            }
+            pb = vec![0; 3];
+        }
+        let v = self.dense(&v);
+        let planes = v.dims[0] * v.dims[1];
+        let (d, h, w) = (v.dims[2], v.dims[3], v.dims[4]);
+        let (od, oh, ow) = (out_dims[2], out_dims[3], out_dims[4]);
+        let out = self.new_dense(out_dims);
+        if out.numel() == 0 {
+            return Ok(out);
+        }
+        let mid = self.new_dense(&[planes, od, h, w]);
+        let depth = Conv2dGeom {
+            c: planes,
+            h: d,
+            w: h * w,
+            oc: planes,
+            oh: od,
+            ow: h * w,
+            kh: win.kernel[0],
+            kw: 1,
+            stride_h: win.strides[0],
+            stride_w: 1,
+            pad_top: pb[0],
+            pad_left: 0,
+            dil_h: win.dilations[0],
+            dil_w: 1,
+            groups: 1,
+        };
+        let plane = Conv2dGeom {
+            c: planes * od,
+            h,
+            w,
+            oc: planes * od,
+            oh,
+            ow,
+            kh: win.kernel[1],
+            kw: win.kernel[2],
+            stride_h: win.strides[1],
+            stride_w: win.strides[2],
+            pad_top: pb[1],
+            pad_left: pb[2],
+            dil_h: win.dilations[1],
+            dil_w: win.dilations[2],
+            groups: 1,
+        };
+        let (v_loc, mid_loc, out_loc) = (self.loc(&v), self.loc(&mid), self.loc(&out));
+        self.emit(Kernel::Pool2d { kind, geom: depth, count_include_pad: false, x: v_loc, out: mid_loc });
+        self.emit(Kernel::Pool2d { kind, geom: plane, count_include_pad: false, x: mid_loc, out: out_loc });
+        Ok(out)
     }
 
     pub(crate) fn global_average_pool(&mut self, id: NodeId) -> OpResult<()> {

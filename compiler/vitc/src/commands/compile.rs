@@ -1,17 +1,19 @@
 //! `vitc compile`: native code (`-o X.so|X.o|X.a` and the header `X.h`), or
-//! text with `--emit ir` (the IR after a pipeline stage) or `--emit asm` (the
-//! backend's disassembly of every kernel).
+//! text with `--emit ir` (the IR after a pipeline stage), `--emit asm` (the
+//! backend's disassembly of every kernel) or `--emit llvm-ir`.
 //!
 //! Native pipeline: ONNX or `--arch` → canonical graph → egg rewrites (unless
 //! `--after canonical`) → `vitc_lower::lower` →
-//! `vitc_backend_cranelift::compile_object` → `vitc_link::link`.
+//! `vitc_backend_cranelift::compile_object` (or, with `--backend llvm`,
+//! `vitc_backend_llvm::compile_object`) → `vitc_link::link`.
 //! `--time-passes` prints the time of every step.
 
-use crate::args::{AfterStage, Emit};
+use crate::args::{AfterStage, Backend, Emit};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use vitc_backend_cranelift::{Arch, Target as CodegenTarget};
+use vitc_backend_llvm::LlvmTarget;
 use vitc_driver::{ModelSource, PassTimes, Stage};
 use vitc_ir::Graph;
 use vitc_link::{LinkOptions, OutputKind, Target as LinkTarget};
@@ -26,14 +28,28 @@ pub struct CompileArgs {
     pub output: Option<PathBuf>,
     pub target: Option<String>,
     pub name: Option<String>,
+    pub backend: Backend,
+    pub target_cpu: Option<String>,
     pub max_batch: usize,
 }
 
 pub fn compile(args: CompileArgs) -> Result<()> {
+    if super::ptx::wanted(args.target.as_deref(), args.emit) {
+        return super::ptx::compile(&args);
+    }
+    let llvm = args.backend == Backend::Llvm || args.emit == Some(Emit::LlvmIr);
+    if args.target_cpu.is_some() && !llvm {
+        bail!("--target-cpu applies to the LLVM backend: add --backend llvm");
+    }
+    if llvm && !vitc_backend_llvm::AVAILABLE {
+        bail!("{}", vitc_backend_llvm::NOT_BUILT);
+    }
     match args.emit {
         Some(Emit::Ir) => emit_ir(&args),
         Some(Emit::Asm) => emit_asm(&args),
+        Some(Emit::LlvmIr) => emit_llvm_ir(&args),
         Some(Emit::Dot) => emit_dot(&args),
+        Some(Emit::Ptx) => super::ptx::compile(&args),
         None => native(&args),
     }
 }
@@ -82,13 +98,49 @@ fn emit_dot(args: &CompileArgs) -> Result<()> {
 }
 
 fn emit_asm(args: &CompileArgs) -> Result<()> {
-    let (target, _) = targets(args.target.as_deref())?;
     let stem = PathBuf::from(args.model.stem());
     let prefix = prefix(args.name.as_deref(), args.output.as_deref().unwrap_or(&stem))?;
+    let text = match args.backend {
+        Backend::Cranelift => {
+            let (target, _) = targets(args.target.as_deref())?;
+            let (graph, _) = load(args)?;
+            let program = lower(&graph, args.max_batch)?;
+            vitc_backend_cranelift::emit_disasm(&program, &prefix, &target).context("generating code")?
+        }
+        Backend::Llvm => {
+            let (target, _) = llvm_targets(args)?;
+            let (graph, _) = load(args)?;
+            let program = lower(&graph, args.max_batch)?;
+            vitc_backend_llvm::emit_asm(&program, &prefix, &target).context("generating code")?
+        }
+    };
+    write_text(args.output.as_deref(), &text)
+}
+
+fn emit_llvm_ir(args: &CompileArgs) -> Result<()> {
+    let stem = PathBuf::from(args.model.stem());
+    let prefix = prefix(args.name.as_deref(), args.output.as_deref().unwrap_or(&stem))?;
+    let (target, _) = llvm_targets(args)?;
     let (graph, _) = load(args)?;
     let program = lower(&graph, args.max_batch)?;
-    let text = vitc_backend_cranelift::emit_disasm(&program, &prefix, &target).context("generating code")?;
+    let text = vitc_backend_llvm::emit_llvm_ir(&program, &prefix, &target).context("generating LLVM IR")?;
     write_text(args.output.as_deref(), &text)
+}
+
+/// The code generator of a native compilation and its target.
+enum Codegen {
+    Cranelift(CodegenTarget),
+    Llvm(LlvmTarget),
+}
+
+/// The LLVM target (`--target` and `--target-cpu`) and the linker's.
+fn llvm_targets(args: &CompileArgs) -> Result<(LlvmTarget, LinkTarget)> {
+    let target = LlvmTarget::parse(args.target.as_deref(), args.target_cpu.as_deref())?;
+    let link = match target.arch {
+        vitc_backend_llvm::Arch::X86_64 => LinkTarget::X86_64Linux,
+        vitc_backend_llvm::Arch::Aarch64 => LinkTarget::Aarch64Linux,
+    };
+    Ok((target, link))
 }
 
 fn write_text(output: Option<&Path>, text: &str) -> Result<()> {
@@ -138,7 +190,17 @@ fn native(args: &CompileArgs) -> Result<()> {
     // Everything that can be checked cheaply comes before the compilation.
     let kind = OutputKind::from_path(output)?;
     let prefix = prefix(args.name.as_deref(), output)?;
-    let (target, link_target) = targets(args.target.as_deref())?;
+    let (codegen, link_target, target_label) = match args.backend {
+        Backend::Cranelift => {
+            let (t, l) = targets(args.target.as_deref())?;
+            (Codegen::Cranelift(t), l, target_name(args.target.as_deref()).to_string())
+        }
+        Backend::Llvm => {
+            let (t, l) = llvm_targets(args)?;
+            let label = format!("{} with LLVM", t.name());
+            (Codegen::Llvm(t), l, label)
+        }
+    };
     link_target.toolchain()?;
 
     let start = Instant::now();
@@ -150,7 +212,12 @@ fn native(args: &CompileArgs) -> Result<()> {
     program.name = args.model.stem();
     let lowered = start.elapsed();
     let t = Instant::now();
-    let object = vitc_backend_cranelift::compile_object(&program, &prefix, &target).context("generating code")?;
+    let object = match &codegen {
+        Codegen::Cranelift(t) => {
+            vitc_backend_cranelift::compile_object(&program, &prefix, t).context("generating code")?
+        }
+        Codegen::Llvm(t) => vitc_backend_llvm::compile_object(&program, &prefix, t).context("generating code")?,
+    };
     times.push(("codegen", t.elapsed()));
     let generated = start.elapsed();
     let t = Instant::now();
@@ -171,7 +238,7 @@ fn native(args: &CompileArgs) -> Result<()> {
     println!(
         "compiled {} for {} in {:.2} s (import and lower {:.2} s, code generation {:.2} s, link {:.2} s)",
         args.model.stem(),
-        target_name(args.target.as_deref()),
+        target_label,
         total.as_secs_f64(),
         lowered.as_secs_f64(),
         (generated - lowered).as_secs_f64(),

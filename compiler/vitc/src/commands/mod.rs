@@ -4,6 +4,7 @@ mod bench;
 mod compile;
 mod inspect;
 mod library;
+mod ptx;
 mod run;
 
 use crate::args::{ArchArgs, Cli, Command};
@@ -16,6 +17,12 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Inspect { model, arch } => inspect::inspect(&source(model, arch, "inspect")?),
         Command::Archs => inspect::archs(),
         Command::Run { model, input, output, threads, name, arch: arch_args } => match model {
+            Some(path) if ptx::is_ptx(&path) => {
+                if threads.is_some() || name.is_some() {
+                    bail!("--threads and --name apply to shared libraries, not to PTX models");
+                }
+                ptx::run(&path, &input, &output)
+            }
             Some(path) if library::is_shared_library(&path)? => {
                 library::run(&path, &input, &output, threads.unwrap_or(1), name.as_deref())
             }
@@ -32,12 +39,36 @@ pub fn dispatch(cli: Cli) -> Result<()> {
                 run::run(source.as_ref(), &input, &output)
             }
         },
-        Command::Compile { model, arch, emit, after, time_passes, output, target, name, max_batch } => {
+        Command::Compile {
+            model,
+            arch,
+            emit,
+            after,
+            time_passes,
+            output,
+            target,
+            name,
+            backend,
+            target_cpu,
+            max_batch,
+        } => {
             let model = source(model, arch, "compile")?;
-            compile::compile(compile::CompileArgs { model, emit, after, time_passes, output, target, name, max_batch })
+            compile::compile(compile::CompileArgs {
+                model,
+                emit,
+                after,
+                time_passes,
+                output,
+                target,
+                name,
+                backend,
+                target_cpu,
+                max_batch,
+            })
         }
         Command::Bench { library, threads, batch, warmup, runs, input, name } => {
-            bench::bench(&bench::BenchArgs { library, threads, batch, warmup, runs, input, name })
+            let args = bench::BenchArgs { library, threads, batch, warmup, runs, input, name };
+            if ptx::is_ptx(&args.library) { ptx::bench(&args) } else { bench::bench(&args) }
         }
     }
 }

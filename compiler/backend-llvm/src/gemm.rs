@@ -1,0 +1,374 @@
+//! `Gemm`: `C[b] = act(A[b]·B[b] + bias + residual[b])`, register-tiled.
+//!
+//! The micro-kernel keeps an `mr × (np·8)` tile of C in registers across
+//! the whole k loop (accumulators are loop-carried phis; the loop is
+//! unrolled [`KU`] times): per k step it loads `np` panel rows of B (one
+//! `<8 x float>` each with AVX2, two `<4 x float>` on NEON / SSE), and for
+//! each of the `mr` rows broadcasts one A element and issues one `llvm.fma`
+//! per B vector. With AVX2 the tile is 6×16 (12 ymm accumulators, two B
+//! vectors, one broadcast: 15 of 16 registers); on aarch64 6×16 in 24
+//! `<4 x float>` accumulators (of 32 NEON registers); on SSE-only x86-64
+//! 4×8. The epilogue adds bias and residual, applies the activation and
+//! stores; columns past `n` are never stored.
+//!
+//! Loop nest for a chunk of flattened rows `[start, end)`: batches → row
+//! blocks of [`mc`] rows (the A block stays in L2) → column groups of `np`
+//! panels (the B micro-panel, `k × np·32` bytes, stays in L1 while every row
+//! tile of the block uses it) → tiles of `mr` rows, the `< mr` leftover rows
+//! as tiles of 4, 2 and 1 rows. Each element of C is the same sequence of
+//! FMAs over `k` in order whatever tile computes it, so chunking never
+//! changes a bit.
+//!
+//! B comes pre-packed from the weights (`GemmB::Packed`: panels of 8
+//! columns, `k` rows each), or strided at run time: then each column group
+//! is first copied into the same panel layout in a stack buffer (zero past
+//! `n`), or, when that buffer would exceed [`MAX_PACK`] floats, read in
+//! place lane by lane.
+
+use vitc_lower::{Activation, GEMM_NR, GemmB, Kernel, Loc};
+
+use crate::fx::{Fx, I, P, R, V};
+use crate::{LlvmError, math};
+
+/// k steps per iteration of the micro-kernel loop.
+const KU: usize = 4;
+
+/// How far ahead (in k rows of a panel) the micro-kernel prefetches B.
+const PF_ROWS: usize = 32;
+
+/// Largest packed B group kept on the stack, in floats (256 KiB).
+const MAX_PACK: usize = 64 * 1024;
+
+/// The register tile of a target: rows and 8-column panels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tile {
+    pub mr: usize,
+    pub np: usize,
+}
+
+/// The micro-kernel tile for a vector width.
+pub(crate) fn tile_for(lanes: u32, aarch64: bool) -> Tile {
+    match (lanes, aarch64) {
+        (8, _) => Tile { mr: 6, np: 2 },
+        (_, true) => Tile { mr: 6, np: 2 },
+        _ => Tile { mr: 4, np: 1 },
+    }
+}
+
+/// Rows per L2 block of A (a multiple of `mr`).
+fn mc(k: usize, mr: usize) -> usize {
+    let rows = (256 * 1024) / (k.max(1) * 4);
+    (rows / mr).clamp(1, 1024) * mr
+}
+
+/// The constant description of one GEMM.
+struct Spec {
+    n: usize,
+    k: usize,
+    lda: i64,
+    ldc: i64,
+    act: Activation,
+    tile: Tile,
+}
+
+/// Where a tile reads B.
+#[derive(Clone, Copy)]
+enum BSrc<'c> {
+    /// Panels of `k × 8`: panel `q` of the group at `base + q·pstride`,
+    /// row `kk` at `+ kk·8`.
+    Panels { base: P<'c>, pstride: i64 },
+    /// In place: element `(kk, j)` of the group at `base + kk·row + j·col`.
+    Strided { base: P<'c>, row: i64, col: i64 },
+}
+
+/// Run-time pointers of the current row block and column group.
+#[derive(Clone, Copy)]
+struct Ptrs<'c> {
+    /// A at row 0 of the batch.
+    a: P<'c>,
+    /// C at row 0 of the batch, column `j0`.
+    c: P<'c>,
+    /// Residual at row 0 of the batch, column `j0`.
+    res: Option<P<'c>>,
+    /// Bias at column `j0`.
+    bias: Option<P<'c>>,
+    b: BSrc<'c>,
+}
+
+/// One k step (`kk` relative to the pointers) of an `mr × cols` tile.
+fn k_step<'c>(fx: &Fx<'_, 'c>, s: &Spec, mr: usize, cols: usize, a: P<'c>, b: BSrc<'c>, acc: &mut [V<'c>]) -> R<()> {
+    let w = fx.w();
+    let nv = cols.div_ceil(w);
+    let bv: Vec<V<'c>> = (0..nv)
+        .map(|h| {
+            let lanes = (cols - h * w).min(w);
+            match b {
+                BSrc::Panels { base, pstride } => {
+                    let off = (h * w / GEMM_NR) as i64 * pstride + (h * w % GEMM_NR) as i64;
+                    fx.load(fx.gep_c(base, off)?)
+                }
+                BSrc::Strided { base, col, .. } => {
+                    fx.gather(fx.gep_c(base, (h * w) as i64 * col)?, col, lanes, w as u32)
+                }
+            }
+        })
+        .collect::<R<_>>()?;
+    for r in 0..mr {
+        let av = fx.load_splat(fx.gep_c(a, r as i64 * s.lda)?)?;
+        for h in 0..nv {
+            acc[r * nv + h] = fx.madd(av, bv[h], acc[r * nv + h])?;
+        }
+    }
+    Ok(())
+}
+
+/// B advanced by `kk` rows.
+fn b_at<'c>(fx: &Fx<'_, 'c>, b: BSrc<'c>, kk: I<'c>) -> R<BSrc<'c>> {
+    Ok(match b {
+        BSrc::Panels { base, pstride } => BSrc::Panels { base: fx.gep_s(base, kk, GEMM_NR as i64)?, pstride },
+        BSrc::Strided { base, row, col } => BSrc::Strided { base: fx.gep_s(base, kk, row)?, row, col },
+    })
+}
+
+/// One `mr × cols` tile at row `row` (run time, relative to the batch).
+fn tile<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Spec, p: &Ptrs<'c>, mr: usize, cols: usize, row: I<'c>) -> R<()> {
+    let w = fx.w();
+    let nv = cols.div_ceil(w);
+    let a0 = fx.gep_s(p.a, row, s.lda)?;
+    let zero = fx.splat(0.0);
+    let init: Vec<_> = (0..mr * nv).map(|_| zero.into()).collect();
+    let b = p.b;
+    let st = fx.count_loop(s.k / KU, &init, &mut |fx, i, st| {
+        let kk = fx.mul_c(i, KU as i64)?;
+        let a = fx.gep(a0, kk)?;
+        let bb = b_at(fx, b, kk)?;
+        let mut acc: Vec<V<'c>> = st.iter().map(|v| v.into_vector_value()).collect();
+        if let BSrc::Panels { base, pstride } = bb {
+            // Weights stream from memory once per column group: fetch
+            // [`PF_ROWS`] k rows ahead in every panel of the group.
+            for q in 0..cols.div_ceil(GEMM_NR) {
+                fx.prefetch(fx.gep_c(base, q as i64 * pstride + (PF_ROWS * GEMM_NR) as i64)?)?;
+            }
+        }
+        for u in 0..KU {
+            let au = fx.gep_c(a, u as i64)?;
+            let bu = b_at(fx, bb, fx.ic(u as i64))?;
+            k_step(fx, s, mr, cols, au, bu, &mut acc)?;
+        }
+        Ok(acc.into_iter().map(Into::into).collect())
+    })?;
+    let mut acc: Vec<V<'c>> = st.iter().map(|v| v.into_vector_value()).collect();
+    for u in (s.k / KU) * KU..s.k {
+        let au = fx.gep_c(a0, u as i64)?;
+        let bu = b_at(fx, b, fx.ic(u as i64))?;
+        k_step(fx, s, mr, cols, au, bu, &mut acc)?;
+    }
+    // Epilogue.
+    let c_row = fx.gep_s(p.c, row, s.ldc)?;
+    let r_row = match p.res {
+        Some(res) => Some(fx.gep_s(res, row, s.ldc)?),
+        None => None,
+    };
+    let bias: Vec<V<'c>> = match p.bias {
+        Some(bp) => (0..nv)
+            .map(|h| fx.gather(fx.gep_c(bp, (h * w) as i64)?, 1, (cols - h * w).min(w), w as u32))
+            .collect::<R<_>>()?,
+        None => vec![],
+    };
+    for r in 0..mr {
+        for h in 0..nv {
+            let lanes = (cols - h * w).min(w);
+            let off = r as i64 * s.ldc + (h * w) as i64;
+            let mut v = acc[r * nv + h];
+            if let Some(bv) = bias.get(h) {
+                v = fx.fadd(v, *bv)?;
+            }
+            if let Some(rr) = r_row {
+                let rv = fx.gather(fx.gep_c(rr, off)?, 1, lanes, w as u32)?;
+                v = fx.fadd(v, rv)?;
+            }
+            v = math::activation(fx, s.act, v)?;
+            fx.scatter(v, fx.gep_c(c_row, off)?, 1, lanes)?;
+        }
+    }
+    Ok(())
+}
+
+/// Rows `[lo, hi)` (run time) of one column group: full tiles, then the
+/// leftover rows as tiles of 4, 2 and 1.
+fn group_rows<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Spec, p: &Ptrs<'c>, cols: usize, lo: I<'c>, hi: I<'c>) -> R<()> {
+    let mr = s.tile.mr as i64;
+    let hi_full = fx.add_c(hi, 1 - mr)?;
+    let after = fx.range_loop(lo, hi_full, mr, &[lo.into()], &mut |fx, r, _| {
+        tile(fx, s, p, s.tile.mr, cols, r)?;
+        Ok(vec![fx.add_c(r, mr)?.into()])
+    })?;
+    let mut r = after[0].into_int_value();
+    for size in [4usize, 2, 1] {
+        if size < s.tile.mr {
+            let left = fx.sub(hi, r)?;
+            let bit = fx.b.build_and(left, fx.ic(size as i64), "")?;
+            let go = fx.icmp(inkwell::IntPredicate::NE, bit, fx.ic(0))?;
+            let rr = r;
+            fx.if_then(go, &mut |fx| tile(fx, s, p, size, cols, rr))?;
+            r = fx.add(r, bit)?;
+        }
+    }
+    Ok(())
+}
+
+/// Copies B columns `[j0, j0 + cols)` (at `b` = column `j0`, strided) into
+/// `buf` as panels of `k × 8`, zero past `cols`.
+fn pack<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Spec, b: P<'c>, row: i64, col: i64, cols: usize, buf: P<'c>) -> R<()> {
+    let panels = cols.div_ceil(GEMM_NR);
+    let w = fx.w();
+    fx.count_loop(s.k, &[], &mut |fx, kk, _| {
+        let src = fx.gep_s(b, kk, row)?;
+        for q in 0..panels {
+            for h in 0..GEMM_NR / w {
+                let j = q * GEMM_NR + h * w;
+                let lanes = cols.saturating_sub(j).min(w);
+                let v = if lanes == 0 {
+                    fx.splat(0.0)
+                } else {
+                    fx.gather(fx.gep_c(src, j as i64 * col)?, col, lanes, w as u32)?
+                };
+                let dst = fx.gep_c(buf, (q * s.k * GEMM_NR + h * w) as i64)?;
+                fx.store(v, fx.gep_s(dst, kk, GEMM_NR as i64)?)?;
+            }
+        }
+        Ok(vec![])
+    })?;
+    Ok(())
+}
+
+/// The batch's bases: A, C, residual, bias at row 0 and column 0, and B.
+struct Bases<'c> {
+    a: P<'c>,
+    c: P<'c>,
+    res: Option<P<'c>>,
+    bias: Option<P<'c>>,
+    b: P<'c>,
+}
+
+/// Rows `[lo, hi)` of one batch: row blocks × column groups × tiles.
+fn batch_rows<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Spec, kb: &GemmB, base: &Bases<'c>, lo: I<'c>, hi: I<'c>) -> R<()> {
+    let gw = s.tile.np * GEMM_NR;
+    let full = s.n / gw;
+    let rem = s.n % gw;
+    let buf = match kb {
+        GemmB::Strided { .. } if s.k * gw <= MAX_PACK => Some(fx.stack_buffer(s.k * gw)?),
+        _ => None,
+    };
+    let mcb = mc(s.k, s.tile.mr) as i64;
+    fx.range_loop(lo, hi, mcb, &[], &mut |fx, r0, _| {
+        let r1 = fx.add_c(r0, mcb)?;
+        let r1 = fx.imin(r1, hi)?;
+        // Column group `g` (run time) of `cols` columns.
+        let group = |fx: &mut Fx<'a, 'c>, g: I<'c>, cols: usize| -> R<()> {
+            let j0 = fx.mul_c(g, gw as i64)?;
+            let b = match *kb {
+                GemmB::Packed { .. } => {
+                    let off = fx.mul_c(g, (s.tile.np * s.k * GEMM_NR) as i64)?;
+                    BSrc::Panels { base: fx.gep(base.b, off)?, pstride: (s.k * GEMM_NR) as i64 }
+                }
+                GemmB::Strided { row_stride, col_stride, .. } => {
+                    let (row, col) = (row_stride as i64, col_stride as i64);
+                    let bj = fx.gep_s(base.b, j0, col)?;
+                    match buf {
+                        Some(buf) => {
+                            pack(fx, s, bj, row, col, cols, buf)?;
+                            BSrc::Panels { base: buf, pstride: (s.k * GEMM_NR) as i64 }
+                        }
+                        None => BSrc::Strided { base: bj, row, col },
+                    }
+                }
+            };
+            let p = Ptrs {
+                a: base.a,
+                c: fx.gep(base.c, j0)?,
+                res: match base.res {
+                    Some(r) => Some(fx.gep(r, j0)?),
+                    None => None,
+                },
+                bias: match base.bias {
+                    Some(bp) => Some(fx.gep(bp, j0)?),
+                    None => None,
+                },
+                b,
+            };
+            group_rows(fx, s, &p, cols, r0, r1)
+        };
+        fx.count_loop(full, &[], &mut |fx, g, _| {
+            group(fx, g, gw)?;
+            Ok(vec![])
+        })?;
+        if rem > 0 {
+            let g = fx.ic(full as i64);
+            group(fx, g, rem)?;
+        }
+        Ok(vec![])
+    })?;
+    Ok(())
+}
+
+/// Emits a `Gemm` kernel.
+pub(crate) fn emit_gemm(fx: &mut Fx<'_, '_>, kernel: &Kernel) -> R<()> {
+    let Kernel::Gemm { m, n, k, batch, a, lda, a_batch_stride, b, c, ldc, c_batch_stride, bias, residual, act } =
+        kernel
+    else {
+        return Err(LlvmError::Invalid("emit_gemm on a non-GEMM kernel".into()));
+    };
+    if *m == 0 || *n == 0 || *batch == 0 {
+        return Ok(());
+    }
+    let s = Spec {
+        n: *n,
+        k: *k,
+        lda: *lda as i64,
+        ldc: *ldc as i64,
+        act: *act,
+        tile: tile_for(fx.isa.lanes, fx.isa.aarch64),
+    };
+    let (b_loc, b_bs): (Loc, i64) = match b {
+        GemmB::Packed { at } => (*at, 0),
+        GemmB::Strided { at, batch_stride, .. } => (*at, *batch_stride as i64),
+    };
+    let a0 = fx.ptr(*a)?;
+    let c0 = fx.ptr(*c)?;
+    let res0 = residual.map(|r| fx.ptr(r)).transpose()?;
+    let bias0 = bias.map(|bl| fx.ptr(bl)).transpose()?;
+    let b0 = fx.ptr(b_loc)?;
+    if *batch == 1 {
+        let base = Bases { a: a0, c: c0, res: res0, bias: bias0, b: b0 };
+        let (lo, hi) = (fx.start, fx.end);
+        return batch_rows(fx, &s, b, &base, lo, hi);
+    }
+    // Batches touched by the chunk: start/m ..= (end-1)/m.
+    let mm = *m as i64;
+    let first = fx.udiv_c(fx.start, mm)?;
+    let last = fx.add_c(fx.end, mm - 1)?;
+    let last = fx.udiv_c(last, mm)?;
+    let (start, end) = (fx.start, fx.end);
+    let (abs, cbs) = (*a_batch_stride as i64, *c_batch_stride as i64);
+    fx.range_loop(first, last, 1, &[], &mut |fx, bt, _| {
+        let row0 = fx.mul_c(bt, mm)?;
+        let lo = fx.sub(start, row0)?;
+        let lo = fx.imax(lo, fx.ic(0))?;
+        let hi = fx.sub(end, row0)?;
+        let hi = fx.imin(hi, fx.ic(mm))?;
+        let base = Bases {
+            a: fx.gep_s(a0, bt, abs)?,
+            c: fx.gep_s(c0, bt, cbs)?,
+            res: match res0 {
+                Some(r) => Some(fx.gep_s(r, bt, cbs)?),
+                None => None,
+            },
+            bias: bias0,
+            b: fx.gep_s(b0, bt, b_bs)?,
+        };
+        batch_rows(fx, &s, b, &base, lo, hi)?;
+        Ok(vec![])
+    })?;
+    Ok(())
+}

@@ -1,0 +1,260 @@
+//! `Map` (element-wise ops over strided views) and `Fill`.
+//!
+//! A map's loop nest is first simplified at compile time: size-1 axes are
+//! dropped and adjacent axes merged whenever every operand is contiguous
+//! across them (merging into axis 0 scales the chunk range, so a dense
+//! `[196, 384]` map becomes one flat loop over `[start·384, end·384)`). The
+//! innermost axis runs a vector at a time: unit-stride operands are vector
+//! loads, stride 0 a broadcast, others a gather of scalars. The tail runs
+//! the same vector code on a partially filled vector, so every element gets
+//! the same instructions wherever a chunk boundary falls.
+
+use inkwell::values::BasicValueEnum;
+use vitc_lower::{BinaryOp, Loc, MapOp, Strided, UnaryOp};
+
+use crate::fx::{Fp, Fx, I, P, R, V};
+use crate::math;
+
+/// One loop level after simplification: trip count and per-operand element
+/// strides (output first).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Level {
+    pub n: usize,
+    pub strides: Vec<i64>,
+}
+
+/// Drops size-1 axes (except axis 0) and merges contiguous neighbours.
+/// Returns the levels and the factor by which the chunk range of axis 0 is
+/// scaled.
+pub(crate) fn simplify(dims: &[usize], inputs: &[Strided]) -> (Vec<Level>, usize) {
+    let rank = dims.len();
+    let mut out_strides = vec![0i64; rank];
+    let mut acc = 1i64;
+    for d in (0..rank).rev() {
+        out_strides[d] = acc;
+        acc *= dims[d] as i64;
+    }
+    let mut levels: Vec<Level> = (0..rank)
+        .map(|d| {
+            let mut strides = vec![out_strides[d]];
+            strides.extend(inputs.iter().map(|s| s.strides.get(d).copied().unwrap_or(0) as i64));
+            Level { n: dims[d], strides }
+        })
+        .collect();
+    if levels.is_empty() {
+        levels.push(Level { n: 1, strides: vec![0; inputs.len() + 1] });
+    }
+    let head = levels.remove(0);
+    levels.retain(|l| l.n != 1);
+    levels.insert(0, head);
+    if levels[0].n == 1 && levels.len() > 1 {
+        let n1 = levels[1].n as i64;
+        levels[0].strides = levels[1].strides.iter().map(|s| s * n1).collect();
+    }
+    let mut scale = 1;
+    let mut d = levels.len() - 1;
+    while d >= 1 {
+        let (outer, inner) = (&levels[d - 1], &levels[d]);
+        let n = inner.n as i64;
+        if outer.strides.iter().zip(&inner.strides).all(|(&so, &si)| so == si * n) {
+            let inner = levels.remove(d);
+            if d - 1 == 0 {
+                scale *= inner.n;
+            }
+            levels[d - 1].n *= inner.n;
+            levels[d - 1].strides = inner.strides;
+        }
+        d -= 1;
+    }
+    (levels, scale)
+}
+
+/// The element function on vector operands.
+pub(crate) fn compute<'c>(fx: &Fx<'_, 'c>, op: MapOp, a: &[V<'c>]) -> R<V<'c>> {
+    match op {
+        MapOp::Unary(u) => {
+            let x = a[0];
+            match u {
+                UnaryOp::Copy => Ok(x),
+                UnaryOp::Neg => fx.fneg(x),
+                UnaryOp::Abs => fx.intr("llvm.fabs", &[x]),
+                UnaryOp::Sqrt => fx.intr("llvm.sqrt", &[x]),
+                UnaryOp::Exp => math::exp(fx, x),
+                UnaryOp::Log => math::log(fx, x),
+                UnaryOp::Erf => math::erf(fx, x),
+                UnaryOp::Tanh => math::tanh(fx, x),
+                UnaryOp::Reciprocal => fx.fdiv(fx.cst(x, 1.0), x),
+                UnaryOp::Trunc => fx.intr("llvm.trunc", &[x]),
+                UnaryOp::Round => fx.intr("llvm.roundeven", &[x]),
+                UnaryOp::Act(act) => math::activation(fx, act, x),
+            }
+        }
+        MapOp::Binary(bop) => {
+            let (x, y) = (a[0], a[1]);
+            match bop {
+                BinaryOp::Add => fx.fadd(x, y),
+                BinaryOp::Sub => fx.fsub(x, y),
+                BinaryOp::Mul => fx.fmul(x, y),
+                BinaryOp::Div => fx.fdiv(x, y),
+                BinaryOp::Max => fx.vmax(x, y),
+                BinaryOp::Min => fx.vmin(x, y),
+                BinaryOp::Equal => flag(fx, fx.fcmp(Fp::OEQ, x, y)?, x),
+                BinaryOp::Greater => flag(fx, fx.fcmp(Fp::OGT, x, y)?, x),
+                BinaryOp::Less => flag(fx, fx.fcmp(Fp::OLT, x, y)?, x),
+                BinaryOp::Pow => {
+                    let mut r = x;
+                    for l in 0..x.get_type().get_size() {
+                        let p = fx.call_f2("powf", fx.lane(x, l)?, fx.lane(y, l)?)?;
+                        r = fx.insert(r, p, l)?;
+                    }
+                    Ok(r)
+                }
+            }
+        }
+        MapOp::MulAdd => {
+            let p = fx.fmul(a[0], a[1])?;
+            fx.fadd(p, a[2])
+        }
+        MapOp::Select => {
+            // `!= 0` is true for NaN (unordered), as the kernel says.
+            let c = fx.fcmp(Fp::UNE, a[0], fx.cst(a[0], 0.0))?;
+            fx.select(c, a[1], a[2])
+        }
+    }
+}
+
+/// `1.0` where the mask `m` is true, else `0.0` (a vector like `like`).
+fn flag<'c>(fx: &Fx<'_, 'c>, m: V<'c>, like: V<'c>) -> R<V<'c>> {
+    fx.select(m, fx.cst(like, 1.0), fx.cst(like, 0.0))
+}
+
+/// Computes `n` (≤ lanes) elements from the operand pointers `ptrs`
+/// (output first) with innermost strides `strides`.
+fn group<'c>(fx: &Fx<'_, 'c>, op: MapOp, ptrs: &[P<'c>], strides: &[i64], n: usize) -> R<()> {
+    let lanes = fx.isa.lanes;
+    let args: Vec<V<'c>> = (1..ptrs.len()).map(|j| fx.gather(ptrs[j], strides[j], n, lanes)).collect::<R<_>>()?;
+    let r = compute(fx, op, &args)?;
+    fx.scatter(r, ptrs[0], strides[0], n)
+}
+
+/// Pointers advanced by `i` steps of `strides`.
+fn at<'c>(fx: &Fx<'_, 'c>, ptrs: &[P<'c>], strides: &[i64], i: I<'c>) -> R<Vec<P<'c>>> {
+    ptrs.iter().zip(strides).map(|(&p, &s)| fx.gep_s(p, i, s)).collect()
+}
+
+/// Elements `lo..hi` (run time) of the innermost level.
+fn inner_range<'a, 'c>(fx: &mut Fx<'a, 'c>, op: MapOp, lo: I<'c>, hi: I<'c>, ptrs: &[P<'c>], strides: &[i64]) -> R<()> {
+    let w = fx.w() as i64;
+    let hi_v = fx.add_c(hi, 1 - w)?;
+    let init: Vec<BasicValueEnum<'c>> = vec![lo.into()];
+    let after = fx.range_loop(lo, hi_v, w, &init, &mut |fx, i, _| {
+        let p = at(fx, ptrs, strides, i)?;
+        group(fx, op, &p, strides, w as usize)?;
+        Ok(vec![fx.add_c(i, w)?.into()])
+    })?;
+    let rest = after[0].into_int_value();
+    fx.range_loop(rest, hi, 1, &[], &mut |fx, i, _| {
+        let p = at(fx, ptrs, strides, i)?;
+        group(fx, op, &p, strides, 1)?;
+        Ok(vec![])
+    })?;
+    Ok(())
+}
+
+/// Levels `levels` (constant trip counts) from the pointers `ptrs`.
+fn nest<'a, 'c>(fx: &mut Fx<'a, 'c>, op: MapOp, levels: &[Level], ptrs: &[P<'c>]) -> R<()> {
+    match levels {
+        [] => group(fx, op, ptrs, &vec![0; ptrs.len()], 1),
+        [last] => {
+            let w = fx.w();
+            let full = last.n / w;
+            let s = &last.strides;
+            fx.count_loop(full, &[], &mut |fx, i, _| {
+                let iw = fx.mul_c(i, w as i64)?;
+                let p = at(fx, ptrs, s, iw)?;
+                group(fx, op, &p, s, w)?;
+                Ok(vec![])
+            })?;
+            if !last.n.is_multiple_of(w) {
+                let k = fx.ic((full * w) as i64);
+                let p = at(fx, ptrs, s, k)?;
+                group(fx, op, &p, s, last.n % w)?;
+            }
+            Ok(())
+        }
+        [first, rest @ ..] => {
+            fx.count_loop(first.n, &[], &mut |fx, i, _| {
+                let p = at(fx, ptrs, &first.strides, i)?;
+                nest(fx, op, rest, &p)?;
+                Ok(vec![])
+            })?;
+            Ok(())
+        }
+    }
+}
+
+/// Emits a `Map` kernel.
+pub(crate) fn emit_map(fx: &mut Fx<'_, '_>, op: MapOp, dims: &[usize], out: Loc, inputs: &[Strided]) -> R<()> {
+    let (levels, scale) = simplify(dims, inputs);
+    let mut bases = vec![fx.ptr(out)?];
+    for s in inputs {
+        bases.push(fx.ptr(s.at)?);
+    }
+    let lo = fx.mul_c(fx.start, scale as i64)?;
+    let hi = fx.mul_c(fx.end, scale as i64)?;
+    let l0 = levels[0].clone();
+    if levels.len() == 1 {
+        return inner_range(fx, op, lo, hi, &bases, &l0.strides);
+    }
+    fx.range_loop(lo, hi, 1, &[], &mut |fx, i, _| {
+        let p = at(fx, &bases, &l0.strides, i)?;
+        nest(fx, op, &levels[1..], &p)?;
+        Ok(vec![])
+    })?;
+    Ok(())
+}
+
+/// Emits a `Fill` kernel: `out[start..end] = value`.
+pub(crate) fn emit_fill(fx: &mut Fx<'_, '_>, value: f32, out: Loc) -> R<()> {
+    let base = fx.ptr(out)?;
+    let w = fx.w() as i64;
+    let (lo, hi) = (fx.start, fx.end);
+    let hi_v = fx.add_c(hi, 1 - w)?;
+    let after = fx.range_loop(lo, hi_v, w, &[lo.into()], &mut |fx, i, _| {
+        let p = fx.gep(base, i)?;
+        fx.store(fx.splat(value), p)?;
+        Ok(vec![fx.add_c(i, w)?.into()])
+    })?;
+    let rest = after[0].into_int_value();
+    fx.range_loop(rest, hi, 1, &[], &mut |fx, i, _| {
+        let p = fx.gep(base, i)?;
+        fx.store_f(fx.f32t().const_float(f64::from(value)), p)?;
+        Ok(vec![])
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn st(strides: &[isize]) -> Strided {
+        Strided { at: Loc::arena(0), strides: strides.to_vec() }
+    }
+
+    #[test]
+    fn dense_map_is_one_flat_level() {
+        let (levels, scale) = simplify(&[196, 384], &[st(&[384, 1]), st(&[384, 1])]);
+        assert_eq!(levels, vec![Level { n: 196 * 384, strides: vec![1, 1, 1] }]);
+        assert_eq!(scale, 384);
+        let (levels, _) = simplify(&[196, 384], &[st(&[384, 1]), st(&[0, 1])]);
+        assert_eq!(levels.len(), 2);
+    }
+
+    #[test]
+    fn unit_axes_drop_and_leading_one_merges() {
+        let (levels, scale) = simplify(&[1, 4, 1, 8], &[st(&[0, 8, 8, 1])]);
+        assert_eq!(levels, vec![Level { n: 32, strides: vec![1, 1] }]);
+        assert_eq!(scale, 32);
+    }
+}

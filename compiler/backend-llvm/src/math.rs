@@ -1,0 +1,252 @@
+//! Vectorised f32 elementary functions and the fused activations as LLVM
+//! IR on vectors of any width (no libm calls), with the polynomials and
+//! constants of the Cranelift backend's `math.rs`, so both backends agree:
+//!
+//! * `exp`: `x = n·ln2 + r`, Cephes' degree-7 polynomial, `2^n` built in the
+//!   exponent bits; above `ln(FLT_MAX)` gives `+inf`, below −86.5 gives 0.
+//! * `log`: Cephes `logf` (mantissa in `[√½, √2)`, degree-9 polynomial).
+//! * `erf`: an odd polynomial below 1, `1 − e^{−x²}·G(1/x)` above, `±1`
+//!   beyond 4.
+//! * `tanh`: Cephes `tanhf`: a polynomial below 0.625, else
+//!   `1 − 2/(e^{2|x|} + 1)`.
+//! * `sigmoid = 1 / (1 + e^{−x})`; GELU as `x·Φ(x)` through `erfc`.
+
+use vitc_lower::Activation;
+
+use crate::fx::{Fp, Fx, R, V};
+
+/// `exp(r) ≈ 1 + r + r²·P(r)` on `|r| ≤ ln2/2` (Cephes `expf`).
+const EXP_P: [f64; 6] = [
+    1.987_569_150_0e-4,
+    1.398_199_950_7e-3,
+    8.333_451_907_3e-3,
+    4.166_579_589_4e-2,
+    1.666_666_545_9e-1,
+    5.000_000_120_1e-1,
+];
+
+/// `log(1 + m) ≈ m − m²/2 + m³·P(m)` (Cephes `logf`).
+const LOG_P: [f64; 9] = [
+    7.037_683_629_2e-2,
+    -1.151_461_031_0e-1,
+    1.167_699_874_0e-1,
+    -1.242_014_084_6e-1,
+    1.424_932_278_7e-1,
+    -1.666_805_766_5e-1,
+    2.000_071_476_5e-1,
+    -2.499_999_399_3e-1,
+    3.333_333_117_4e-1,
+];
+
+/// `erf(x) ≈ x·P(x²)` on `[0, 1]`.
+const ERF_SMALL: [f64; 7] = [
+    7.971_125_971e-5,
+    -8.043_394_575e-4,
+    5.191_835_315e-3,
+    -2.685_551_016e-2,
+    1.128_362_207e-1,
+    -3.761_262_874e-1,
+    std::f64::consts::FRAC_2_SQRT_PI,
+];
+
+/// `erfc(a)·e^{a²} ≈ G(1/a)` on `[1, 4]`.
+const ERFC_G: [f64; 9] = [
+    -1.351_958_890e-2,
+    4.783_503_857e-2,
+    -1.506_928_245e-2,
+    -1.986_205_951e-1,
+    4.677_675_090e-1,
+    -4.594_549_921e-1,
+    3.892_557_071e-2,
+    5.594_753_084e-1,
+    2.444_971_118e-4,
+];
+
+/// `tanh(x) ≈ x + x³·P(x²)` on `|x| < 0.625` (Cephes `tanhf`).
+const TANH_P: [f64; 5] =
+    [-5.704_988_727_45e-3, 2.063_908_879_54e-2, -5.373_971_555_31e-2, 1.333_144_220_36e-1, -3.333_328_194_22e-1];
+
+/// `erfc(z) ≈ t·exp(−z² + P(t))`, `t = 1/(1 + z/2)` (Numerical Recipes).
+const ERFCC_P: [f64; 10] = [
+    0.170_872_77,
+    -0.822_152_23,
+    1.488_515_87,
+    -1.135_203_98,
+    0.278_868_07,
+    -0.186_288_06,
+    0.096_784_18,
+    0.374_091_96,
+    1.000_023_68,
+    -1.265_512_23,
+];
+
+/// `e^x`.
+pub(crate) fn exp<'c>(fx: &Fx<'_, 'c>, x: V<'c>) -> R<V<'c>> {
+    const HI: f32 = 88.722_84;
+    const LO: f32 = -86.5;
+    let (hi, lo) = (fx.cst(x, HI), fx.cst(x, LO));
+    let xc = fx.vmin(x, hi)?;
+    let xc = fx.vmax(xc, lo)?;
+    let magic = fx.cst(x, 12_582_912.0);
+    let t = fx.madd(xc, fx.cst(x, std::f32::consts::LOG2_E), magic)?;
+    let n = fx.fsub(t, magic)?;
+    let r = fx.madd_c(n, -0.693_359_4, xc)?;
+    let r = fx.madd_c(n, 2.121_944_4e-4, r)?;
+    let p = fx.horner(r, &EXP_P)?;
+    let r2 = fx.fmul(r, r)?;
+    let p = fx.madd(p, r2, r)?;
+    let p = fx.fadd(p, fx.cst(x, 1.0))?;
+    // 2^(n-1) from the integer in t's mantissa: (t_bits << 23) + (126 << 23).
+    let ti = fx.as_int(t)?;
+    let ti = fx.b.build_left_shift(ti, fx.cst_i(x, 23), "")?;
+    let ti = fx.b.build_int_add(ti, fx.cst_i(x, 126 << 23), "")?;
+    let scale = fx.as_float(ti)?;
+    let y = fx.fmul(p, scale)?;
+    let y = fx.fadd(y, y)?;
+    let over = fx.fcmp(Fp::OGT, x, hi)?;
+    let y = fx.select(over, fx.cst(x, f32::INFINITY), y)?;
+    let under = fx.fcmp(Fp::OLT, x, lo)?;
+    fx.select(under, fx.cst(x, 0.0), y)
+}
+
+/// Natural logarithm.
+pub(crate) fn log<'c>(fx: &Fx<'_, 'c>, x: V<'c>) -> R<V<'c>> {
+    let xi = fx.as_int(x)?;
+    let e = fx.b.build_right_shift(xi, fx.cst_i(x, 23), false, "")?;
+    let e = fx.b.build_int_sub(e, fx.cst_i(x, 126), "")?;
+    let ef = fx.b.build_signed_int_to_float(e, x.get_type(), "")?;
+    let m = fx.b.build_and(xi, fx.cst_i(x, 0x807f_ffff_u32 as i32), "")?;
+    let m = fx.b.build_or(m, fx.cst_i(x, 0x3f00_0000), "")?;
+    let m = fx.as_float(m)?;
+    let (one, zero) = (fx.cst(x, 1.0), fx.cst(x, 0.0));
+    let small = fx.fcmp(Fp::OLT, m, fx.cst(x, std::f32::consts::FRAC_1_SQRT_2))?;
+    let dec = fx.select(small, one, zero)?;
+    let ef = fx.fsub(ef, dec)?;
+    let extra = fx.select(small, m, zero)?;
+    let m = fx.fsub(m, one)?;
+    let m = fx.fadd(m, extra)?;
+    let z = fx.fmul(m, m)?;
+    let p = fx.horner(m, &LOG_P)?;
+    let mz = fx.fmul(m, z)?;
+    let y = fx.fmul(p, mz)?;
+    let y = fx.madd_c(ef, -2.121_944_4e-4, y)?;
+    let y = fx.madd_c(z, -0.5, y)?;
+    let r = fx.fadd(m, y)?;
+    let r = fx.madd_c(ef, 0.693_359_4, r)?;
+    let inf = fx.cst(x, f32::INFINITY);
+    let is_inf = fx.fcmp(Fp::OEQ, x, inf)?;
+    let r = fx.select(is_inf, inf, r)?;
+    let is_zero = fx.fcmp(Fp::OEQ, x, zero)?;
+    let r = fx.select(is_zero, fx.cst(x, f32::NEG_INFINITY), r)?;
+    let ok = fx.fcmp(Fp::OGE, x, zero)?;
+    fx.select(ok, r, fx.cst(x, f32::NAN))
+}
+
+/// `sign(x)·mag` (sign bit of `x` copied onto `mag`, which is positive).
+fn with_sign<'c>(fx: &Fx<'_, 'c>, x: V<'c>, mag: V<'c>) -> R<V<'c>> {
+    fx.intr("llvm.copysign", &[mag, x])
+}
+
+/// The error function.
+pub(crate) fn erf<'c>(fx: &Fx<'_, 'c>, x: V<'c>) -> R<V<'c>> {
+    let ax = fx.intr("llvm.fabs", &[x])?;
+    let z = fx.fmul(x, x)?;
+    let p = fx.horner(z, &ERF_SMALL)?;
+    let small = fx.fmul(p, x)?;
+    let one = fx.cst(x, 1.0);
+    let a = fx.vmax(ax, one)?;
+    let a = fx.vmin(a, fx.cst(x, 4.0))?;
+    let u = fx.fdiv(one, a)?;
+    let g = fx.horner(u, &ERFC_G)?;
+    let a2 = fx.fmul(a, a)?;
+    let e = exp(fx, fx.fneg(a2)?)?;
+    let erfc = fx.fmul(e, g)?;
+    let big = fx.fsub(one, erfc)?;
+    let big = with_sign(fx, x, big)?;
+    let is_small = fx.fcmp(Fp::OLT, ax, one)?;
+    fx.select(is_small, small, big)
+}
+
+/// Hyperbolic tangent.
+pub(crate) fn tanh<'c>(fx: &Fx<'_, 'c>, x: V<'c>) -> R<V<'c>> {
+    let ax = fx.intr("llvm.fabs", &[x])?;
+    let axc = fx.vmin(ax, fx.cst(x, 9.0))?;
+    let two_ax = fx.fadd(axc, axc)?;
+    let e = exp(fx, two_ax)?;
+    let one = fx.cst(x, 1.0);
+    let d = fx.fadd(e, one)?;
+    let q = fx.fdiv(fx.cst(x, 2.0), d)?;
+    let big = fx.fsub(one, q)?;
+    let big = with_sign(fx, x, big)?;
+    let z = fx.fmul(x, x)?;
+    let p = fx.horner(z, &TANH_P)?;
+    let xz = fx.fmul(x, z)?;
+    let small = fx.madd(p, xz, x)?;
+    let is_small = fx.fcmp(Fp::OLT, ax, fx.cst(x, 0.625))?;
+    fx.select(is_small, small, big)
+}
+
+/// `1 / (1 + e^{−x})`.
+pub(crate) fn sigmoid<'c>(fx: &Fx<'_, 'c>, x: V<'c>) -> R<V<'c>> {
+    let e = exp(fx, fx.fneg(x)?)?;
+    let one = fx.cst(x, 1.0);
+    let d = fx.fadd(e, one)?;
+    fx.fdiv(one, d)
+}
+
+/// `x·Φ(x)` through `erfc` (Numerical Recipes' `erfcc`).
+fn gelu<'c>(fx: &Fx<'_, 'c>, x: V<'c>) -> R<V<'c>> {
+    let ax = fx.intr("llvm.fabs", &[x])?;
+    let z = fx.fmul(ax, fx.cst(x, std::f32::consts::FRAC_1_SQRT_2))?;
+    let one = fx.cst(x, 1.0);
+    let d = fx.madd_c(z, 0.5, one)?;
+    let t = fx.fdiv(one, d)?;
+    let p = fx.horner(t, &ERFCC_P)?;
+    let z2 = fx.fmul(z, z)?;
+    let arg = fx.fsub(p, z2)?;
+    let e = exp(fx, arg)?;
+    let erfc = fx.fmul(t, e)?;
+    let lo = fx.fmul(erfc, fx.cst(x, 0.5))?;
+    let hi = fx.fsub(one, lo)?;
+    let neg = fx.fcmp(Fp::OLT, x, fx.cst(x, 0.0))?;
+    let phi = fx.select(neg, lo, hi)?;
+    fx.fmul(x, phi)
+}
+
+/// `min(max(x, 0), 1)`.
+fn clamp01<'c>(fx: &Fx<'_, 'c>, x: V<'c>) -> R<V<'c>> {
+    let x = fx.vmax(x, fx.cst(x, 0.0))?;
+    fx.vmin(x, fx.cst(x, 1.0))
+}
+
+/// A fused activation on a vector.
+pub(crate) fn activation<'c>(fx: &Fx<'_, 'c>, act: Activation, x: V<'c>) -> R<V<'c>> {
+    match act {
+        Activation::None => Ok(x),
+        Activation::Relu => {
+            // x when x > 0 or NaN (as the reference), else 0.
+            let keep = fx.fcmp(Fp::UGT, x, fx.cst(x, 0.0))?;
+            fx.select(keep, x, fx.cst(x, 0.0))
+        }
+        Activation::Sigmoid => sigmoid(fx, x),
+        Activation::HardSwish => {
+            let h = fx.madd_c(x, 1.0 / 6.0, fx.cst(x, 0.5))?;
+            let h = clamp01(fx, h)?;
+            fx.fmul(x, h)
+        }
+        Activation::HardSigmoid { alpha, beta } => {
+            let h = fx.madd_c(x, alpha, fx.cst(x, beta))?;
+            clamp01(fx, h)
+        }
+        Activation::Gelu => gelu(fx, x),
+        Activation::GeluTanh => {
+            let x2 = fx.fmul(x, x)?;
+            let inner = fx.madd(x2, fx.cst(x, 0.044_715), fx.cst(x, 1.0))?;
+            let inner = fx.fmul(inner, x)?;
+            let inner = fx.fmul(inner, fx.cst(x, (2.0 / std::f32::consts::PI).sqrt()))?;
+            let t = tanh(fx, inner)?;
+            let hx = fx.fmul(x, fx.cst(x, 0.5))?;
+            fx.madd(hx, t, hx)
+        }
+    }
+}

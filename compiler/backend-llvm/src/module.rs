@@ -1,0 +1,206 @@
+//! Driving LLVM: one module per program with one function per kernel
+//! (`{prefix}_k{index}`, C ABI
+//! `void f(float *arena, const float *weights, uint64_t start, uint64_t end)`)
+//! and the read-only, 64-byte-aligned `{prefix}_weights` constant; the
+//! target machine from an [`LlvmTarget`]; the `default<O3>` pipeline; and
+//! the ELF object, assembly or IR text.
+
+use inkwell::OptimizationLevel;
+use inkwell::attributes::{Attribute, AttributeLoc};
+use inkwell::context::Context;
+use inkwell::module::{Linkage, Module};
+use inkwell::passes::PassBuilderOptions;
+use inkwell::targets::{CodeModel, FileType, InitializationConfig, RelocMode, Target, TargetMachine, TargetTriple};
+use inkwell::values::FunctionValue;
+use vitc_lower::{Kernel, Program, WEIGHT_ALIGN};
+
+use crate::fx::{Fx, Isa, R};
+use crate::{
+    Arch, LlvmError, LlvmTarget, attention, check_program, conv, gemm, kernel_symbol, map, norm, resample,
+    weights_symbol, window,
+};
+
+/// A target resolved against LLVM: triple, CPU and feature strings, and
+/// what the kernels may assume.
+pub(crate) struct Resolved {
+    pub triple: &'static str,
+    pub cpu: String,
+    pub features: String,
+    pub isa: Isa,
+}
+
+/// Resolves `native` to the host's CPU and features and derives the
+/// kernels' vector width.
+pub(crate) fn resolve(target: &LlvmTarget) -> Resolved {
+    let (cpu, features) = if target.is_native() {
+        let cpu = TargetMachine::get_host_cpu_name().to_string();
+        let feats = TargetMachine::get_host_cpu_features().to_string();
+        (cpu, feats)
+    } else {
+        (target.cpu.clone(), target.features.clone())
+    };
+    let has = |f: &str| features.split(',').any(|x| x == format!("+{f}"));
+    let isa = match target.arch {
+        Arch::Aarch64 => Isa { lanes: 4, fma: true, aarch64: true },
+        Arch::X86_64 => {
+            let wide = if target.is_native() {
+                has("avx2") && has("fma")
+            } else {
+                LlvmTarget::named_cpu_has_avx2_fma(&cpu) || (has("avx2") && has("fma"))
+            };
+            Isa { lanes: if wide { 8 } else { 4 }, fma: wide || has("fma"), aarch64: false }
+        }
+    };
+    Resolved { triple: target.arch.triple(), cpu, features, isa }
+}
+
+/// The LLVM target machine (PIC, `-O3`).
+fn machine(r: &Resolved) -> R<TargetMachine> {
+    let config = InitializationConfig::default();
+    Target::initialize_x86(&config);
+    Target::initialize_aarch64(&config);
+    let triple = TargetTriple::create(r.triple);
+    let t = Target::from_triple(&triple).map_err(|e| LlvmError::Target(format!("{}: {e}", r.triple)))?;
+    t.create_target_machine(
+        &triple,
+        &r.cpu,
+        &r.features,
+        OptimizationLevel::Aggressive,
+        RelocMode::PIC,
+        CodeModel::Default,
+    )
+    .ok_or_else(|| LlvmError::Target(format!("LLVM has no target machine for {} cpu {}", r.triple, r.cpu)))
+}
+
+/// Emits the body of one kernel.
+fn build_kernel(fx: &mut Fx<'_, '_>, kernel: &Kernel) -> R<()> {
+    match kernel {
+        Kernel::Fill { value, out, .. } => map::emit_fill(fx, *value, *out),
+        Kernel::Map { op, dims, out, inputs } => {
+            if inputs.len() != op.arity() || inputs.iter().any(|s| s.strides.len() != dims.len()) {
+                return Err(LlvmError::Invalid(format!("map {op:?}: operands do not fit the op and dims")));
+            }
+            map::emit_map(fx, *op, dims, *out, inputs)
+        }
+        Kernel::Gemm { .. } => gemm::emit_gemm(fx, kernel),
+        Kernel::Softmax { cols, x, out, .. } => norm::emit_softmax(fx, *cols, *x, *out),
+        Kernel::LayerNorm { cols, eps, x, scale, bias, out, .. } => {
+            norm::emit_layer_norm(fx, *cols, *eps, *x, *scale, *bias, *out)
+        }
+        Kernel::Reduce { op, reduce, inner, src, out, .. } => norm::emit_reduce(fx, *op, *reduce, *inner, *src, *out),
+        Kernel::Gather { src_axis, inner, indices, table, src, out, .. } => {
+            window::emit_gather(fx, *src_axis, *inner, *indices, *table, *src, *out)
+        }
+        Kernel::Im2col { geom, x, out } => {
+            conv::check_geom(geom)?;
+            window::emit_im2col(fx, geom, *x, *out)
+        }
+        Kernel::Pool2d { kind, geom, count_include_pad, x, out } => {
+            conv::check_geom(geom)?;
+            window::emit_pool(fx, *kind, geom, *count_include_pad, *x, *out)
+        }
+        Kernel::Conv2d { geom, x, w, bias, out, act } => conv::emit_conv(fx, geom, *x, *w, *bias, *out, *act),
+        Kernel::ConvTranspose2d { geom, x, w, bias, out } => conv::emit_conv_transpose(fx, geom, *x, *w, *bias, *out),
+        Kernel::Attention { .. } => attention::emit_attention(fx, kernel),
+        Kernel::Resample { .. } => resample::emit_resample(fx, kernel),
+    }
+}
+
+/// Declares a kernel function with the kernel signature and attributes:
+/// `nounwind`, `noalias` arena and weights, read-only weights.
+fn declare<'c>(ctx: &'c Context, module: &Module<'c>, name: &str) -> FunctionValue<'c> {
+    let ptr = ctx.ptr_type(inkwell::AddressSpace::default());
+    let i64t = ctx.i64_type();
+    let ty = ctx.void_type().fn_type(&[ptr.into(), ptr.into(), i64t.into(), i64t.into()], false);
+    let f = module.add_function(name, ty, Some(Linkage::External));
+    let attr = |n: &str| ctx.create_enum_attribute(Attribute::get_named_enum_kind_id(n), 0);
+    f.add_attribute(AttributeLoc::Function, attr("nounwind"));
+    for p in 0..2 {
+        f.add_attribute(AttributeLoc::Param(p), attr("noalias"));
+        f.add_attribute(AttributeLoc::Param(p), attr("nocapture"));
+    }
+    f.add_attribute(AttributeLoc::Param(1), attr("readonly"));
+    f
+}
+
+/// Builds the whole module (unoptimised) for `program`.
+fn build_module<'c>(ctx: &'c Context, program: &Program, prefix: &str, r: &Resolved) -> R<Module<'c>> {
+    let module = ctx.create_module(prefix);
+    module.set_triple(&TargetTriple::create(r.triple));
+    for (index, kernel) in program.kernels.iter().enumerate() {
+        let name = kernel_symbol(prefix, index);
+        let f = declare(ctx, &module, &name);
+        let what = format!("{name} ({})", kernel.name());
+        let mut fx = Fx::new(ctx, &module, f, r.isa).map_err(|e| e.context(&what))?;
+        build_kernel(&mut fx, kernel).map_err(|e| e.context(&what))?;
+        fx.finish().map_err(|e| e.context(&what))?;
+    }
+    let bytes = ctx.const_string(&program.weights, false);
+    let g = module.add_global(bytes.get_type(), None, &weights_symbol(prefix));
+    g.set_initializer(&bytes);
+    g.set_constant(true);
+    g.set_alignment(WEIGHT_ALIGN as u32);
+    g.set_linkage(Linkage::External);
+    module.verify().map_err(|e| LlvmError::Codegen(format!("LLVM verifier: {}", e.to_string())))?;
+    Ok(module)
+}
+
+/// Builds and optimises the module; `f` turns it into the output. The
+/// program must have passed [`check_program`].
+fn optimised<T>(
+    program: &Program,
+    prefix: &str,
+    target: &LlvmTarget,
+    f: &mut dyn FnMut(&Module<'_>, &TargetMachine) -> R<T>,
+) -> R<T> {
+    let r = resolve(target);
+    let tm = machine(&r)?;
+    let ctx = Context::create();
+    let module = build_module(&ctx, program, prefix, &r)?;
+    module.set_data_layout(&tm.get_target_data().get_data_layout());
+    // The kernels are vectorised by construction.
+    let opts = PassBuilderOptions::create();
+    opts.set_loop_vectorization(false);
+    opts.set_loop_slp_vectorization(false);
+    module
+        .run_passes("default<O3>", &tm, opts)
+        .map_err(|e| LlvmError::Codegen(format!("optimisation: {}", e.to_string())))?;
+    f(&module, &tm)
+}
+
+/// The ELF relocatable object of a program: the kernels and the weights.
+/// The program is checked first ([`check_program`]).
+pub fn compile_object(program: &Program, prefix: &str, target: &LlvmTarget) -> Result<Vec<u8>, LlvmError> {
+    check_program(program)?;
+    optimised(program, prefix, target, &mut |module, tm| {
+        let buf = tm
+            .write_to_memory_buffer(module, FileType::Object)
+            .map_err(|e| LlvmError::Codegen(format!("object emission: {}", e.to_string())))?;
+        Ok(buf.as_slice().to_vec())
+    })
+}
+
+/// The program with a placeholder weights blob, for listings (the blob is
+/// only data and may be megabytes).
+fn for_listing(program: &Program) -> R<Program> {
+    check_program(program)?;
+    let mut light = program.clone();
+    light.weights = vec![0; program.weights.len().min(64)];
+    Ok(light)
+}
+
+/// The optimised LLVM IR of every kernel (the weights constant is a
+/// placeholder of at most 64 bytes).
+pub fn emit_llvm_ir(program: &Program, prefix: &str, target: &LlvmTarget) -> Result<String, LlvmError> {
+    optimised(&for_listing(program)?, prefix, target, &mut |module, _| Ok(module.print_to_string().to_string()))
+}
+
+/// The assembly of every kernel.
+pub fn emit_asm(program: &Program, prefix: &str, target: &LlvmTarget) -> Result<String, LlvmError> {
+    optimised(&for_listing(program)?, prefix, target, &mut |module, tm| {
+        let buf = tm
+            .write_to_memory_buffer(module, FileType::Assembly)
+            .map_err(|e| LlvmError::Codegen(format!("assembly emission: {}", e.to_string())))?;
+        Ok(String::from_utf8_lossy(buf.as_slice()).into_owned())
+    })
+}

@@ -1,0 +1,144 @@
+//! GEMM micro-benchmark (ignored: a measurement, not a test): every `Gemm`
+//! kernel of the lowered LeViT-128S, compiled with LLVM for the host CPU,
+//! timed alone on one thread over its whole extent; prints GFLOP/s per
+//! shape and the share of the AVX2 + FMA peak, 32 FLOP/cycle/core (two
+//! 8-lane FMA pipes) at the clock `/proc/cpuinfo` reports.
+//!
+//! `cargo test --release -p vitc-backend-llvm --features llvm --test gemm_bench -- --ignored --nocapture`
+
+#![cfg(feature = "llvm")]
+#![allow(clippy::unwrap_used)] // a measurement harness: a failure is a failure
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use vitc_backend_llvm::LlvmTarget;
+use vitc_driver::Stage;
+use vitc_lower::{GemmB, Kernel, LowerOptions, lower};
+
+/// The CPU clock in GHz from `/proc/cpuinfo` (first `cpu MHz`).
+fn clock_ghz() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("cpu MHz"))?;
+    line.split(':').nth(1)?.trim().parse::<f64>().ok().map(|mhz| mhz / 1000.0)
+}
+
+fn models() -> PathBuf {
+    std::env::var_os("VITC_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/models"))
+}
+
+#[test]
+#[ignore = "a benchmark; run with --ignored --nocapture"]
+fn levit_gemm_shapes() {
+    let onnx = models().join("levit_128s.onnx");
+    if !onnx.exists() {
+        eprintln!("SKIPPED: {} is missing", onnx.display());
+        return;
+    }
+    let graph = vitc_driver::load_onnx(&onnx, Stage::Rewritten).unwrap();
+    let program = lower(&graph, &LowerOptions { max_batch: 1 }).unwrap();
+    let lib = common::Lib::new(&program, &LlvmTarget::host().unwrap());
+    let weights = common::weights_f32(&program);
+    let mut rng = common::Rng::new(3);
+    let mut arena = rng.vec(program.arena_len, -1.0, 1.0);
+    let ghz = clock_ghz().unwrap_or(f64::NAN);
+    let peak = 32.0 * ghz;
+    println!("clock {ghz:.2} GHz (/proc/cpuinfo), peak {peak:.1} GFLOP/s per core at 32 FLOP/cycle");
+    let (tile_m, tile_n) = vitc_backend_llvm::gemm_tile(&LlvmTarget::host().unwrap()).unwrap();
+    println!("micro-kernel tile {tile_m}x{tile_n}");
+    // shape -> (flops, seconds, count)
+    let mut by_shape: BTreeMap<String, (f64, f64, usize)> = BTreeMap::new();
+    let (mut all_flops, mut all_secs) = (0.0, 0.0);
+    for (i, k) in program.kernels.iter().enumerate() {
+        let Kernel::Gemm { m, n, k: kk, batch, b, bias, act, .. } = k else { continue };
+        let flops = 2.0 * (*m * *n * *kk * *batch) as f64;
+        let kind = match b {
+            GemmB::Packed { .. } => "packed",
+            GemmB::Strided { col_stride: 1, .. } => "rows",
+            GemmB::Strided { .. } => "cols",
+        };
+        // Enough repetitions for ~20 ms, best of 5 rounds.
+        let reps = ((2e7 / flops) as usize).clamp(3, 20_000);
+        let mut best = f64::INFINITY;
+        for _ in 0..5 {
+            let t = Instant::now();
+            for _ in 0..reps {
+                lib.run(&program, i, &mut arena, &weights, 0, k.extent());
+            }
+            best = best.min(t.elapsed().as_secs_f64() / reps as f64);
+        }
+        let name = format!(
+            "{m}x{n}x{kk} batch {batch} B {kind}{}{}",
+            if bias.is_some() { " +bias" } else { "" },
+            if *act != vitc_lower::Activation::None { format!(" {act:?}") } else { String::new() }
+        );
+        let e = by_shape.entry(name).or_insert((0.0, 0.0, 0));
+        e.0 += flops;
+        e.1 += best;
+        e.2 += 1;
+        all_flops += flops;
+        all_secs += best;
+    }
+    println!("{:<48} {:>5} {:>10} {:>9} {:>7}", "shape (m x n x k)", "count", "us/call", "GFLOP/s", "% peak");
+    for (name, (flops, secs, count)) in &by_shape {
+        let gf = flops / secs / 1e9;
+        println!("{name:<48} {count:>5} {:>10.1} {gf:>9.1} {:>6.1}%", secs / *count as f64 * 1e6, 100.0 * gf / peak);
+    }
+    let gf = all_flops / all_secs / 1e9;
+    println!(
+        "all GEMMs of LeViT-128S: {:.2} GFLOP in {:.3} ms = {gf:.1} GFLOP/s, {:.1}% of peak",
+        all_flops / 1e9,
+        all_secs * 1e3,
+        100.0 * gf / peak
+    );
+}
+
+/// Time per kernel kind of a whole model run on one thread (ignored: a
+/// measurement). `VITC_PROFILE_MODEL` picks the model (default LeViT-128S).
+#[test]
+#[ignore = "a benchmark; run with --ignored --nocapture"]
+fn kernel_profile() {
+    let model = std::env::var("VITC_PROFILE_MODEL").unwrap_or_else(|_| "levit_128s".into());
+    let onnx = models().join(format!("{model}.onnx"));
+    if !onnx.exists() {
+        eprintln!("SKIPPED: {} is missing", onnx.display());
+        return;
+    }
+    let graph = vitc_driver::load_onnx(&onnx, Stage::Rewritten).unwrap();
+    let program = lower(&graph, &LowerOptions { max_batch: 1 }).unwrap();
+    let lib = common::Lib::new(&program, &LlvmTarget::host().unwrap());
+    let weights = common::weights_f32(&program);
+    let mut rng = common::Rng::new(5);
+    let mut arena = rng.vec(program.arena_len, -1.0, 1.0);
+    let mut best = vec![f64::INFINITY; program.kernels.len()];
+    for _ in 0..20 {
+        for (i, k) in program.kernels.iter().enumerate() {
+            let t = Instant::now();
+            lib.run(&program, i, &mut arena, &weights, 0, k.extent());
+            best[i] = best[i].min(t.elapsed().as_secs_f64());
+        }
+    }
+    let mut by_kind: BTreeMap<&str, (f64, usize)> = BTreeMap::new();
+    for (k, t) in program.kernels.iter().zip(&best) {
+        let e = by_kind.entry(k.name()).or_default();
+        e.0 += t;
+        e.1 += 1;
+    }
+    let total: f64 = best.iter().sum();
+    println!("{model}: {} kernels, sum of best per-kernel times {:.2} ms", program.kernels.len(), total * 1e3);
+    for (name, (t, n)) in &by_kind {
+        println!("{name:<18} {n:>4} kernels {:>8.3} ms {:>5.1}%", t * 1e3, 100.0 * t / total);
+    }
+    let mut idx: Vec<usize> = (0..best.len()).collect();
+    idx.sort_by(|&a, &b| best[b].total_cmp(&best[a]));
+    for &i in idx.iter().take(8) {
+        let k = &program.kernels[i];
+        let desc = format!("{k:?}");
+        println!("k{i:<4} {:>8.3} ms {}", best[i] * 1e3, &desc[..desc.len().min(150)]);
+    }
+}

@@ -1,0 +1,105 @@
+//! Every generated PTX assembles with NVIDIA's `ptxas`: `.target sm_80`
+//! text for `-arch=sm_80` and `-arch=sm_90`, `.target sm_90` text for
+//! `-arch=sm_90`. Modules checked:
+//! a module holding the whole single-kernel catalogue (every kernel
+//! variant, map op and activation) and the module of every shared model.
+//! Without `ptxas` the tests print why they skip (and fail when `CI` is set).
+
+#![allow(clippy::unwrap_used)] // tests may unwrap: a failure is a test failure
+
+mod common;
+
+use common::kernels;
+use vitc_backend_ptx::{Manifest, PtxTarget, compile_ptx};
+use vitc_driver::Stage;
+use vitc_lower::{LowerOptions, Program};
+
+/// Summarises ptxas `-v` output: entries, most registers, spills.
+fn summary(report: &str) -> String {
+    let entries = report.matches("Compiling entry function").count();
+    let regs = report
+        .lines()
+        .filter_map(|l| l.split("Used ").nth(1)?.split(' ').next()?.parse::<u32>().ok())
+        .max()
+        .unwrap_or(0);
+    let spills: u32 = report
+        .lines()
+        .filter_map(|l| l.split(" bytes spill stores").next()?.rsplit(' ').next()?.parse::<u32>().ok())
+        .sum();
+    format!("{entries} entries, at most {regs} registers, {spills} bytes of spill stores")
+}
+
+fn check(name: &str, program: &Program) {
+    let Some(ptxas) = common::ptxas() else { return };
+    for target in [PtxTarget::Sm80, PtxTarget::Sm90] {
+        let module = compile_ptx(program, name, target).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(module.entries.len(), program.kernels.len());
+        // PTX for sm_80 also runs on sm_90 (JIT or ptxas); PTX for sm_90 only there.
+        let archs: &[&str] = match target {
+            PtxTarget::Sm80 => &["sm_80", "sm_90"],
+            PtxTarget::Sm90 => &["sm_90"],
+        };
+        let report = common::assemble(&ptxas, &format!("{name}_{}", target.sm()), &module.ptx, archs);
+        eprintln!(
+            "{name} (.target {}): ptxas {archs:?} ok; {}: {}",
+            target.arch(),
+            archs[archs.len() - 1],
+            summary(&report)
+        );
+    }
+}
+
+#[test]
+fn every_catalogue_kernel_assembles() {
+    let cases = kernels::catalogue();
+    let mut program = kernels::program("catalogue", cases[0].1.clone());
+    program.kernels = cases.iter().map(|(_, k)| k.clone()).collect();
+    program.validate().unwrap();
+    eprintln!("{} single kernels", cases.len());
+    check("catalogue", &program);
+}
+
+fn check_model(model: &str) {
+    let path = common::models_dir().join(format!("{model}.onnx"));
+    if !common::require(&path, &format!("reference model {model}")) {
+        return;
+    }
+    let graph = vitc_driver::load_onnx(&path, Stage::Rewritten).unwrap();
+    let mut program = vitc_lower::lower(&graph, &LowerOptions { max_batch: 256 }).unwrap();
+    program.name = model.to_string();
+    let kinds = program.kernels.iter().fold(std::collections::BTreeMap::new(), |mut m, k| {
+        *m.entry(k.name()).or_insert(0) += 1;
+        m
+    });
+    eprintln!("{model}: {} kernels {kinds:?}", program.kernels.len());
+    check(model, &program);
+    // The manifest describes the module and reads back.
+    let module = compile_ptx(&program, model, PtxTarget::Sm90).unwrap();
+    let manifest = Manifest::new(&program, &module, "m.ptx", "m.weights");
+    assert_eq!(Manifest::from_json(&manifest.to_json().unwrap()).unwrap(), manifest);
+}
+
+#[test]
+fn levit_128s_assembles() {
+    check_model("levit_128s");
+}
+
+#[test]
+fn levit_128s_dynbatch_assembles() {
+    check_model("levit_128s_dynbatch");
+}
+
+#[test]
+fn deit_tiny_assembles() {
+    check_model("deit_tiny_patch16_224");
+}
+
+#[test]
+fn cswin_micro_assembles() {
+    check_model("cswin_micro");
+}
+
+#[test]
+fn lvt_assembles() {
+    check_model("lvt");
+}
