@@ -353,6 +353,13 @@ pub(crate) fn emit_gemm(fx: &mut Fx, kernel: &Kernel) -> Result<(), BackendError
     else {
         return Err(BackendError::Invalid("emit_gemm on a non-GEMM kernel".into()));
     };
+    if let GemmB::Packed { nr, .. } = b
+        && *nr != GEMM_NR
+    {
+        return Err(BackendError::Invalid(format!(
+            "packed GEMM panels of {nr} columns; the Cranelift kernels read panels of {GEMM_NR} (lower with gemm_nr {GEMM_NR})"
+        )));
+    }
     if *m == 0 || *n == 0 || *batch == 0 {
         return Ok(());
     }
@@ -378,7 +385,7 @@ pub(crate) fn emit_gemm(fx: &mut Fx, kernel: &Kernel) -> Result<(), BackendError
         None => c_base,
     };
     let (b_loc, b_bs): (Loc, i64) = match b {
-        GemmB::Packed { at } => (*at, 0),
+        GemmB::Packed { at, .. } => (*at, 0),
         GemmB::Strided { at, batch_stride, .. } => (*at, *batch_stride as i64),
     };
     let b_base = fx.ptr(b_loc);

@@ -67,7 +67,7 @@ fn all_kinds() -> Program {
             a: Loc::arena(0),
             lda: 9,
             a_batch_stride: 63,
-            b: GemmB::Packed { at: Loc::weights(0) },
+            b: GemmB::Packed { at: Loc::weights(0), nr: vitc_lower::GEMM_NR },
             c: Loc::arena(1500),
             ldc: 13,
             c_batch_stride: 91,

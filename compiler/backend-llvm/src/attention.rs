@@ -1,19 +1,22 @@
-//! `Attention`: fused scaled-dot-product attention, one query row per outer
-//! index `r = (b·heads + h)·n + i`, with the logits row in a stack buffer
-//! (`m` floats, at most `ATTENTION_MAX_KEYS`).
+//! `Attention`: fused scaled-dot-product attention over query rows
+//! `r = (b·heads + h)·n + i`, [`RB`] rows of one head at a time (the rows
+//! left over at the end of a head or of a chunk one by one), with the
+//! logits rows in a stack buffer (`m` floats each, at most
+//! `ATTENTION_MAX_KEYS`).
 //!
-//! 1. Logits, a vector of keys at a time (four vectors per pass over the
-//!    query for instruction-level parallelism): `Σ_e q[e]·kt[e, j..]` with
-//!    `q[e]` broadcast and `kt` rows loaded as vectors (unit stride), then
-//!    `·scale + bias`.
-//! 2. Row max, `exp(l − max)` stored back with its sum (as the Softmax
+//! 1. Logits, a block of key vectors at a time for all the rows of the
+//!    group: per depth `e`, the block's `kt[e, j..]` vectors are loaded once
+//!    (unit stride) and each row's `q[e]` is broadcast into one FMA per
+//!    vector, so every load of K feeds [`RB`] FMAs; then `·scale + bias`.
+//! 2. Per row: max, `exp(l − max)` stored back with its sum (as the Softmax
 //!    kernel, see `norm.rs`).
-//! 3. `Σ_j p[j]·v[j, c..]` for up to eight vectors of value columns at once,
-//!    scaled by `1/sum`, the activation, then the LePE taps (`bias + Σ w·v`
-//!    over the taps inside the grid, masked branch-free) added.
+//! 3. `Σ_j p[j]·v[j, c..]` for a block of value vectors and all the rows
+//!    of the group (each `v[j]` load feeds [`RB`] FMAs), scaled by `1/sum`,
+//!    the activation, then the LePE taps (`bias + Σ w·v` over the taps
+//!    inside the grid, masked branch-free) added.
 //!
-//! Each row's result is the same sequence of operations wherever the chunk
-//! boundaries fall.
+//! Each row's result is the same sequence of operations whether it is
+//! computed in a group or alone, so chunk boundaries never change a bit.
 
 use inkwell::IntPredicate;
 use vitc_lower::{Activation, AttentionGeom, Kernel, Lepe, View4};
@@ -21,10 +24,15 @@ use vitc_lower::{Activation, AttentionGeom, Kernel, Lepe, View4};
 use crate::fx::{Fx, I, P, R, V};
 use crate::{LlvmError, math};
 
-/// Key vectors per pass over the query in the logits loop.
-const KB: usize = 4;
-/// Most value vectors accumulated at once.
-const VB: usize = 8;
+/// Query rows computed together.
+const RB: usize = 4;
+
+/// Key vectors and value vectors per block: `RB ×` this many accumulators
+/// must stay in registers (16 of 32 registers with AVX-512 or NEON, 8 of
+/// 16 with AVX2 / SSE).
+fn block_vectors(fx: &Fx<'_, '_>) -> usize {
+    if fx.isa.lanes == 16 || fx.isa.aarch64 { 4 } else { 2 }
+}
 
 /// Element `(b, h, r, 0)` of a view, as a pointer.
 fn row_ptr<'c>(fx: &Fx<'_, 'c>, x: &View4, b: I<'c>, h: I<'c>, r: I<'c>) -> R<P<'c>> {
@@ -32,6 +40,33 @@ fn row_ptr<'c>(fx: &Fx<'_, 'c>, x: &View4, b: I<'c>, h: I<'c>, r: I<'c>) -> R<P<
     let p = fx.gep_s(p, b, x.strides[0] as i64)?;
     let p = fx.gep_s(p, h, x.strides[1] as i64)?;
     fx.gep_s(p, r, x.strides[2] as i64)
+}
+
+/// What every row group of one `(batch, head)` slice shares.
+struct Slice<'k, 'c> {
+    g: AttentionGeom,
+    scale: f32,
+    act: Activation,
+    lepe: Option<&'k Lepe>,
+    h: I<'c>,
+    /// Query row 0 of the slice, and the strides of `q` along rows and depth.
+    q0: P<'c>,
+    q_rows: i64,
+    q_depth: i64,
+    /// `kt[e = 0, j = 0]` and the stride along `e`.
+    kt0: P<'c>,
+    kt_depth: i64,
+    /// `v[j = 0, c = 0]` and the stride along `j`.
+    v0: P<'c>,
+    v_rows: i64,
+    /// Output row 0 and its row stride.
+    out0: P<'c>,
+    out_rows: i64,
+    /// The bias table's row 0 for this head (rows of `m`).
+    bias0: Option<P<'c>>,
+    /// Logits rows: row `t` of the group at `scratch + t·stride`.
+    scratch: P<'c>,
+    scratch_stride: i64,
 }
 
 /// Emits an `Attention` kernel.
@@ -51,84 +86,129 @@ pub(crate) fn emit_attention(fx: &mut Fx<'_, '_>, kernel: &Kernel) -> R<()> {
     {
         return Err(LlvmError::Invalid("LePE grid does not match the keys".into()));
     }
+    if g.n == 0 || g.heads == 0 {
+        return Ok(());
+    }
     let w = fx.w();
-    let scratch = fx.stack_buffer(g.m.div_ceil(w) * w)?;
-    let (lo, hi) = (fx.start, fx.end);
-    fx.range_loop(lo, hi, 1, &[], &mut |fx, r, _| {
-        let i = fx.urem_c(r, g.n as i64)?;
-        let bh = fx.udiv_c(r, g.n as i64)?;
+    let row_len = g.m.div_ceil(w) * w;
+    let scratch = fx.stack_buffer(RB * row_len)?;
+    let n = g.n as i64;
+    // The (batch, head) slices the chunk touches: start/n ..= (end-1)/n.
+    let (start, end) = (fx.start, fx.end);
+    let first = fx.udiv_c(start, n)?;
+    let last = fx.udiv_c(fx.add_c(end, n - 1)?, n)?;
+    fx.range_loop(first, last, 1, &[], &mut |fx, bh, _| {
         let h = fx.urem_c(bh, g.heads as i64)?;
         let b = fx.udiv_c(bh, g.heads as i64)?;
-        let qr = row_ptr(fx, q, b, h, i)?;
-        let kb = row_ptr(fx, kt, b, h, fx.ic(0))?;
-        let bias_row = match bias {
-            Some(bl) => {
-                let hi_ = fx.add(fx.mul_c(h, g.n as i64)?, i)?;
-                Some(fx.gep_s(fx.ptr(*bl)?, hi_, g.m as i64)?)
-            }
-            None => None,
+        let row0 = fx.mul_c(bh, n)?;
+        let lo = fx.imax(fx.sub(start, row0)?, fx.ic(0))?;
+        let hi = fx.imin(fx.sub(end, row0)?, fx.ic(n))?;
+        let zero = fx.ic(0);
+        let s = Slice {
+            g,
+            scale: *scale,
+            act: *act,
+            lepe: lepe.as_ref(),
+            h,
+            q0: row_ptr(fx, q, b, h, zero)?,
+            q_rows: q.strides[2] as i64,
+            q_depth: q.strides[3] as i64,
+            kt0: row_ptr(fx, kt, b, h, zero)?,
+            kt_depth: kt.strides[2] as i64,
+            v0: row_ptr(fx, v, b, h, zero)?,
+            v_rows: v.strides[2] as i64,
+            out0: row_ptr(fx, out, b, h, zero)?,
+            out_rows: out.strides[2] as i64,
+            bias0: match bias {
+                Some(bl) => Some(fx.gep_s(fx.ptr(*bl)?, h, (g.n * g.m) as i64)?),
+                None => None,
+            },
+            scratch,
+            scratch_stride: row_len as i64,
         };
-        logits(fx, &g, *scale, q.strides[3] as i64, kt.strides[2] as i64, qr, kb, bias_row, scratch)?;
-        let inv = softmax_row(fx, g.m, scratch)?;
-        let vb = row_ptr(fx, v, b, h, fx.ic(0))?;
-        let orow = row_ptr(fx, out, b, h, i)?;
-        let vs = v.strides[2] as i64;
-        weighted_sum(fx, &g, scratch, vb, vs, inv, *act, lepe.as_ref(), h, i, orow)?;
+        let hi_full = fx.add_c(hi, 1 - RB as i64)?;
+        let after = fx.range_loop(lo, hi_full, RB as i64, &[lo.into()], &mut |fx, i, _| {
+            rows(fx, &s, RB, i)?;
+            Ok(vec![fx.add_c(i, RB as i64)?.into()])
+        })?;
+        let rest = after[0].into_int_value();
+        fx.range_loop(rest, hi, 1, &[], &mut |fx, i, _| {
+            rows(fx, &s, 1, i)?;
+            Ok(vec![])
+        })?;
         Ok(vec![])
     })?;
     Ok(())
 }
 
-/// `scratch[j] = scale·Σ_e q[e]·k[e, j] + bias[j]` for `j < m`.
-#[allow(clippy::too_many_arguments)]
-fn logits<'a, 'c>(
-    fx: &mut Fx<'a, 'c>,
-    g: &AttentionGeom,
-    scale: f32,
-    qs: i64,
-    ks: i64,
-    qr: P<'c>,
-    kb: P<'c>,
-    bias: Option<P<'c>>,
-    scratch: P<'c>,
-) -> R<()> {
+/// Query rows `i .. i + count` of a slice.
+fn rows<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Slice<'_, 'c>, count: usize, i: I<'c>) -> R<()> {
+    let at = |fx: &Fx<'a, 'c>, base: P<'c>, stride: i64, t: usize| fx.gep_s(base, fx.add_c(i, t as i64)?, stride);
+    let qr: Vec<P<'c>> = (0..count).map(|t| at(fx, s.q0, s.q_rows, t)).collect::<R<_>>()?;
+    let bias: Vec<Option<P<'c>>> =
+        (0..count).map(|t| s.bias0.map(|b| at(fx, b, s.g.m as i64, t)).transpose()).collect::<R<_>>()?;
+    let lr: Vec<P<'c>> = (0..count).map(|t| fx.gep_c(s.scratch, t as i64 * s.scratch_stride)).collect::<R<_>>()?;
+    logits(fx, s, &qr, &bias, &lr)?;
+    let inv: Vec<V<'c>> = lr.iter().map(|&row| softmax_row(fx, s.g.m, row)).collect::<R<_>>()?;
+    let orow: Vec<P<'c>> = (0..count).map(|t| at(fx, s.out0, s.out_rows, t)).collect::<R<_>>()?;
+    weighted_sum(fx, s, &lr, &inv, i, &orow)
+}
+
+/// `lr[t][j] = scale·Σ_e q_t[e]·k[e, j] + bias_t[j]` for `j < m`, every row `t`.
+fn logits<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Slice<'_, 'c>, qr: &[P<'c>], bias: &[Option<P<'c>>], lr: &[P<'c>]) -> R<()> {
     let w = fx.w();
-    // `nvec` key vectors of `lanes` valid keys from key `j0`.
+    let kb = block_vectors(fx);
+    let nrows = qr.len();
+    // `nvec` key vectors of `lanes` valid keys (the last one) from key `j0`.
     let block = |fx: &mut Fx<'a, 'c>, j0: I<'c>, nvec: usize, lanes: usize| -> R<()> {
         let zero = fx.splat(0.0);
-        let init: Vec<_> = (0..nvec).map(|_| zero.into()).collect();
-        let kj = fx.gep(kb, j0)?;
-        let acc = fx.count_loop(g.d, &init, &mut |fx, e, st| {
-            let qe = fx.load_splat(fx.gep_s(qr, e, qs)?)?;
-            let ke = fx.gep_s(kj, e, ks)?;
-            let mut next = Vec::with_capacity(nvec);
-            for (u, a) in st.iter().enumerate() {
-                let kv = fx.gather(fx.gep_c(ke, (u * w) as i64)?, 1, lanes, w as u32)?;
-                next.push(fx.madd(qe, kv, a.into_vector_value())?.into());
+        let init: Vec<_> = (0..nrows * nvec).map(|_| zero.into()).collect();
+        let kj = fx.gep(s.kt0, j0)?;
+        let acc = fx.count_loop(s.g.d, &init, &mut |fx, e, st| {
+            let ke = fx.gep_s(kj, e, s.kt_depth)?;
+            let kv: Vec<V<'c>> = (0..nvec)
+                .map(|u| {
+                    let l = if u + 1 == nvec { lanes } else { w };
+                    fx.gather(fx.gep_c(ke, (u * w) as i64)?, 1, l, w as u32)
+                })
+                .collect::<R<_>>()?;
+            let mut next = Vec::with_capacity(nrows * nvec);
+            for (t, &q) in qr.iter().enumerate() {
+                let qe = fx.load_splat(fx.gep_s(q, e, s.q_depth)?)?;
+                for (u, &k) in kv.iter().enumerate() {
+                    next.push(fx.madd(qe, k, st[t * nvec + u].into_vector_value())?.into());
+                }
             }
             Ok(next)
         })?;
-        for (u, a) in acc.iter().enumerate() {
-            let mut l = fx.fmul(a.into_vector_value(), fx.splat(scale))?;
-            let j = fx.add_c(j0, (u * w) as i64)?;
-            if let Some(bp) = bias {
-                l = fx.fadd(l, fx.gather(fx.gep(bp, j)?, 1, lanes, w as u32)?)?;
+        for t in 0..nrows {
+            for u in 0..nvec {
+                let l = if u + 1 == nvec { lanes } else { w };
+                let mut x = fx.fmul(acc[t * nvec + u].into_vector_value(), fx.splat(s.scale))?;
+                let j = fx.add_c(j0, (u * w) as i64)?;
+                if let Some(bp) = bias[t] {
+                    x = fx.fadd(x, fx.gather(fx.gep(bp, j)?, 1, l, w as u32)?)?;
+                }
+                fx.scatter(x, fx.gep(lr[t], j)?, 1, l)?;
             }
-            fx.scatter(l, fx.gep(scratch, j)?, 1, lanes)?;
         }
         Ok(())
     };
-    let full = g.m / w;
-    fx.count_loop(full / KB, &[], &mut |fx, t, _| {
-        let j0 = fx.mul_c(t, (KB * w) as i64)?;
-        block(fx, j0, KB, w)?;
+    let full = s.g.m / w;
+    fx.count_loop(full / kb, &[], &mut |fx, t, _| {
+        let j0 = fx.mul_c(t, (kb * w) as i64)?;
+        block(fx, j0, kb, w)?;
         Ok(vec![])
     })?;
-    for u in (full / KB) * KB..full {
-        block(fx, fx.ic((u * w) as i64), 1, w)?;
-    }
-    if !g.m.is_multiple_of(w) {
-        block(fx, fx.ic((full * w) as i64), 1, g.m % w)?;
+    let left = full % kb;
+    let tail = s.g.m % w;
+    if left > 0 || tail > 0 {
+        let j0 = fx.ic(((full / kb) * kb * w) as i64);
+        if tail > 0 {
+            block(fx, j0, left + 1, tail)?;
+        } else {
+            block(fx, j0, left, w)?;
+        }
     }
     Ok(())
 }
@@ -163,49 +243,53 @@ fn softmax_row<'a, 'c>(fx: &mut Fx<'a, 'c>, m: usize, row: P<'c>) -> R<V<'c>> {
     fx.fdiv(fx.splat(1.0), sum)
 }
 
-/// `out[c] = act(inv·Σ_j p[j]·v[j, c]) + lepe[c]` for `c < dv`.
-#[allow(clippy::too_many_arguments)]
+/// `out_t[c] = act(inv_t·Σ_j p_t[j]·v[j, c]) + lepe_t[c]` for `c < dv`,
+/// every row `t` (query `i + t`).
 fn weighted_sum<'a, 'c>(
     fx: &mut Fx<'a, 'c>,
-    g: &AttentionGeom,
-    p: P<'c>,
-    vb: P<'c>,
-    vs: i64,
-    inv: V<'c>,
-    act: Activation,
-    lepe: Option<&Lepe>,
-    h: I<'c>,
+    s: &Slice<'_, 'c>,
+    lr: &[P<'c>],
+    inv: &[V<'c>],
     i: I<'c>,
-    orow: P<'c>,
+    orow: &[P<'c>],
 ) -> R<()> {
     let w = fx.w();
+    let g = &s.g;
+    let vb = block_vectors(fx);
+    let nrows = lr.len();
     let nvec = g.dv.div_ceil(w);
     let mut c0 = 0;
     while c0 < nvec {
-        let cnt = (nvec - c0).min(VB);
+        let cnt = (nvec - c0).min(vb);
         let lanes = |u: usize| (g.dv - (c0 + u) * w).min(w);
         let zero = fx.splat(0.0);
-        let init: Vec<_> = (0..cnt).map(|_| zero.into()).collect();
-        let vc = fx.gep_c(vb, (c0 * w) as i64)?;
+        let init: Vec<_> = (0..nrows * cnt).map(|_| zero.into()).collect();
+        let vc = fx.gep_c(s.v0, (c0 * w) as i64)?;
         let acc = fx.count_loop(g.m, &init, &mut |fx, j, st| {
-            let pj = fx.load_splat(fx.gep(p, j)?)?;
-            let vj = fx.gep_s(vc, j, vs)?;
-            let mut next = Vec::with_capacity(cnt);
-            for (u, a) in st.iter().enumerate() {
-                let vv = fx.gather(fx.gep_c(vj, (u * w) as i64)?, 1, lanes(u), w as u32)?;
-                next.push(fx.madd(pj, vv, a.into_vector_value())?.into());
+            let vj = fx.gep_s(vc, j, s.v_rows)?;
+            let vv: Vec<V<'c>> =
+                (0..cnt).map(|u| fx.gather(fx.gep_c(vj, (u * w) as i64)?, 1, lanes(u), w as u32)).collect::<R<_>>()?;
+            let mut next = Vec::with_capacity(nrows * cnt);
+            for (t, &row) in lr.iter().enumerate() {
+                let pj = fx.load_splat(fx.gep(row, j)?)?;
+                for (u, &x) in vv.iter().enumerate() {
+                    next.push(fx.madd(pj, x, st[t * cnt + u].into_vector_value())?.into());
+                }
             }
             Ok(next)
         })?;
-        for (u, a) in acc.iter().enumerate() {
-            let c = ((c0 + u) * w) as i64;
-            let y = fx.fmul(a.into_vector_value(), inv)?;
-            let mut y = math::activation(fx, act, y)?;
-            if let Some(l) = lepe {
-                let pe = lepe_vec(fx, g, l, vb, vs, h, i, c, lanes(u))?;
-                y = fx.fadd(y, pe)?;
+        for t in 0..nrows {
+            let it = fx.add_c(i, t as i64)?;
+            for u in 0..cnt {
+                let c = ((c0 + u) * w) as i64;
+                let y = fx.fmul(acc[t * cnt + u].into_vector_value(), inv[t])?;
+                let mut y = math::activation(fx, s.act, y)?;
+                if let Some(l) = s.lepe {
+                    let pe = lepe_vec(fx, g, l, s.v0, s.v_rows, s.h, it, c, lanes(u))?;
+                    y = fx.fadd(y, pe)?;
+                }
+                fx.scatter(y, fx.gep_c(orow[t], c)?, 1, lanes(u))?;
             }
-            fx.scatter(y, fx.gep_c(orow, c)?, 1, lanes(u))?;
         }
         c0 += cnt;
     }

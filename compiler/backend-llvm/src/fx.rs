@@ -41,7 +41,7 @@ pub(crate) type Body<'b, 'a, 'c> = dyn FnMut(&mut Fx<'a, 'c>, I<'c>, &[BasicValu
 /// What the kernels may assume about the CPU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Isa {
-    /// f32 lanes of the kernels' vectors (8 with AVX2, else 4).
+    /// f32 lanes of the kernels' vectors (16 with AVX-512, 8 with AVX2, else 4).
     pub lanes: u32,
     /// A fused multiply-add instruction exists (`llvm.fma` is one
     /// instruction rather than a libcall).
@@ -355,6 +355,17 @@ impl<'a, 'c> Fx<'a, 'c> {
     pub fn bcast0(&self, v: V<'c>) -> R<V<'c>> {
         let zeros = self.ctx.i32_type().vec_type(v.get_type().get_size()).const_zero();
         Ok(self.b.build_shuffle_vector(v, v, zeros, "")?)
+    }
+
+    /// The vectors laid end to end (all of one width, a power-of-two count).
+    pub fn concat(&self, parts: &[V<'c>]) -> R<V<'c>> {
+        let mut level = parts.to_vec();
+        while level.len() > 1 {
+            let n = level[0].get_type().get_size();
+            let idx: Vec<u32> = (0..2 * n).collect();
+            level = level.chunks(2).map(|p| self.shuffle(p[0], p[1], &idx)).collect::<R<_>>()?;
+        }
+        level.pop().ok_or_else(|| LlvmError::Invalid("concat of no vectors".into()))
     }
 
     /// `v` shuffled by constant lane indices (from `v` and `u`).

@@ -1,15 +1,16 @@
 //! `Gemm`: `C[b] = act(A[b]·B[b] + bias + residual[b])`, register-tiled.
 //!
-//! The micro-kernel keeps an `mr × (np·8)` tile of C in registers across
+//! The micro-kernel keeps an `mr × cols` tile of C in registers across
 //! the whole k loop (accumulators are loop-carried phis; the loop is
-//! unrolled [`KU`] times): per k step it loads `np` panel rows of B (one
-//! `<8 x float>` each with AVX2, two `<4 x float>` on NEON / SSE), and for
-//! each of the `mr` rows broadcasts one A element and issues one `llvm.fma`
-//! per B vector. With AVX2 the tile is 6×16 (12 ymm accumulators, two B
-//! vectors, one broadcast: 15 of 16 registers); on aarch64 6×16 in 24
-//! `<4 x float>` accumulators (of 32 NEON registers); on SSE-only x86-64
-//! 4×8. The epilogue adds bias and residual, applies the activation and
-//! stores; columns past `n` are never stored.
+//! unrolled [`KU`] times): per k step it loads one k row of B as
+//! `cols / lanes` vectors, and for each of the `mr` rows broadcasts one A
+//! element and issues one `llvm.fma` per B vector. With AVX-512 the tile is
+//! 8×32 (16 zmm accumulators, two B vectors, one broadcast, of 32
+//! registers); with AVX2 6×16 (12 ymm accumulators, two B vectors, one
+//! broadcast: 15 of 16 registers); on aarch64 6×16 in 24 `<4 x float>`
+//! accumulators (of 32 NEON registers); on SSE-only x86-64 4×8. The
+//! epilogue adds bias and residual, applies the activation and stores;
+//! columns past `n` are never stored.
 //!
 //! Loop nest for a chunk of flattened rows `[start, end)`: batches → row
 //! blocks of [`mc`] rows (the A block stays in L2) → column groups of `np`
@@ -19,11 +20,14 @@
 //! FMAs over `k` in order whatever tile computes it, so chunking never
 //! changes a bit.
 //!
-//! B comes pre-packed from the weights (`GemmB::Packed`: panels of 8
-//! columns, `k` rows each), or strided at run time: then each column group
-//! is first copied into the same panel layout in a stack buffer (zero past
-//! `n`), or, when that buffer would exceed [`MAX_PACK`] floats, read in
-//! place lane by lane.
+//! B comes pre-packed from the weights (`GemmB::Packed`: panels of `nr`
+//! columns, `k` rows each; the driver lowers with `nr` = 16 for AVX-512,
+//! 8 otherwise, so one B vector is one panel row), or strided at run time:
+//! then each column group is first copied into panels of
+//! [`runtime_panel`] columns in a stack buffer (zero past `n`), or, when
+//! that buffer would exceed [`MAX_PACK`] floats, read in place lane by
+//! lane. A vector wider than the panels (16 lanes over 8-column panels) is
+//! assembled from one row of each panel it spans.
 
 use vitc_lower::{Activation, GEMM_NR, GemmB, Kernel, Loc};
 
@@ -39,20 +43,33 @@ const PF_ROWS: usize = 32;
 /// Largest packed B group kept on the stack, in floats (256 KiB).
 const MAX_PACK: usize = 64 * 1024;
 
-/// The register tile of a target: rows and 8-column panels.
+/// The register tile of a target: rows and columns (a multiple of the
+/// vector lanes and of the panel width).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tile {
     pub mr: usize,
-    pub np: usize,
+    pub cols: usize,
 }
 
 /// The micro-kernel tile for a vector width.
 pub(crate) fn tile_for(lanes: u32, aarch64: bool) -> Tile {
     match (lanes, aarch64) {
-        (8, _) => Tile { mr: 6, np: 2 },
-        (_, true) => Tile { mr: 6, np: 2 },
-        _ => Tile { mr: 4, np: 1 },
+        (16, _) => Tile { mr: 8, cols: 32 },
+        (8, _) => Tile { mr: 6, cols: 16 },
+        (_, true) => Tile { mr: 6, cols: 16 },
+        _ => Tile { mr: 4, cols: 8 },
     }
+}
+
+/// The panel width the lowering should pack constant B operands with for
+/// a vector width: one panel row per vector, at least [`GEMM_NR`].
+pub(crate) fn panel_width(lanes: u32) -> usize {
+    (lanes as usize).max(GEMM_NR)
+}
+
+/// The panel width of run-time packed B (the same rule).
+fn runtime_panel(w: usize) -> usize {
+    w.max(GEMM_NR)
 }
 
 /// Rows per L2 block of A (a multiple of `mr`).
@@ -74,9 +91,9 @@ struct Spec {
 /// Where a tile reads B.
 #[derive(Clone, Copy)]
 enum BSrc<'c> {
-    /// Panels of `k × 8`: panel `q` of the group at `base + q·pstride`,
-    /// row `kk` at `+ kk·8`.
-    Panels { base: P<'c>, pstride: i64 },
+    /// Panels of `k × nr`: panel `q` of the group at `base + q·pstride`,
+    /// row `kk` at `+ kk·nr`.
+    Panels { base: P<'c>, pstride: i64, nr: usize },
     /// In place: element `(kk, j)` of the group at `base + kk·row + j·col`.
     Strided { base: P<'c>, row: i64, col: i64 },
 }
@@ -103,9 +120,21 @@ fn k_step<'c>(fx: &Fx<'_, 'c>, s: &Spec, mr: usize, cols: usize, a: P<'c>, b: BS
         .map(|h| {
             let lanes = (cols - h * w).min(w);
             match b {
-                BSrc::Panels { base, pstride } => {
-                    let off = (h * w / GEMM_NR) as i64 * pstride + (h * w % GEMM_NR) as i64;
-                    fx.load(fx.gep_c(base, off)?)
+                BSrc::Panels { base, pstride, nr } => {
+                    let at = |j: usize| fx.gep_c(base, (j / nr) as i64 * pstride + (j % nr) as i64);
+                    if w <= nr {
+                        fx.load(at(h * w)?)
+                    } else {
+                        // One row of each of the `w / nr` panels the vector
+                        // spans; panels past the group's columns do not exist.
+                        let parts: Vec<V<'c>> = (0..w / nr)
+                            .map(|q| {
+                                let j = h * w + q * nr;
+                                if j < cols { fx.load_vt(at(j)?, nr as u32) } else { Ok(fx.splat_t(0.0, nr as u32)) }
+                            })
+                            .collect::<R<_>>()?;
+                        fx.concat(&parts)
+                    }
                 }
                 BSrc::Strided { base, col, .. } => {
                     fx.gather(fx.gep_c(base, (h * w) as i64 * col)?, col, lanes, w as u32)
@@ -125,7 +154,7 @@ fn k_step<'c>(fx: &Fx<'_, 'c>, s: &Spec, mr: usize, cols: usize, a: P<'c>, b: BS
 /// B advanced by `kk` rows.
 fn b_at<'c>(fx: &Fx<'_, 'c>, b: BSrc<'c>, kk: I<'c>) -> R<BSrc<'c>> {
     Ok(match b {
-        BSrc::Panels { base, pstride } => BSrc::Panels { base: fx.gep_s(base, kk, GEMM_NR as i64)?, pstride },
+        BSrc::Panels { base, pstride, nr } => BSrc::Panels { base: fx.gep_s(base, kk, nr as i64)?, pstride, nr },
         BSrc::Strided { base, row, col } => BSrc::Strided { base: fx.gep_s(base, kk, row)?, row, col },
     })
 }
@@ -143,11 +172,15 @@ fn tile<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Spec, p: &Ptrs<'c>, mr: usize, cols: us
         let a = fx.gep(a0, kk)?;
         let bb = b_at(fx, b, kk)?;
         let mut acc: Vec<V<'c>> = st.iter().map(|v| v.into_vector_value()).collect();
-        if let BSrc::Panels { base, pstride } = bb {
+        if let BSrc::Panels { base, pstride, nr } = bb {
             // Weights stream from memory once per column group: fetch
-            // [`PF_ROWS`] k rows ahead in every panel of the group.
-            for q in 0..cols.div_ceil(GEMM_NR) {
-                fx.prefetch(fx.gep_c(base, q as i64 * pstride + (PF_ROWS * GEMM_NR) as i64)?)?;
+            // [`PF_ROWS`] k rows ahead in every panel of the group, each
+            // 64-byte line of the `KU` rows this iteration consumes.
+            for q in 0..cols.div_ceil(nr) {
+                for line in 0..(KU * nr).div_ceil(16) {
+                    let off = q as i64 * pstride + (PF_ROWS * nr + line * 16) as i64;
+                    fx.prefetch(fx.gep_c(base, off)?)?;
+                }
             }
         }
         for u in 0..KU {
@@ -218,23 +251,33 @@ fn group_rows<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Spec, p: &Ptrs<'c>, cols: usize, 
 }
 
 /// Copies B columns `[j0, j0 + cols)` (at `b` = column `j0`, strided) into
-/// `buf` as panels of `k × 8`, zero past `cols`.
-fn pack<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Spec, b: P<'c>, row: i64, col: i64, cols: usize, buf: P<'c>) -> R<()> {
-    let panels = cols.div_ceil(GEMM_NR);
+/// `buf` as panels of `k × nr`, zero past `cols`.
+#[allow(clippy::too_many_arguments)]
+fn pack<'a, 'c>(
+    fx: &mut Fx<'a, 'c>,
+    s: &Spec,
+    b: P<'c>,
+    row: i64,
+    col: i64,
+    cols: usize,
+    nr: usize,
+    buf: P<'c>,
+) -> R<()> {
+    let panels = cols.div_ceil(nr);
     let w = fx.w();
     fx.count_loop(s.k, &[], &mut |fx, kk, _| {
         let src = fx.gep_s(b, kk, row)?;
         for q in 0..panels {
-            for h in 0..GEMM_NR / w {
-                let j = q * GEMM_NR + h * w;
+            for h in 0..nr / w {
+                let j = q * nr + h * w;
                 let lanes = cols.saturating_sub(j).min(w);
                 let v = if lanes == 0 {
                     fx.splat(0.0)
                 } else {
                     fx.gather(fx.gep_c(src, j as i64 * col)?, col, lanes, w as u32)?
                 };
-                let dst = fx.gep_c(buf, (q * s.k * GEMM_NR + h * w) as i64)?;
-                fx.store(v, fx.gep_s(dst, kk, GEMM_NR as i64)?)?;
+                let dst = fx.gep_c(buf, (q * s.k * nr + h * w) as i64)?;
+                fx.store(v, fx.gep_s(dst, kk, nr as i64)?)?;
             }
         }
         Ok(vec![])
@@ -253,7 +296,16 @@ struct Bases<'c> {
 
 /// Rows `[lo, hi)` of one batch: row blocks × column groups × tiles.
 fn batch_rows<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Spec, kb: &GemmB, base: &Bases<'c>, lo: I<'c>, hi: I<'c>) -> R<()> {
-    let gw = s.tile.np * GEMM_NR;
+    let pnr = match *kb {
+        GemmB::Packed { nr, .. } => nr,
+        GemmB::Strided { .. } => runtime_panel(fx.w()),
+    };
+    if !pnr.is_power_of_two() {
+        return Err(LlvmError::Invalid(format!("GEMM panels of {pnr} columns (expected a power of two)")));
+    }
+    // Panels wider than the target's tile (16 columns on SSE) widen the
+    // group: correct, though with more accumulators than registers.
+    let gw = s.tile.cols.max(pnr);
     let full = s.n / gw;
     let rem = s.n % gw;
     let buf = match kb {
@@ -269,16 +321,16 @@ fn batch_rows<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Spec, kb: &GemmB, base: &Bases<'c
             let j0 = fx.mul_c(g, gw as i64)?;
             let b = match *kb {
                 GemmB::Packed { .. } => {
-                    let off = fx.mul_c(g, (s.tile.np * s.k * GEMM_NR) as i64)?;
-                    BSrc::Panels { base: fx.gep(base.b, off)?, pstride: (s.k * GEMM_NR) as i64 }
+                    let off = fx.mul_c(g, (gw * s.k) as i64)?;
+                    BSrc::Panels { base: fx.gep(base.b, off)?, pstride: (s.k * pnr) as i64, nr: pnr }
                 }
                 GemmB::Strided { row_stride, col_stride, .. } => {
                     let (row, col) = (row_stride as i64, col_stride as i64);
                     let bj = fx.gep_s(base.b, j0, col)?;
                     match buf {
                         Some(buf) => {
-                            pack(fx, s, bj, row, col, cols, buf)?;
-                            BSrc::Panels { base: buf, pstride: (s.k * GEMM_NR) as i64 }
+                            pack(fx, s, bj, row, col, cols, pnr, buf)?;
+                            BSrc::Panels { base: buf, pstride: (s.k * pnr) as i64, nr: pnr }
                         }
                         None => BSrc::Strided { base: bj, row, col },
                     }
@@ -331,7 +383,7 @@ pub(crate) fn emit_gemm(fx: &mut Fx<'_, '_>, kernel: &Kernel) -> R<()> {
         tile: tile_for(fx.isa.lanes, fx.isa.aarch64),
     };
     let (b_loc, b_bs): (Loc, i64) = match b {
-        GemmB::Packed { at } => (*at, 0),
+        GemmB::Packed { at, .. } => (*at, 0),
         GemmB::Strided { at, batch_stride, .. } => (*at, *batch_stride as i64),
     };
     let a0 = fx.ptr(*a)?;

@@ -114,7 +114,21 @@ pub fn gemm_tile(target: &LlvmTarget) -> Result<(usize, usize), LlvmError> {
     {
         let r = module::resolve(target);
         let t = gemm::tile_for(r.isa.lanes, r.isa.aarch64);
-        Ok((t.mr, t.np * vitc_lower::GEMM_NR))
+        Ok((t.mr, t.cols))
+    }
+    #[cfg(not(feature = "llvm"))]
+    {
+        let _ = target;
+        Err(LlvmError::NotBuilt)
+    }
+}
+
+/// The panel width (`vitc_lower::LowerOptions::gemm_nr`) a program should
+/// be lowered with for this target: 16 with AVX-512, else 8.
+pub fn gemm_panel_width(target: &LlvmTarget) -> Result<usize, LlvmError> {
+    #[cfg(feature = "llvm")]
+    {
+        Ok(gemm::panel_width(module::resolve(target).isa.lanes))
     }
     #[cfg(not(feature = "llvm"))]
     {

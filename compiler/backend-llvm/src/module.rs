@@ -48,7 +48,20 @@ pub(crate) fn resolve(target: &LlvmTarget) -> Resolved {
             } else {
                 LlvmTarget::named_cpu_has_avx2_fma(&cpu) || (has("avx2") && has("fma"))
             };
-            Isa { lanes: if wide { 8 } else { 4 }, fma: wide || has("fma"), aarch64: false }
+            let wider = wide
+                && if target.is_native() {
+                    has("avx512f")
+                } else {
+                    LlvmTarget::named_cpu_has_avx512(&cpu) || has("avx512f")
+                };
+            let lanes = if wider {
+                16
+            } else if wide {
+                8
+            } else {
+                4
+            };
+            Isa { lanes, fma: wide || has("fma"), aarch64: false }
         }
     };
     Resolved { triple: target.arch.triple(), cpu, features, isa }
@@ -108,7 +121,7 @@ fn build_kernel(fx: &mut Fx<'_, '_>, kernel: &Kernel) -> R<()> {
 
 /// Declares a kernel function with the kernel signature and attributes:
 /// `nounwind`, `noalias` arena and weights, read-only weights.
-fn declare<'c>(ctx: &'c Context, module: &Module<'c>, name: &str) -> FunctionValue<'c> {
+fn declare<'c>(ctx: &'c Context, module: &Module<'c>, name: &str, lanes: u32) -> FunctionValue<'c> {
     let ptr = ctx.ptr_type(inkwell::AddressSpace::default());
     let i64t = ctx.i64_type();
     let ty = ctx.void_type().fn_type(&[ptr.into(), ptr.into(), i64t.into(), i64t.into()], false);
@@ -120,6 +133,13 @@ fn declare<'c>(ctx: &'c Context, module: &Module<'c>, name: &str) -> FunctionVal
         f.add_attribute(AttributeLoc::Param(p), attr("nocapture"));
     }
     f.add_attribute(AttributeLoc::Param(1), attr("readonly"));
+    if lanes == 16 {
+        // The kernels' <16 x float> are meant as zmm registers: without
+        // these, LLVM splits them in two for CPUs that prefer 256 bits.
+        for key in ["prefer-vector-width", "min-legal-vector-width"] {
+            f.add_attribute(AttributeLoc::Function, ctx.create_string_attribute(key, "512"));
+        }
+    }
     f
 }
 
@@ -129,7 +149,7 @@ fn build_module<'c>(ctx: &'c Context, program: &Program, prefix: &str, r: &Resol
     module.set_triple(&TargetTriple::create(r.triple));
     for (index, kernel) in program.kernels.iter().enumerate() {
         let name = kernel_symbol(prefix, index);
-        let f = declare(ctx, &module, &name);
+        let f = declare(ctx, &module, &name, r.isa.lanes);
         let what = format!("{name} ({})", kernel.name());
         let mut fx = Fx::new(ctx, &module, f, r.isa).map_err(|e| e.context(&what))?;
         build_kernel(&mut fx, kernel).map_err(|e| e.context(&what))?;

@@ -1,8 +1,10 @@
 //! What the LLVM backend generates code for: the architecture and the CPU
 //! (`--target-cpu`). The CPU decides the instructions LLVM may use and the
-//! vector width of the kernels: 256-bit `<8 x float>` with FMA on x86-64
-//! CPUs with AVX2 + FMA (`x86-64-v3` and every server CPU since 2013),
-//! 128-bit `<4 x float>` on older x86-64 and on aarch64 (NEON, `fmla`).
+//! vector width of the kernels: 512-bit `<16 x float>` on x86-64 CPUs with
+//! AVX-512 (`x86-64-v4`, Skylake-SP and later Xeons, Zen 4), 256-bit
+//! `<8 x float>` with FMA on CPUs with AVX2 + FMA (`x86-64-v3` and every
+//! server CPU since 2013), 128-bit `<4 x float>` on older x86-64 and on
+//! aarch64 (NEON, `fmla`).
 //!
 //! `native` (the default on the host architecture) means the CPU this
 //! compiler runs on, with all its features, as LLVM detects them.
@@ -87,6 +89,27 @@ const AVX2_FMA_CPUS: &[&str] = &[
     "znver5",
 ];
 
+/// x86-64 CPU names whose feature set includes AVX-512F (the kernels then
+/// use 512-bit vectors).
+const AVX512_CPUS: &[&str] = &[
+    "x86-64-v4",
+    "skylake-avx512",
+    "skx",
+    "cascadelake",
+    "cooperlake",
+    "cannonlake",
+    "icelake-client",
+    "icelake-server",
+    "tigerlake",
+    "rocketlake",
+    "sapphirerapids",
+    "emeraldrapids",
+    "graniterapids",
+    "graniterapids-d",
+    "znver4",
+    "znver5",
+];
+
 impl LlvmTarget {
     /// The default CPU of an architecture: `native` on the host's own
     /// architecture, else `generic` (+NEON) for aarch64 and `x86-64-v3`
@@ -162,6 +185,11 @@ impl LlvmTarget {
         format!("{arch} ({})", self.cpu)
     }
 
+    /// Whether a named (non-native) x86-64 CPU has AVX-512F.
+    pub fn named_cpu_has_avx512(cpu: &str) -> bool {
+        AVX512_CPUS.contains(&cpu)
+    }
+
     /// Whether a named (non-native) x86-64 CPU has AVX2 and FMA.
     pub fn named_cpu_has_avx2_fma(cpu: &str) -> bool {
         AVX2_FMA_CPUS.contains(&cpu)
@@ -187,5 +215,7 @@ mod tests {
         }
         assert!(LlvmTarget::named_cpu_has_avx2_fma("x86-64-v3"));
         assert!(!LlvmTarget::named_cpu_has_avx2_fma("x86-64"));
+        assert!(LlvmTarget::named_cpu_has_avx512("x86-64-v4"));
+        assert!(!LlvmTarget::named_cpu_has_avx512("x86-64-v3"));
     }
 }

@@ -41,7 +41,7 @@ fn levit_gemm_shapes() {
         return;
     }
     let graph = vitc_driver::load_onnx(&onnx, Stage::Rewritten).unwrap();
-    let program = lower(&graph, &LowerOptions { max_batch: 1 }).unwrap();
+    let program = lower(&graph, &LowerOptions { max_batch: 1, ..Default::default() }).unwrap();
     let lib = common::Lib::new(&program, &LlvmTarget::host().unwrap());
     let weights = common::weights_f32(&program);
     let mut rng = common::Rng::new(3);
@@ -110,7 +110,7 @@ fn kernel_profile() {
         return;
     }
     let graph = vitc_driver::load_onnx(&onnx, Stage::Rewritten).unwrap();
-    let program = lower(&graph, &LowerOptions { max_batch: 1 }).unwrap();
+    let program = lower(&graph, &LowerOptions { max_batch: 1, ..Default::default() }).unwrap();
     let lib = common::Lib::new(&program, &LlvmTarget::host().unwrap());
     let weights = common::weights_f32(&program);
     let mut rng = common::Rng::new(5);

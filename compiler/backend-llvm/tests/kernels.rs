@@ -1,6 +1,7 @@
 //! Every kernel kind, op and tail case (`common::samples`) compiled with
-//! LLVM for the host CPU (AVX2 + FMA here: 8 lanes) and for the x86-64
-//! baseline (SSE2: 4 lanes, no FMA), run from a shared library and compared
+//! LLVM for the host CPU, the x86-64 baseline (SSE2: 4 lanes, no FMA),
+//! `x86-64-v3` (AVX2 + FMA: 8 lanes) and, where the host has AVX-512,
+//! `x86-64-v4` (16 lanes), run from a shared library and compared
 //! with `vitc_lower::reference`; every chunking must be bit-identical.
 
 #![cfg(feature = "llvm")]
@@ -16,6 +17,10 @@ fn targets() -> Vec<LlvmTarget> {
     if cfg!(target_arch = "x86_64") {
         t.push(LlvmTarget::with_cpu(Arch::X86_64, "x86-64"));
         t.push(LlvmTarget::with_cpu(Arch::X86_64, "x86-64-v3"));
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            t.push(LlvmTarget::with_cpu(Arch::X86_64, "x86-64-v4"));
+        }
     }
     t
 }

@@ -36,15 +36,16 @@ fn floats(path: &Path) -> Vec<f32> {
     read_npy(path).unwrap().to_f64_vec().iter().map(|&v| v as f32).collect()
 }
 
-/// Lowers `model` (rewritten graph) for up to `max_batch` images.
-fn program(model: &str, max_batch: usize) -> Option<Program> {
+/// Lowers `model` (rewritten graph) for up to `max_batch` images, packing
+/// constant GEMM operands in panels of `gemm_nr` columns.
+fn program(model: &str, max_batch: usize, gemm_nr: usize) -> Option<Program> {
     let onnx = models().join(format!("{model}.onnx"));
     if !onnx.exists() {
         eprintln!("SKIPPED {model}: {} is missing", onnx.display());
         return None;
     }
     let graph = vitc_driver::load_onnx(&onnx, Stage::Rewritten).unwrap_or_else(|e| panic!("{model}: {e:#}"));
-    let mut p = lower(&graph, &LowerOptions { max_batch }).unwrap_or_else(|e| panic!("{model}: {e}"));
+    let mut p = lower(&graph, &LowerOptions { max_batch, gemm_nr }).unwrap_or_else(|e| panic!("{model}: {e}"));
     p.name = model.to_string();
     Some(p)
 }
@@ -70,9 +71,11 @@ fn assert_matches(what: &str, ours: &[f32], reference: &[f32]) {
     assert!(finite && diff <= 1e-4 * scale, "{what}: relative error {:.3e} (finite: {finite})", diff / scale);
 }
 
-/// One model at batch 1 with 1 and 2 threads.
+/// One model at batch 1 with 1 and 2 threads, lowered as the driver does
+/// for the host (GEMM panels of 16 columns with AVX-512).
 fn check_model(model: &str, prefix: &str) {
-    let Some(p) = program(model, 1) else { return };
+    let nr = vitc_backend_llvm::gemm_panel_width(&LlvmTarget::host().unwrap()).unwrap();
+    let Some(p) = program(model, 1, nr) else { return };
     let lib = common::scratch(model).join(format!("{prefix}.so"));
     build(&p, prefix, &LlvmTarget::host().unwrap(), LinkTarget::X86_64Linux, &lib);
     let x = floats(&models().join(format!("{model}.input.npy")));
@@ -119,7 +122,9 @@ fn levit_dynamic_batch_1_3_16() {
         return;
     }
     let model = "levit_128s_dynbatch";
-    let Some(p) = program(model, 16) else { return };
+    // Panels of 8 columns whatever the host: with AVX-512, 16-lane B
+    // vectors are assembled from two panels.
+    let Some(p) = program(model, 16, vitc_lower::GEMM_NR) else { return };
     let lib = common::scratch(model).join("levit_dyn.so");
     build(&p, "levit_dyn", &LlvmTarget::host().unwrap(), LinkTarget::X86_64Linux, &lib);
     let x = floats(&models().join(format!("{model}.input_b16.npy")));
@@ -142,7 +147,7 @@ fn levit_aarch64_under_qemu() {
         return;
     }
     let model = "levit_128s";
-    let Some(p) = program(model, 1) else { return };
+    let Some(p) = program(model, 1, vitc_lower::GEMM_NR) else { return };
     let dir = common::scratch("levit_aarch64");
     let lib = dir.join("levit.a");
     build(&p, "levit", &LlvmTarget::new(Arch::Aarch64), LinkTarget::Aarch64Linux, &lib);

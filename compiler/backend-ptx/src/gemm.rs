@@ -190,7 +190,12 @@ pub fn gemm(b: &mut Body, ctx: &Ctx, kernel: &Kernel) -> Result<Launch, PtxError
         batch_stride: ia(*a_batch_stride),
     };
     let b_op = match bm {
-        GemmB::Packed { at } => Operand {
+        GemmB::Packed { nr, .. } if *nr != GEMM_NR => {
+            return Err(PtxError::Invalid(format!(
+                "packed GEMM panels of {nr} columns; the PTX kernels read panels of {GEMM_NR}"
+            )));
+        }
+        GemmB::Packed { at, .. } => Operand {
             kfast: false,
             s_k: GEMM_NR as isize,
             s_x: 1,

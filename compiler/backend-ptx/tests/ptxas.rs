@@ -65,7 +65,7 @@ fn check_model(model: &str) {
         return;
     }
     let graph = vitc_driver::load_onnx(&path, Stage::Rewritten).unwrap();
-    let mut program = vitc_lower::lower(&graph, &LowerOptions { max_batch: 256 }).unwrap();
+    let mut program = vitc_lower::lower(&graph, &LowerOptions { max_batch: 256, ..Default::default() }).unwrap();
     program.name = model.to_string();
     let kinds = program.kernels.iter().fold(std::collections::BTreeMap::new(), |mut m, k| {
         *m.entry(k.name()).or_insert(0) += 1;

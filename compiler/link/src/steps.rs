@@ -64,7 +64,7 @@ mod tests {
             a: Loc::arena(0),
             lda: 128,
             a_batch_stride: 0,
-            b: vitc_lower::GemmB::Packed { at: Loc::weights(0) },
+            b: vitc_lower::GemmB::Packed { at: Loc::weights(0), nr: vitc_lower::GEMM_NR },
             c: Loc::arena(0),
             ldc: 256,
             c_batch_stride: 0,

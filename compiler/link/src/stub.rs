@@ -45,7 +45,7 @@ fn gemm(a: usize, c: usize, b: usize) -> Kernel {
         a: Loc::arena(a),
         lda: N,
         a_batch_stride: 0,
-        b: GemmB::Packed { at: Loc::weights(b) },
+        b: GemmB::Packed { at: Loc::weights(b), nr: vitc_lower::GEMM_NR },
         c: Loc::arena(c),
         ldc: N,
         c_batch_stride: 0,

@@ -143,8 +143,9 @@ pub enum GemmB {
     /// Constant, packed by the lowering into panels of `nr` columns:
     /// panel `p` (columns `p*nr .. p*nr+nr`) is `k` rows of `nr` floats,
     /// row `kk` at `at.offset + (p * k + kk) * nr`; columns past `n` are zero.
-    /// `nr` is [`crate::GEMM_NR`].
-    Packed { at: Loc },
+    /// `nr` is [`crate::GEMM_NR`] unless the lowering was asked for wider
+    /// panels ([`crate::LowerOptions::gemm_nr`]).
+    Packed { at: Loc, nr: usize },
     /// A run-time matrix: element `(kk, j)` at `at + batch·batch_stride +
     /// kk * row_stride + j * col_stride`.
     Strided { at: Loc, row_stride: isize, col_stride: isize, batch_stride: isize },

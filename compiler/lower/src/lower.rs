@@ -27,7 +27,7 @@ use crate::error::LowerError;
 use crate::kernel::{Kernel, Loc, MapOp, Region, Strided, UnaryOp};
 use crate::plan::{Interval, plan_memory};
 use crate::prepare::prepare;
-use crate::program::{BatchPlan, IoSlot, MemoryStats, Program};
+use crate::program::{BatchPlan, GEMM_NR, IoSlot, MemoryStats, Program, SUPPORTED_GEMM_NR};
 use crate::view::{Base, View, coalesce, dense_strides};
 use crate::weights::WeightsBuilder;
 pub(crate) use attention::kernel_supports;
@@ -39,11 +39,15 @@ use vitc_ir::{DType, Graph, NodeId, OpKind, Tensor, Value, WeightId};
 pub struct LowerOptions {
     /// Largest batch a call may pass when the model's batch is symbolic.
     pub max_batch: usize,
+    /// Columns per panel of the constant GEMM operands
+    /// ([`crate::GemmB::Packed`]): [`crate::GEMM_NR`] (8) for 128- and
+    /// 256-bit vector kernels, 16 for a backend with 512-bit vectors.
+    pub gemm_nr: usize,
 }
 
 impl Default for LowerOptions {
     fn default() -> LowerOptions {
-        LowerOptions { max_batch: 64 }
+        LowerOptions { max_batch: 64, gemm_nr: GEMM_NR }
     }
 }
 
@@ -56,6 +60,12 @@ pub fn lower(graph: &Graph, options: &LowerOptions) -> Result<Program, LowerErro
     if options.max_batch == 0 {
         return Err(LowerError::Graph("max_batch must be at least 1".into()));
     }
+    if !SUPPORTED_GEMM_NR.contains(&options.gemm_nr) {
+        return Err(LowerError::Graph(format!(
+            "GEMM panel width {} is not supported (expected one of {SUPPORTED_GEMM_NR:?})",
+            options.gemm_nr
+        )));
+    }
     let symbol = batch_symbol(graph)?;
     let bound;
     let g = match &symbol {
@@ -67,7 +77,7 @@ pub fn lower(graph: &Graph, options: &LowerOptions) -> Result<Program, LowerErro
         None => graph,
     };
     let prepared = prepare(g)?;
-    let mut l = Lowerer::new(&prepared);
+    let mut l = Lowerer::new(&prepared, options.gemm_nr);
     l.lower_graph()?;
     let batch = match symbol {
         Some(_) => BatchPlan { dynamic: true, max_batch: options.max_batch },
@@ -102,13 +112,15 @@ pub(crate) struct Lowerer<'g> {
     outputs: Vec<(String, usize, Vec<usize>, DType)>,
     /// Nodes whose work was fused into a producer (their outputs are set).
     fused: HashSet<NodeId>,
+    /// Panel width of packed GEMM operands ([`LowerOptions::gemm_nr`]).
+    pub(crate) gemm_nr: usize,
 }
 
 /// What an op lowering returns on failure; the caller names the node.
 pub(crate) type OpResult<T> = Result<T, String>;
 
 impl<'g> Lowerer<'g> {
-    fn new(g: &'g Graph) -> Lowerer<'g> {
+    fn new(g: &'g Graph, gemm_nr: usize) -> Lowerer<'g> {
         Lowerer {
             g,
             values: HashMap::new(),
@@ -121,6 +133,7 @@ impl<'g> Lowerer<'g> {
             inputs: Vec::new(),
             outputs: Vec::new(),
             fused: HashSet::new(),
+            gemm_nr,
         }
     }
 

@@ -15,6 +15,9 @@ pub use vitc_ir::DType;
 /// Columns per packed GEMM panel (see [`crate::kernel::GemmB::Packed`]).
 pub const GEMM_NR: usize = 8;
 
+/// The panel widths a lowering may be asked for (`LowerOptions::gemm_nr`).
+pub const SUPPORTED_GEMM_NR: [usize; 2] = [8, 16];
+
 /// Alignment of the weights blob and of every tensor in it, in bytes.
 pub const WEIGHT_ALIGN: usize = 64;
 

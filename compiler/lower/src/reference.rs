@@ -10,7 +10,7 @@ mod attention;
 mod window;
 
 use crate::kernel::{Activation, BinaryOp, GemmB, Kernel, Loc, MapOp, ReduceOp, Region, UnaryOp};
-use crate::program::{GEMM_NR, Program};
+use crate::program::Program;
 
 /// The weights blob decoded as f32 and as u32 words (same indexing).
 pub struct Weights {
@@ -313,9 +313,7 @@ fn gemm(kernel: &Kernel, mem: &mut Mem<'_>, start: usize, end: usize) -> Result<
             let av = mem.get(*a, (bi * a_batch_stride + i * lda + kk) as isize)?;
             for (j, sum) in acc.iter_mut().enumerate() {
                 let bv = match b {
-                    GemmB::Packed { at } => {
-                        mem.get(*at, (((j / GEMM_NR) * k + kk) * GEMM_NR + j % GEMM_NR) as isize)?
-                    }
+                    GemmB::Packed { at, nr } => mem.get(*at, (((j / nr) * k + kk) * nr + j % nr) as isize)?,
                     GemmB::Strided { at, row_stride, col_stride, batch_stride } => {
                         mem.get(*at, bi as isize * batch_stride + kk as isize * row_stride + j as isize * col_stride)?
                     }

@@ -5,7 +5,7 @@
 //! kernel's output and its inputs).
 
 use crate::kernel::{GemmB, Kernel, Loc, Region, View4};
-use crate::program::{GEMM_NR, Program};
+use crate::program::Program;
 
 /// Elements `lo ..= hi` of a region (relative to the region's start).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,7 +46,7 @@ fn accesses(k: &Kernel) -> (Option<Span>, Vec<Option<Span>>) {
             let c_span = span(*c, &[*batch, *m, *n], &[s(*c_batch_stride), s(*ldc), 1]);
             let a_span = span(*a, &[*batch, *m, *k], &[s(*a_batch_stride), s(*lda), 1]);
             let b_span = match b {
-                GemmB::Packed { at } => run(*at, n.div_ceil(GEMM_NR) * k * GEMM_NR),
+                GemmB::Packed { at, nr } => run(*at, n.div_ceil(*nr) * k * *nr),
                 GemmB::Strided { at, row_stride, col_stride, batch_stride } => {
                     span(*at, &[*batch, *k, *n], &[*batch_stride, *row_stride, *col_stride])
                 }

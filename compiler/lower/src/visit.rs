@@ -10,7 +10,7 @@ impl Kernel {
             Kernel::Gemm { a, b, c, bias, residual, .. } => {
                 let mut v = vec![c, a];
                 match b {
-                    GemmB::Packed { at } | GemmB::Strided { at, .. } => v.push(at),
+                    GemmB::Packed { at, .. } | GemmB::Strided { at, .. } => v.push(at),
                 }
                 v.extend(bias.as_mut());
                 v.extend(residual.as_mut());

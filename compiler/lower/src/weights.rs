@@ -2,7 +2,7 @@
 //! [`WEIGHT_ALIGN`]-byte aligned offset, and the GEMM panel packing of
 //! [`crate::GemmB::Packed`].
 
-use crate::program::{GEMM_NR, WEIGHT_ALIGN};
+use crate::program::WEIGHT_ALIGN;
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
@@ -58,16 +58,16 @@ impl WeightsBuilder {
     }
 }
 
-/// Packs the `k × n` matrix `b(kk, j)` into panels of [`GEMM_NR`] columns:
-/// panel `p` is `k` rows of `GEMM_NR` floats, columns past `n` zero.
-pub fn pack_b(k: usize, n: usize, b: impl Fn(usize, usize) -> f32) -> Vec<f32> {
-    let panels = n.div_ceil(GEMM_NR);
-    let mut out = vec![0.0f32; panels * k * GEMM_NR];
+/// Packs the `k × n` matrix `b(kk, j)` into panels of `nr` columns:
+/// panel `p` is `k` rows of `nr` floats, columns past `n` zero.
+pub fn pack_b(k: usize, n: usize, nr: usize, b: impl Fn(usize, usize) -> f32) -> Vec<f32> {
+    let panels = n.div_ceil(nr);
+    let mut out = vec![0.0f32; panels * k * nr];
     for p in 0..panels {
         for kk in 0..k {
-            let row = (p * k + kk) * GEMM_NR;
-            for jj in 0..GEMM_NR {
-                let j = p * GEMM_NR + jj;
+            let row = (p * k + kk) * nr;
+            for jj in 0..nr {
+                let j = p * nr + jj;
                 if j < n {
                     out[row + jj] = b(kk, j);
                 }
@@ -80,6 +80,7 @@ pub fn pack_b(k: usize, n: usize, b: impl Fn(usize, usize) -> f32) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::program::GEMM_NR;
 
     #[test]
     fn tensors_start_on_aligned_offsets() {
@@ -96,16 +97,19 @@ mod tests {
 
     #[test]
     fn panels_hold_columns_and_zero_padding() {
-        // b(kk, j) = 100 kk + j for a 3 × 10 matrix: two panels of 8 columns.
+        // b(kk, j) = 100 kk + j for a 3 × 10 matrix: two panels of 8
+        // columns, or one of 16.
         let (k, n) = (3, 10);
-        let packed = pack_b(k, n, |kk, j| (100 * kk + j) as f32);
-        assert_eq!(packed.len(), 2 * k * GEMM_NR);
-        for p in 0..2 {
-            for kk in 0..k {
-                for jj in 0..GEMM_NR {
-                    let j = p * GEMM_NR + jj;
-                    let want = if j < n { (100 * kk + j) as f32 } else { 0.0 };
-                    assert_eq!(packed[(p * k + kk) * GEMM_NR + jj], want, "panel {p} row {kk} col {jj}");
+        for (nr, panels) in [(GEMM_NR, 2), (16, 1)] {
+            let packed = pack_b(k, n, nr, |kk, j| (100 * kk + j) as f32);
+            assert_eq!(packed.len(), panels * k * nr);
+            for p in 0..panels {
+                for kk in 0..k {
+                    for jj in 0..nr {
+                        let j = p * nr + jj;
+                        let want = if j < n { (100 * kk + j) as f32 } else { 0.0 };
+                        assert_eq!(packed[(p * k + kk) * nr + jj], want, "nr {nr} panel {p} row {kk} col {jj}");
+                    }
                 }
             }
         }

@@ -434,7 +434,7 @@ fn dynamic_graph(softmax_axis: i64) -> Graph {
 #[test]
 fn a_symbolic_batch_runs_image_by_image() {
     let graph = dynamic_graph(-1);
-    let program = lower(&graph, &LowerOptions { max_batch: 8 }).unwrap();
+    let program = lower(&graph, &LowerOptions { max_batch: 8, ..Default::default() }).unwrap();
     assert!(program.batch.dynamic && program.batch.max_batch == 8);
     assert_eq!(program.inputs[0].dims, vec![1, 4, 6]);
     let x = tensor(&[3, 4, 6], 5);

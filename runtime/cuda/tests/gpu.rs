@@ -39,7 +39,8 @@ fn check(model: &str, input: &str, output: &str) {
         return;
     }
     let graph = vitc_driver::load_onnx(&path, vitc_driver::Stage::Rewritten).unwrap();
-    let mut program = vitc_lower::lower(&graph, &vitc_lower::LowerOptions { max_batch: 16 }).unwrap();
+    let mut program =
+        vitc_lower::lower(&graph, &vitc_lower::LowerOptions { max_batch: 16, ..Default::default() }).unwrap();
     program.name = model.to_string();
     let module = compile_ptx(&program, "m", PtxTarget::Sm80).unwrap();
     let out = std::env::temp_dir().join(format!("vitc-cuda-test-{}-{model}", std::process::id()));

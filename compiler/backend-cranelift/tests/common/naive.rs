@@ -2,7 +2,7 @@
 //! possible (f64 accumulation, libm functions) to check generated code.
 
 use vitc_lower::{
-    Activation, BinaryOp, Conv2dGeom, GEMM_NR, GemmB, Kernel, Loc, MapOp, PoolKind, Program, ReduceOp, Region, UnaryOp,
+    Activation, BinaryOp, Conv2dGeom, GemmB, Kernel, Loc, MapOp, PoolKind, Program, ReduceOp, Region, UnaryOp,
 };
 
 struct Mem<'a> {
@@ -141,9 +141,9 @@ pub fn run_kernel(kernel: &Kernel, arena: &mut [f32], weights: &[f32]) {
                         for kk in 0..*k {
                             let av = m.get(*a, (bt * a_batch_stride + i * lda + kk) as isize) as f64;
                             let bv = match b {
-                                GemmB::Packed { at } => {
-                                    let p = j / GEMM_NR;
-                                    m.get(*at, ((p * k + kk) * GEMM_NR + j % GEMM_NR) as isize)
+                                GemmB::Packed { at, nr } => {
+                                    let p = j / nr;
+                                    m.get(*at, ((p * k + kk) * nr + j % nr) as isize)
                                 }
                                 GemmB::Strided { at, row_stride, col_stride, batch_stride } => m.get(
                                     *at,

@@ -128,7 +128,7 @@ pub fn samples() -> Vec<Sample> {
         let bias_at = weights.len();
         weights.extend(rng.vec(n, -1.0, 1.0));
         let b = match kind {
-            0 => GemmB::Packed { at: Loc::weights(0) },
+            0 => GemmB::Packed { at: Loc::weights(0), nr: vitc_lower::GEMM_NR },
             1 => GemmB::Strided {
                 at: Loc::arena(a_len + 2 * c_len),
                 row_stride: n as isize,

@@ -19,17 +19,9 @@ fn st(o: usize, s: &[isize]) -> Strided {
     Strided { at: Loc::arena(o), strides: s.to_vec() }
 }
 
-fn pack(b: &[f32], k: usize, n: usize) -> Vec<f32> {
-    let panels = n.div_ceil(GEMM_NR);
-    let mut out = vec![0.0; panels * k * GEMM_NR];
-    for p in 0..panels {
-        for kk in 0..k {
-            for jj in 0..GEMM_NR.min(n - p * GEMM_NR) {
-                out[(p * k + kk) * GEMM_NR + jj] = b[kk * n + p * GEMM_NR + jj];
-            }
-        }
-    }
-    out
+/// `b` (`k × n`, row-major) in panels of `nr` columns.
+fn pack(b: &[f32], k: usize, n: usize, nr: usize) -> Vec<f32> {
+    vitc_lower::weights::pack_b(k, n, nr, |kk, j| b[kk * n + j])
 }
 
 fn geom(c: usize, hw: usize, k: usize, s: usize, p: usize, groups: usize, oc: usize) -> Conv2dGeom {
@@ -164,14 +156,20 @@ pub fn samples() -> Vec<Sample> {
         (23, 24, 16, 2, 0, Activation::GeluTanh),
         (29, 19, 12, 2, 1, Activation::None),
         (31, 27, 21, 2, 2, Activation::HardSigmoid { alpha: 0.2, beta: 0.5 }),
+        // Panels of 16 columns (what the driver packs for AVX-512).
+        (13, 21, 17, 1, 3, Activation::None),
+        (50, 40, 70, 1, 3, Activation::Gelu),
+        (23, 71, 16, 2, 3, Activation::HardSwish),
+        (9, 8, 5, 1, 3, Activation::None),
     ] {
         let (a_len, c_len, b_len) = (batch * m * k, batch * m * n, batch * k * n);
         let init = rng.vec(a_len + 2 * c_len + b_len, -1.0, 1.0);
-        let mut weights = pack(&rng.vec(k * n, -1.0, 1.0), k, n);
+        let nr = if kind == 3 { 16 } else { GEMM_NR };
+        let mut weights = pack(&rng.vec(k * n, -1.0, 1.0), k, n, nr);
         let bias_at = weights.len();
         weights.extend(rng.vec(n, -1.0, 1.0));
         let b = match kind {
-            0 => GemmB::Packed { at: Loc::weights(0) },
+            0 | 3 => GemmB::Packed { at: Loc::weights(0), nr },
             1 => GemmB::Strided {
                 at: Loc::arena(a_len + 2 * c_len),
                 row_stride: n as isize,
@@ -381,11 +379,15 @@ pub fn samples() -> Vec<Sample> {
 type Add<'a> = dyn FnMut(&str, Vec<Kernel>, Vec<f32>, Vec<f32>) + 'a;
 
 /// Fused attention: plain (keys a multiple of 8 and not, values 16 and 13
-/// wide), with a bias table and an activation, and with LePE.
+/// wide), with a bias table and an activation, and with LePE; query rows
+/// in groups of 4 and left over, keys in whole blocks of vectors and not.
 fn attention(rng: &mut Rng, add: &mut Add<'_>) {
-    for (n, m, d, dv, with_bias, with_lepe) in
-        [(5, 37, 16, 13, true, false), (9, 9, 8, 16, false, true), (4, 40, 12, 72, false, false)]
-    {
+    for (n, m, d, dv, with_bias, with_lepe) in [
+        (5, 37, 16, 13, true, false),
+        (9, 9, 8, 16, false, true),
+        (4, 40, 12, 72, false, false),
+        (11, 150, 16, 40, true, false),
+    ] {
         let (batch, heads) = (2, 3);
         let g = AttentionGeom { batch, heads, n, m, d, dv };
         // q: (b, h, i, e) with q's last axis strided by 2 (interleaved);

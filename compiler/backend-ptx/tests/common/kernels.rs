@@ -84,7 +84,7 @@ fn gemm(
     act: Activation,
 ) -> Kernel {
     let b = if packed {
-        GemmB::Packed { at: weights(64) }
+        GemmB::Packed { at: weights(64), nr: vitc_lower::GEMM_NR }
     } else {
         GemmB::Strided { at: arena(A1), row_stride: n as isize, col_stride: 1, batch_stride: (k * n) as isize }
     };

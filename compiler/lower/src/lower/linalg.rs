@@ -89,8 +89,8 @@ impl Lowerer<'_> {
         let (gemm_b, b_strides) = if b_const && b_shared {
             let core = View { dims: vec![k, n], strides: b.strides[r - 2..].to_vec(), ..b.clone() };
             let values = scaled(self.const_values(&core).ok_or("internal: constant B")?, n, &extras.scale);
-            let packed = pack_b(k, n, |kk, j| values[kk * n + j]);
-            (GemmB::Packed { at: self.blob_f32(&packed) }, vec![0isize; bdims.len()])
+            let packed = pack_b(k, n, self.gemm_nr, |kk, j| values[kk * n + j]);
+            (GemmB::Packed { at: self.blob_f32(&packed), nr: self.gemm_nr }, vec![0isize; bdims.len()])
         } else {
             let b = if extras.scale.is_some() {
                 let values = self.const_values(b).ok_or("internal: a run-time B cannot be scaled")?;
@@ -130,7 +130,7 @@ impl Lowerer<'_> {
                 dc += i * sc[ax];
             }
             let b = match &gemm_b {
-                GemmB::Packed { at } => GemmB::Packed { at: *at },
+                GemmB::Packed { at, nr } => GemmB::Packed { at: *at, nr: *nr },
                 GemmB::Strided { at, row_stride, col_stride, .. } => GemmB::Strided {
                     at: shift(*at, db),
                     row_stride: *row_stride,

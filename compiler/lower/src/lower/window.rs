@@ -142,8 +142,8 @@ impl Lowerer<'_> {
             let out = self.new_dense(&out_dims);
             let (x_loc, out_loc) = (self.loc(&x), self.loc(&out));
             for gi in 0..groups {
-                let packed = pack_b(icg, ocg, |kk, j| w[(gi * ocg + j) * icg + kk]);
-                let b = GemmB::Packed { at: self.blob_f32(&packed) };
+                let packed = pack_b(icg, ocg, self.gemm_nr, |kk, j| w[(gi * ocg + j) * icg + kk]);
+                let b = GemmB::Packed { at: self.blob_f32(&packed), nr: self.gemm_nr };
                 let bias = bias.as_ref().map(|b| self.blob_f32(&b[gi * ocg..(gi + 1) * ocg]));
                 self.emit(Kernel::Gemm {
                     m: n_img,

@@ -104,13 +104,13 @@ fn emit_asm(args: &CompileArgs) -> Result<()> {
         Backend::Cranelift => {
             let (target, _) = targets(args.target.as_deref())?;
             let (graph, _) = load(args)?;
-            let program = lower(&graph, args.max_batch)?;
+            let program = lower(&graph, args.max_batch, vitc_lower::GEMM_NR)?;
             vitc_backend_cranelift::emit_disasm(&program, &prefix, &target).context("generating code")?
         }
         Backend::Llvm => {
             let (target, _) = llvm_targets(args)?;
             let (graph, _) = load(args)?;
-            let program = lower(&graph, args.max_batch)?;
+            let program = lower(&graph, args.max_batch, vitc_backend_llvm::gemm_panel_width(&target)?)?;
             vitc_backend_llvm::emit_asm(&program, &prefix, &target).context("generating code")?
         }
     };
@@ -122,7 +122,7 @@ fn emit_llvm_ir(args: &CompileArgs) -> Result<()> {
     let prefix = prefix(args.name.as_deref(), args.output.as_deref().unwrap_or(&stem))?;
     let (target, _) = llvm_targets(args)?;
     let (graph, _) = load(args)?;
-    let program = lower(&graph, args.max_batch)?;
+    let program = lower(&graph, args.max_batch, vitc_backend_llvm::gemm_panel_width(&target)?)?;
     let text = vitc_backend_llvm::emit_llvm_ir(&program, &prefix, &target).context("generating LLVM IR")?;
     write_text(args.output.as_deref(), &text)
 }
@@ -179,8 +179,9 @@ fn prefix(name: Option<&str>, path: &Path) -> Result<String> {
     }
 }
 
-fn lower(graph: &Graph, max_batch: usize) -> Result<Program> {
-    Ok(vitc_lower::lower(graph, &vitc_lower::LowerOptions { max_batch })?)
+/// Lowers with the backend's panel width for packed GEMM operands.
+fn lower(graph: &Graph, max_batch: usize, gemm_nr: usize) -> Result<Program> {
+    Ok(vitc_lower::lower(graph, &vitc_lower::LowerOptions { max_batch, gemm_nr })?)
 }
 
 fn native(args: &CompileArgs) -> Result<()> {
@@ -206,7 +207,11 @@ fn native(args: &CompileArgs) -> Result<()> {
     let start = Instant::now();
     let (graph, mut times) = load(args)?;
     let t = Instant::now();
-    let mut program = lower(&graph, args.max_batch).context("lowering")?;
+    let gemm_nr = match &codegen {
+        Codegen::Cranelift(_) => vitc_lower::GEMM_NR,
+        Codegen::Llvm(t) => vitc_backend_llvm::gemm_panel_width(t)?,
+    };
+    let mut program = lower(&graph, args.max_batch, gemm_nr).context("lowering")?;
     times.push(("lower", t.elapsed()));
     // Exported graphs are mostly called "main_graph" or "torch_jit": the file names the model.
     program.name = args.model.stem();

@@ -32,7 +32,8 @@ fn lowered(args: &CompileArgs) -> Result<Program> {
     };
     let (graph, _) = vitc_driver::load_timed(&args.model, stage)?;
     let mut program =
-        vitc_lower::lower(&graph, &vitc_lower::LowerOptions { max_batch: args.max_batch }).context("lowering")?;
+        vitc_lower::lower(&graph, &vitc_lower::LowerOptions { max_batch: args.max_batch, ..Default::default() })
+            .context("lowering")?;
     program.name = args.model.stem();
     Ok(program)
 }
