@@ -7,8 +7,15 @@
  * idle workers spin for a short while (so back-to-back runs start without a
  * system call) and then sleep on the condition variable.
  *
- * Schedule: a run is a sequence of phases, per batch item: copy the input in
- * (thread 0), the steps, copy the output out (thread 0). Step s is split into
+ * Schedule, images run whole: with a dynamic batch of at least T images and
+ * T > 1 threads, the first floor(batch/T)*T images are shared out round-robin
+ * and each thread runs its images alone, every step as one chunk, in an
+ * arena of its own (no barriers between steps; the kernels give the same
+ * bits whatever the chunking), then all threads meet at one barrier.
+ *
+ * Schedule, images shared: the other images are a sequence of phases each:
+ * copy the input in (thread 0), the steps, copy the output out (thread 0),
+ * in thread 0's arena. Step s is split into
  * n = min(T, extent, max_chunks) chunks; thread t runs chunk t when t < n, so
  * the split depends only on T and the table, never on timing (kernels write
  * disjoint outputs per chunk, so results do not depend on the split either).
@@ -58,7 +65,9 @@ struct vitc_worker {
 
 struct vitc_rt_context {
     const vitc_model *model;
-    float *arena;
+    float *arena;       /* `arenas` arenas of `arena_stride` floats, thread t's at t * arena_stride */
+    int arenas;         /* threads with an arena of their own (1, or T for dynamic-batch models) */
+    size_t arena_stride; /* f32 elements, a multiple of 16 (64 bytes) */
     int threads;
     int started;  /* workers running */
     int parallel; /* some step has more than one chunk: workers take part in runs */
@@ -125,8 +134,18 @@ static void vitc_step_chunk(vitc_rt_context *c, const vitc_step *s, uint64_t n, 
  */
 static void vitc_execute(vitc_rt_context *c, int tid, const float *input, float *output, int batch) {
     const vitc_model *m = c->model;
+    int whole = c->arenas > 1 ? batch / c->threads * c->threads : 0;
+    if (whole > 0) {
+        float *arena = c->arena + (size_t)tid * c->arena_stride;
+        for (int b = tid; b < whole; b += c->threads) {
+            memcpy(arena + m->input.offset, input + (size_t)b * m->input.len, m->input.len * sizeof(float));
+            for (size_t i = 0; i < m->n_steps; i++) m->steps[i].fn(arena, m->weights, 0, m->steps[i].extent);
+            memcpy(output + (size_t)b * m->output.len, arena + m->output.offset, m->output.len * sizeof(float));
+        }
+        vitc_barrier(c);
+    }
     int prev_solo = 1; /* the copy-in before the first step is solo */
-    for (int b = 0; b < batch; b++) {
+    for (int b = whole; b < batch; b++) {
         if (tid == 0)
             memcpy(c->arena + m->input.offset, input + (size_t)b * m->input.len, m->input.len * sizeof(float));
         for (size_t i = 0; i < m->n_steps; i++) {
@@ -216,16 +235,19 @@ VITC_RT_API vitc_rt_context *vitc_rt_create(const vitc_model *m, int threads) {
     atomic_init(&c->busy, 0);
     atomic_init(&c->bar_arrived, 0u);
     atomic_init(&c->bar_gen, 0u);
-    size_t bytes = (m->arena_len * sizeof(float) + 63u) & ~(size_t)63u;
-    if (bytes == 0) bytes = 64;
-    if (m->arena_len > SIZE_MAX / sizeof(float) - 64u || !(c->arena = aligned_alloc(64, bytes))) {
+    for (size_t i = 0; i < m->n_steps; i++)
+        if (vitc_chunks(&m->steps[i], threads) > 1) c->parallel = 1;
+    /* Whole images per thread need an arena each. */
+    c->arenas = c->parallel && m->dynamic_batch && m->max_batch >= threads ? threads : 1;
+    c->arena_stride = (m->arena_len + 15u) & ~(size_t)15u;
+    if (c->arena_stride == 0) c->arena_stride = 16;
+    size_t bytes = c->arena_stride * sizeof(float) * (size_t)c->arenas;
+    if (m->arena_len > SIZE_MAX / sizeof(float) / (size_t)c->arenas - 64u || !(c->arena = aligned_alloc(64, bytes))) {
         vitc_rt_set_error("%s_create: cannot allocate the %zu-byte arena", m->prefix, bytes);
         vitc_free_context(c);
         return NULL;
     }
     memset(c->arena, 0, bytes);
-    for (size_t i = 0; i < m->n_steps; i++)
-        if (vitc_chunks(&m->steps[i], threads) > 1) c->parallel = 1;
     if (c->parallel) {
         c->workers = calloc((size_t)threads - 1u, sizeof *c->workers);
         if (!c->workers) {

@@ -9,13 +9,15 @@
  * `static` by default (VITC_RT_API), so two models linked into one program
  * never clash; only the prefixed API is visible outside the library.
  *
- * Execution model: a context owns one arena (the program's activations,
+ * Execution model: a context owns an arena (the program's activations,
  * 64-byte aligned) and `threads - 1` worker threads; the calling thread is
  * thread 0. A run copies each batch item's input into the arena, executes the
  * steps in order (step s calls `fn(arena, weights, start, end)` on disjoint
  * chunks of 0..extent, spread over the threads, with a barrier before the next
- * step) and copies the output slot out. Nothing in the runtime is global
- * except the thread-local last-error string.
+ * step) and copies the output slot out. A dynamic-batch model's context has
+ * one arena per thread instead: a run of at least `threads` images gives each
+ * thread whole images to run alone (see vitc_runtime.c). Nothing in the
+ * runtime is global except the thread-local last-error string.
  */
 #ifndef VITC_RUNTIME_H
 #define VITC_RUNTIME_H
