@@ -1,17 +1,18 @@
 //! `Attention`: fused scaled-dot-product attention over query rows
-//! `r = (b·heads + h)·n + i`, [`RB`] rows of one head at a time (the rows
-//! left over at the end of a head or of a chunk one by one), with the
+//! `r = (b·heads + h)·n + i`, a group of rows of one head at a time (12
+//! with 32 vector registers, 4 with 16; the rows left over at the end of a
+//! head or of a chunk in groups of 4, then one by one), with the
 //! logits rows in a stack buffer (`m` floats each, at most
 //! `ATTENTION_MAX_KEYS`).
 //!
 //! 1. Logits, a block of key vectors at a time for all the rows of the
 //!    group: per depth `e`, the block's `kt[e, j..]` vectors are loaded once
 //!    (unit stride) and each row's `q[e]` is broadcast into one FMA per
-//!    vector, so every load of K feeds [`RB`] FMAs; then `·scale + bias`.
+//!    vector, so every load of K feeds one FMA per row of the group; then `·scale + bias`.
 //! 2. Per row: max, `exp(l − max)` stored back with its sum (as the Softmax
 //!    kernel, see `norm.rs`).
 //! 3. `Σ_j p[j]·v[j, c..]` for a block of value vectors and all the rows
-//!    of the group (each `v[j]` load feeds [`RB`] FMAs), scaled by `1/sum`,
+//!    of the group (each `v[j]` load feeds one FMA per row), scaled by `1/sum`,
 //!    the activation, then the LePE taps (`bias + Σ w·v` over the taps
 //!    inside the grid, masked branch-free) added.
 //!
@@ -24,15 +25,17 @@ use vitc_lower::{Activation, AttentionGeom, Kernel, Lepe, View4};
 use crate::fx::{Fx, I, P, R, V};
 use crate::{LlvmError, math};
 
-/// Query rows computed together.
-const RB: usize = 4;
-
-/// Key vectors and value vectors per block: `RB ×` this many accumulators
-/// must stay in registers (16 of 32 registers with AVX-512 or NEON, 8 of
-/// 16 with AVX2 / SSE).
-fn block_vectors(fx: &Fx<'_, '_>) -> usize {
-    if fx.isa.lanes == 16 || fx.isa.aarch64 { 4 } else { 2 }
+/// The register blocking of a target: query rows computed together and
+/// key (value) vectors per block; `rows × vectors` accumulators stay in
+/// registers (24 of 32 with AVX-512 or NEON, 8 of 16 with AVX2 / SSE).
+/// More rows per group means fewer passes over K and V, which for long
+/// sequences come from L2, per row.
+fn blocking(fx: &Fx<'_, '_>) -> (usize, usize) {
+    if fx.isa.lanes == 16 || fx.isa.aarch64 { (ROWS_WIDE, 2) } else { (4, 2) }
 }
+
+/// Query rows per group on 32-register targets.
+const ROWS_WIDE: usize = 12;
 
 /// Element `(b, h, r, 0)` of a view, as a pointer.
 fn row_ptr<'c>(fx: &Fx<'_, 'c>, x: &View4, b: I<'c>, h: I<'c>, r: I<'c>) -> R<P<'c>> {
@@ -90,8 +93,9 @@ pub(crate) fn emit_attention(fx: &mut Fx<'_, '_>, kernel: &Kernel) -> R<()> {
         return Ok(());
     }
     let w = fx.w();
+    let (rb, _) = blocking(fx);
     let row_len = g.m.div_ceil(w) * w;
-    let scratch = fx.stack_buffer(RB * row_len)?;
+    let scratch = fx.stack_buffer(rb * row_len)?;
     let n = g.n as i64;
     // The (batch, head) slices the chunk touches: start/n ..= (end-1)/n.
     let (start, end) = (fx.start, fx.end);
@@ -126,13 +130,22 @@ pub(crate) fn emit_attention(fx: &mut Fx<'_, '_>, kernel: &Kernel) -> R<()> {
             scratch,
             scratch_stride: row_len as i64,
         };
-        let hi_full = fx.add_c(hi, 1 - RB as i64)?;
-        let after = fx.range_loop(lo, hi_full, RB as i64, &[lo.into()], &mut |fx, i, _| {
-            rows(fx, &s, RB, i)?;
-            Ok(vec![fx.add_c(i, RB as i64)?.into()])
+        let hi_full = fx.add_c(hi, 1 - rb as i64)?;
+        let after = fx.range_loop(lo, hi_full, rb as i64, &[lo.into()], &mut |fx, i, _| {
+            rows(fx, &s, rb, i)?;
+            Ok(vec![fx.add_c(i, rb as i64)?.into()])
         })?;
-        let rest = after[0].into_int_value();
-        fx.range_loop(rest, hi, 1, &[], &mut |fx, i, _| {
+        // Fewer than `rb` rows left: groups of 4 while they last, then one by one.
+        let mut i = after[0].into_int_value();
+        if rb > 4 {
+            let hi4 = fx.add_c(hi, -3)?;
+            let after = fx.range_loop(i, hi4, 4, &[i.into()], &mut |fx, i, _| {
+                rows(fx, &s, 4, i)?;
+                Ok(vec![fx.add_c(i, 4)?.into()])
+            })?;
+            i = after[0].into_int_value();
+        }
+        fx.range_loop(i, hi, 1, &[], &mut |fx, i, _| {
             rows(fx, &s, 1, i)?;
             Ok(vec![])
         })?;
@@ -157,7 +170,7 @@ fn rows<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Slice<'_, 'c>, count: usize, i: I<'c>) 
 /// `lr[t][j] = scale·Σ_e q_t[e]·k[e, j] + bias_t[j]` for `j < m`, every row `t`.
 fn logits<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Slice<'_, 'c>, qr: &[P<'c>], bias: &[Option<P<'c>>], lr: &[P<'c>]) -> R<()> {
     let w = fx.w();
-    let kb = block_vectors(fx);
+    let (_, kb) = blocking(fx);
     let nrows = qr.len();
     // `nvec` key vectors of `lanes` valid keys (the last one) from key `j0`.
     let block = |fx: &mut Fx<'a, 'c>, j0: I<'c>, nvec: usize, lanes: usize| -> R<()> {
@@ -255,7 +268,7 @@ fn weighted_sum<'a, 'c>(
 ) -> R<()> {
     let w = fx.w();
     let g = &s.g;
-    let vb = block_vectors(fx);
+    let (_, vb) = blocking(fx);
     let nrows = lr.len();
     let nvec = g.dv.div_ceil(w);
     let mut c0 = 0;

@@ -288,6 +288,9 @@ impl<'a, 'c> Fx<'a, 'c> {
             let s = self.load_f(p)?;
             return self.splat_f(s, lanes);
         }
+        if stride == 1 && self.masked_ok(lanes) {
+            return self.masked_load(p, n, lanes);
+        }
         let mut v = self.vt(lanes).const_zero();
         for j in 0..n {
             let q = self.gep_c(p, j as i64 * stride)?;
@@ -302,11 +305,59 @@ impl<'a, 'c> Fx<'a, 'c> {
         if n == v.get_type().get_size() as usize && stride == 1 {
             return self.store(v, p);
         }
+        if stride == 1 && self.masked_ok(v.get_type().get_size()) {
+            return self.masked_store(v, p, n);
+        }
         for j in 0..n {
             let q = self.gep_c(p, j as i64 * stride)?;
             let s = self.lane(v, j as u32)?;
             self.store_f(s, q)?;
         }
+        Ok(())
+    }
+
+    /// Whether partial vectors of `lanes` floats load and store as one
+    /// masked instruction (AVX `vmaskmovps`, AVX-512 `{k}` masks) rather
+    /// than lane by lane.
+    fn masked_ok(&self, lanes: u32) -> bool {
+        !self.isa.aarch64 && self.isa.lanes >= 8 && lanes >= 8
+    }
+
+    /// The constant mask of lanes `0..n`.
+    fn lane_mask(&self, n: usize, lanes: u32) -> VectorValue<'c> {
+        let b = self.ctx.bool_type();
+        let bits: Vec<IntValue<'c>> = (0..lanes as usize).map(|j| b.const_int(u64::from(j < n), false)).collect();
+        VectorType::const_vector(&bits)
+    }
+
+    /// Lanes `0..n` loaded from `p` (the others zero, their memory never read).
+    fn masked_load(&self, p: P<'c>, n: usize, lanes: u32) -> R<V<'c>> {
+        let vt = self.vt(lanes);
+        let f = Intrinsic::find("llvm.masked.load")
+            .and_then(|i| i.get_declaration(self.module, &[vt.into(), p.get_type().into()]))
+            .ok_or_else(|| LlvmError::Codegen("intrinsic llvm.masked.load is not available".into()))?;
+        let args = [
+            p.into(),
+            self.ctx.i32_type().const_int(4, false).into(),
+            self.lane_mask(n, lanes).into(),
+            vt.const_zero().into(),
+        ];
+        let call = self.b.build_call(f, &args, "")?;
+        call.try_as_basic_value()
+            .basic()
+            .map(|v| v.into_vector_value())
+            .ok_or_else(|| LlvmError::Codegen("llvm.masked.load returned nothing".into()))
+    }
+
+    /// Lanes `0..n` of `v` stored to `p` (the memory past them untouched).
+    fn masked_store(&self, v: V<'c>, p: P<'c>, n: usize) -> R<()> {
+        let lanes = v.get_type().get_size();
+        let f = Intrinsic::find("llvm.masked.store")
+            .and_then(|i| i.get_declaration(self.module, &[v.get_type().into(), p.get_type().into()]))
+            .ok_or_else(|| LlvmError::Codegen("intrinsic llvm.masked.store is not available".into()))?;
+        let args =
+            [v.into(), p.into(), self.ctx.i32_type().const_int(4, false).into(), self.lane_mask(n, lanes).into()];
+        self.b.build_call(f, &args, "")?;
         Ok(())
     }
 

@@ -92,8 +92,10 @@ struct Spec {
 #[derive(Clone, Copy)]
 enum BSrc<'c> {
     /// Panels of `k × nr`: panel `q` of the group at `base + q·pstride`,
-    /// row `kk` at `+ kk·nr`.
-    Panels { base: P<'c>, pstride: i64, nr: usize },
+    /// row `kk` at `+ kk·nr`. `next`: the offset of the next column
+    /// group's panels when they follow in memory (packed weights), which
+    /// the micro-kernel prefetches.
+    Panels { base: P<'c>, pstride: i64, nr: usize, next: Option<i64> },
     /// In place: element `(kk, j)` of the group at `base + kk·row + j·col`.
     Strided { base: P<'c>, row: i64, col: i64 },
 }
@@ -120,7 +122,7 @@ fn k_step<'c>(fx: &Fx<'_, 'c>, s: &Spec, mr: usize, cols: usize, a: P<'c>, b: BS
         .map(|h| {
             let lanes = (cols - h * w).min(w);
             match b {
-                BSrc::Panels { base, pstride, nr } => {
+                BSrc::Panels { base, pstride, nr, .. } => {
                     let at = |j: usize| fx.gep_c(base, (j / nr) as i64 * pstride + (j % nr) as i64);
                     if w <= nr {
                         fx.load(at(h * w)?)
@@ -154,7 +156,9 @@ fn k_step<'c>(fx: &Fx<'_, 'c>, s: &Spec, mr: usize, cols: usize, a: P<'c>, b: BS
 /// B advanced by `kk` rows.
 fn b_at<'c>(fx: &Fx<'_, 'c>, b: BSrc<'c>, kk: I<'c>) -> R<BSrc<'c>> {
     Ok(match b {
-        BSrc::Panels { base, pstride, nr } => BSrc::Panels { base: fx.gep_s(base, kk, nr as i64)?, pstride, nr },
+        BSrc::Panels { base, pstride, nr, next } => {
+            BSrc::Panels { base: fx.gep_s(base, kk, nr as i64)?, pstride, nr, next }
+        }
         BSrc::Strided { base, row, col } => BSrc::Strided { base: fx.gep_s(base, kk, row)?, row, col },
     })
 }
@@ -172,14 +176,17 @@ fn tile<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Spec, p: &Ptrs<'c>, mr: usize, cols: us
         let a = fx.gep(a0, kk)?;
         let bb = b_at(fx, b, kk)?;
         let mut acc: Vec<V<'c>> = st.iter().map(|v| v.into_vector_value()).collect();
-        if let BSrc::Panels { base, pstride, nr } = bb {
+        if let BSrc::Panels { base, pstride, nr, next } = bb {
             // Weights stream from memory once per column group: fetch
             // [`PF_ROWS`] k rows ahead in every panel of the group, each
             // 64-byte line of the `KU` rows this iteration consumes.
             for q in 0..cols.div_ceil(nr) {
                 for line in 0..(KU * nr).div_ceil(16) {
-                    let off = q as i64 * pstride + (PF_ROWS * nr + line * 16) as i64;
-                    fx.prefetch(fx.gep_c(base, off)?)?;
+                    let off = q as i64 * pstride + (line * 16) as i64;
+                    fx.prefetch(fx.gep_c(base, off + (PF_ROWS * nr) as i64)?)?;
+                    if let Some(next) = next {
+                        fx.prefetch(fx.gep_c(base, off + next)?)?;
+                    }
                 }
             }
         }
@@ -322,7 +329,12 @@ fn batch_rows<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Spec, kb: &GemmB, base: &Bases<'c
             let b = match *kb {
                 GemmB::Packed { .. } => {
                     let off = fx.mul_c(g, (gw * s.k) as i64)?;
-                    BSrc::Panels { base: fx.gep(base.b, off)?, pstride: (s.k * pnr) as i64, nr: pnr }
+                    BSrc::Panels {
+                        base: fx.gep(base.b, off)?,
+                        pstride: (s.k * pnr) as i64,
+                        nr: pnr,
+                        next: Some((gw * s.k) as i64),
+                    }
                 }
                 GemmB::Strided { row_stride, col_stride, .. } => {
                     let (row, col) = (row_stride as i64, col_stride as i64);
@@ -330,7 +342,7 @@ fn batch_rows<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Spec, kb: &GemmB, base: &Bases<'c
                     match buf {
                         Some(buf) => {
                             pack(fx, s, bj, row, col, cols, pnr, buf)?;
-                            BSrc::Panels { base: buf, pstride: (s.k * pnr) as i64, nr: pnr }
+                            BSrc::Panels { base: buf, pstride: (s.k * pnr) as i64, nr: pnr, next: None }
                         }
                         None => BSrc::Strided { base: bj, row, col },
                     }

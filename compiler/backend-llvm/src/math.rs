@@ -1,15 +1,16 @@
 //! Vectorised f32 elementary functions and the fused activations as LLVM
 //! IR on vectors of any width (no libm calls), with the polynomials and
-//! constants of the Cranelift backend's `math.rs`, so both backends agree:
+//! constants of the Cranelift backend's `math.rs` except for `erf`:
 //!
 //! * `exp`: `x = n·ln2 + r`, Cephes' degree-7 polynomial, `2^n` built in the
 //!   exponent bits; above `ln(FLT_MAX)` gives `+inf`, below −86.5 gives 0.
 //! * `log`: Cephes `logf` (mantissa in `[√½, √2)`, degree-9 polynomial).
-//! * `erf`: an odd polynomial below 1, `1 − e^{−x²}·G(1/x)` above, `±1`
-//!   beyond 4.
+//! * `erf`: a rational function `x·P(x²)/Q(x²)` on `[−4, 4]`, `±1` beyond
+//!   (cheaper than the Cranelift backend's polynomial-plus-`erfc` form,
+//!   which needs an exponential and a division too).
 //! * `tanh`: Cephes `tanhf`: a polynomial below 0.625, else
 //!   `1 − 2/(e^{2|x|} + 1)`.
-//! * `sigmoid = 1 / (1 + e^{−x})`; GELU as `x·Φ(x)` through `erfc`.
+//! * `sigmoid = 1 / (1 + e^{−x})`; GELU as `½x·(1 + erf(x/√2))`.
 
 use vitc_lower::Activation;
 
@@ -38,46 +39,30 @@ const LOG_P: [f64; 9] = [
     3.333_333_117_4e-1,
 ];
 
-/// `erf(x) ≈ x·P(x²)` on `[0, 1]`.
-const ERF_SMALL: [f64; 7] = [
-    7.971_125_971e-5,
-    -8.043_394_575e-4,
-    5.191_835_315e-3,
-    -2.685_551_016e-2,
-    1.128_362_207e-1,
-    -3.761_262_874e-1,
-    std::f64::consts::FRAC_2_SQRT_PI,
-];
-
-/// `erfc(a)·e^{a²} ≈ G(1/a)` on `[1, 4]`.
-const ERFC_G: [f64; 9] = [
-    -1.351_958_890e-2,
-    4.783_503_857e-2,
-    -1.506_928_245e-2,
-    -1.986_205_951e-1,
-    4.677_675_090e-1,
-    -4.594_549_921e-1,
-    3.892_557_071e-2,
-    5.594_753_084e-1,
-    2.444_971_118e-4,
-];
-
 /// `tanh(x) ≈ x + x³·P(x²)` on `|x| < 0.625` (Cephes `tanhf`).
 const TANH_P: [f64; 5] =
     [-5.704_988_727_45e-3, 2.063_908_879_54e-2, -5.373_971_555_31e-2, 1.333_144_220_36e-1, -3.333_328_194_22e-1];
 
-/// `erfc(z) ≈ t·exp(−z² + P(t))`, `t = 1/(1 + z/2)` (Numerical Recipes).
-const ERFCC_P: [f64; 10] = [
-    0.170_872_77,
-    -0.822_152_23,
-    1.488_515_87,
-    -1.135_203_98,
-    0.278_868_07,
-    -0.186_288_06,
-    0.096_784_18,
-    0.374_091_96,
-    1.000_023_68,
-    -1.265_512_23,
+/// `erf(x) ≈ x·P(x²) / Q(x²)` on `[−4, 4]` (the rational minimax
+/// approximation XLA and Eigen use for f32; within a few ulp): numerator,
+/// highest power first.
+const ERF_P: [f64; 7] = [
+    -2.726_142_258_013_06e-10,
+    2.770_681_424_959_02e-8,
+    -2.101_024_020_825_08e-6,
+    -5.692_506_394_623_46e-5,
+    -7.349_906_303_268_55e-4,
+    -2.954_599_808_540_25e-3,
+    -1.609_603_332_624_15e-2,
+];
+
+/// The denominator of [`ERF_P`], highest power first.
+const ERF_Q: [f64; 5] = [
+    -1.456_607_184_649_96e-5,
+    -2.133_740_552_789_05e-4,
+    -1.682_826_974_382_03e-3,
+    -7.373_329_167_204_68e-3,
+    -1.426_473_905_141_89e-2,
 ];
 
 /// `e^x`.
@@ -147,24 +132,14 @@ fn with_sign<'c>(fx: &Fx<'_, 'c>, x: V<'c>, mag: V<'c>) -> R<V<'c>> {
     fx.intr("llvm.copysign", &[mag, x])
 }
 
-/// The error function.
+/// The error function: `x·P(x²)/Q(x²)` with `x` clamped to `[−4, 4]`
+/// (beyond which `erf` is `±1` in f32); one division, no exponential.
 pub(crate) fn erf<'c>(fx: &Fx<'_, 'c>, x: V<'c>) -> R<V<'c>> {
-    let ax = fx.intr("llvm.fabs", &[x])?;
-    let z = fx.fmul(x, x)?;
-    let p = fx.horner(z, &ERF_SMALL)?;
-    let small = fx.fmul(p, x)?;
-    let one = fx.cst(x, 1.0);
-    let a = fx.vmax(ax, one)?;
-    let a = fx.vmin(a, fx.cst(x, 4.0))?;
-    let u = fx.fdiv(one, a)?;
-    let g = fx.horner(u, &ERFC_G)?;
-    let a2 = fx.fmul(a, a)?;
-    let e = exp(fx, fx.fneg(a2)?)?;
-    let erfc = fx.fmul(e, g)?;
-    let big = fx.fsub(one, erfc)?;
-    let big = with_sign(fx, x, big)?;
-    let is_small = fx.fcmp(Fp::OLT, ax, one)?;
-    fx.select(is_small, small, big)
+    let xc = fx.vmax(fx.vmin(x, fx.cst(x, 4.0))?, fx.cst(x, -4.0))?;
+    let z = fx.fmul(xc, xc)?;
+    let p = fx.horner(z, &ERF_P)?;
+    let q = fx.horner(z, &ERF_Q)?;
+    fx.fdiv(fx.fmul(xc, p)?, q)
 }
 
 /// Hyperbolic tangent.
@@ -194,23 +169,11 @@ pub(crate) fn sigmoid<'c>(fx: &Fx<'_, 'c>, x: V<'c>) -> R<V<'c>> {
     fx.fdiv(one, d)
 }
 
-/// `x·Φ(x)` through `erfc` (Numerical Recipes' `erfcc`).
+/// `x·Φ(x) = ½x·(1 + erf(x/√2))`.
 fn gelu<'c>(fx: &Fx<'_, 'c>, x: V<'c>) -> R<V<'c>> {
-    let ax = fx.intr("llvm.fabs", &[x])?;
-    let z = fx.fmul(ax, fx.cst(x, std::f32::consts::FRAC_1_SQRT_2))?;
-    let one = fx.cst(x, 1.0);
-    let d = fx.madd_c(z, 0.5, one)?;
-    let t = fx.fdiv(one, d)?;
-    let p = fx.horner(t, &ERFCC_P)?;
-    let z2 = fx.fmul(z, z)?;
-    let arg = fx.fsub(p, z2)?;
-    let e = exp(fx, arg)?;
-    let erfc = fx.fmul(t, e)?;
-    let lo = fx.fmul(erfc, fx.cst(x, 0.5))?;
-    let hi = fx.fsub(one, lo)?;
-    let neg = fx.fcmp(Fp::OLT, x, fx.cst(x, 0.0))?;
-    let phi = fx.select(neg, lo, hi)?;
-    fx.fmul(x, phi)
+    let e = erf(fx, fx.fmul(x, fx.cst(x, std::f32::consts::FRAC_1_SQRT_2))?)?;
+    let hx = fx.fmul(x, fx.cst(x, 0.5))?;
+    fx.madd(hx, e, hx)
 }
 
 /// `min(max(x, 0), 1)`.

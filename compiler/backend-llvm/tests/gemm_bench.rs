@@ -32,16 +32,24 @@ fn models() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/models"))
 }
 
+/// Batch 1, GEMM panels as the driver packs them for this host.
+fn host_options() -> LowerOptions {
+    let gemm_nr = vitc_backend_llvm::gemm_panel_width(&LlvmTarget::host().unwrap()).unwrap();
+    LowerOptions { max_batch: 1, gemm_nr }
+}
+
+/// Every GEMM of a model (`VITC_PROFILE_MODEL`, default LeViT-128S).
 #[test]
 #[ignore = "a benchmark; run with --ignored --nocapture"]
 fn levit_gemm_shapes() {
-    let onnx = models().join("levit_128s.onnx");
+    let model = std::env::var("VITC_PROFILE_MODEL").unwrap_or_else(|_| "levit_128s".into());
+    let onnx = models().join(format!("{model}.onnx"));
     if !onnx.exists() {
         eprintln!("SKIPPED: {} is missing", onnx.display());
         return;
     }
     let graph = vitc_driver::load_onnx(&onnx, Stage::Rewritten).unwrap();
-    let program = lower(&graph, &LowerOptions { max_batch: 1, ..Default::default() }).unwrap();
+    let program = lower(&graph, &host_options()).unwrap();
     let lib = common::Lib::new(&program, &LlvmTarget::host().unwrap());
     let weights = common::weights_f32(&program);
     let mut rng = common::Rng::new(3);
@@ -91,7 +99,7 @@ fn levit_gemm_shapes() {
     }
     let gf = all_flops / all_secs / 1e9;
     println!(
-        "all GEMMs of LeViT-128S: {:.2} GFLOP in {:.3} ms = {gf:.1} GFLOP/s, {:.1}% of peak",
+        "all GEMMs of {model}: {:.2} GFLOP in {:.3} ms = {gf:.1} GFLOP/s, {:.1}% of peak",
         all_flops / 1e9,
         all_secs * 1e3,
         100.0 * gf / peak
@@ -110,7 +118,7 @@ fn kernel_profile() {
         return;
     }
     let graph = vitc_driver::load_onnx(&onnx, Stage::Rewritten).unwrap();
-    let program = lower(&graph, &LowerOptions { max_batch: 1, ..Default::default() }).unwrap();
+    let program = lower(&graph, &host_options()).unwrap();
     let lib = common::Lib::new(&program, &LlvmTarget::host().unwrap());
     let weights = common::weights_f32(&program);
     let mut rng = common::Rng::new(5);
