@@ -9,8 +9,10 @@
 //!    group: per depth `e`, the block's `kt[e, j..]` vectors are loaded once
 //!    (unit stride) and each row's `q[e]` is broadcast into one FMA per
 //!    vector, so every load of K feeds one FMA per row of the group; then `·scale + bias`.
-//! 2. Per row: max, `exp(l − max)` stored back with its sum (as the Softmax
-//!    kernel, see `norm.rs`).
+//! 2. The row maxima are kept while the logits are stored; then
+//!    `exp(l − max)` is stored back with its sum for all the rows of the
+//!    group in one pass (the same operations per row as the Softmax kernel,
+//!    see `norm.rs`).
 //! 3. `Σ_j p[j]·v[j, c..]` for a block of value vectors and all the rows
 //!    of the group (each `v[j]` load feeds one FMA per row), scaled by `1/sum`,
 //!    the activation, then the LePE taps (`bias + Σ w·v` over the taps
@@ -33,6 +35,9 @@ use crate::{LlvmError, math};
 fn blocking(fx: &Fx<'_, '_>) -> (usize, usize) {
     if fx.isa.lanes == 16 || fx.isa.aarch64 { (ROWS_WIDE, 2) } else { (4, 2) }
 }
+
+/// How many rows of K (V) ahead the logits (weighted-sum) loop prefetches.
+const PF_AHEAD: i64 = 8;
 
 /// Query rows per group on 32-register targets.
 const ROWS_WIDE: usize = 12;
@@ -161,24 +166,37 @@ fn rows<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Slice<'_, 'c>, count: usize, i: I<'c>) 
     let bias: Vec<Option<P<'c>>> =
         (0..count).map(|t| s.bias0.map(|b| at(fx, b, s.g.m as i64, t)).transpose()).collect::<R<_>>()?;
     let lr: Vec<P<'c>> = (0..count).map(|t| fx.gep_c(s.scratch, t as i64 * s.scratch_stride)).collect::<R<_>>()?;
-    logits(fx, s, &qr, &bias, &lr)?;
-    let inv: Vec<V<'c>> = lr.iter().map(|&row| softmax_row(fx, s.g.m, row)).collect::<R<_>>()?;
+    let mx = logits(fx, s, &qr, &bias, &lr)?;
+    let inv = softmax_rows(fx, s.g.m, &lr, &mx)?;
     let orow: Vec<P<'c>> = (0..count).map(|t| at(fx, s.out0, s.out_rows, t)).collect::<R<_>>()?;
     weighted_sum(fx, s, &lr, &inv, i, &orow)
 }
 
-/// `lr[t][j] = scale·Σ_e q_t[e]·k[e, j] + bias_t[j]` for `j < m`, every row `t`.
-fn logits<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Slice<'_, 'c>, qr: &[P<'c>], bias: &[Option<P<'c>>], lr: &[P<'c>]) -> R<()> {
+/// `lr[t][j] = scale·Σ_e q_t[e]·k[e, j] + bias_t[j]` for `j < m`, every
+/// row `t`; returns each row's running maximum (a vector whose lanes' max
+/// is the row's).
+fn logits<'a, 'c>(
+    fx: &mut Fx<'a, 'c>,
+    s: &Slice<'_, 'c>,
+    qr: &[P<'c>],
+    bias: &[Option<P<'c>>],
+    lr: &[P<'c>],
+) -> R<Vec<V<'c>>> {
     let w = fx.w();
     let (_, kb) = blocking(fx);
     let nrows = qr.len();
-    // `nvec` key vectors of `lanes` valid keys (the last one) from key `j0`.
-    let block = |fx: &mut Fx<'a, 'c>, j0: I<'c>, nvec: usize, lanes: usize| -> R<()> {
+    // `nvec` key vectors of `lanes` valid keys (the last one) from key `j0`;
+    // folds them into the running maxima `mx`.
+    let block = |fx: &mut Fx<'a, 'c>, j0: I<'c>, nvec: usize, lanes: usize, mx: &mut [V<'c>]| -> R<()> {
         let zero = fx.splat(0.0);
         let init: Vec<_> = (0..nrows * nvec).map(|_| zero.into()).collect();
         let kj = fx.gep(s.kt0, j0)?;
         let acc = fx.count_loop(s.g.d, &init, &mut |fx, e, st| {
             let ke = fx.gep_s(kj, e, s.kt_depth)?;
+            // K rows are a stride apart: fetch the block's row PF_AHEAD steps on.
+            for line in 0..(nvec * w).div_ceil(16) {
+                fx.prefetch(fx.gep_c(ke, PF_AHEAD * s.kt_depth + (line * 16) as i64)?)?;
+            }
             let kv: Vec<V<'c>> = (0..nvec)
                 .map(|u| {
                     let l = if u + 1 == nvec { lanes } else { w };
@@ -194,66 +212,78 @@ fn logits<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Slice<'_, 'c>, qr: &[P<'c>], bias: &[
             }
             Ok(next)
         })?;
+        // Lanes past the keys must not raise the maximum: they become −∞.
+        let keep: Vec<u32> = (0..w as u32).map(|j| if (j as usize) < lanes { j } else { w as u32 }).collect();
+        let ninf = fx.splat(f32::NEG_INFINITY);
         for t in 0..nrows {
             for u in 0..nvec {
-                let l = if u + 1 == nvec { lanes } else { w };
+                let last = u + 1 == nvec;
+                let l = if last { lanes } else { w };
                 let mut x = fx.fmul(acc[t * nvec + u].into_vector_value(), fx.splat(s.scale))?;
                 let j = fx.add_c(j0, (u * w) as i64)?;
                 if let Some(bp) = bias[t] {
                     x = fx.fadd(x, fx.gather(fx.gep(bp, j)?, 1, l, w as u32)?)?;
                 }
                 fx.scatter(x, fx.gep(lr[t], j)?, 1, l)?;
+                let xm = if last && lanes < w { fx.shuffle(x, ninf, &keep)? } else { x };
+                mx[t] = fx.vmax(mx[t], xm)?;
             }
         }
         Ok(())
     };
     let full = s.g.m / w;
-    fx.count_loop(full / kb, &[], &mut |fx, t, _| {
+    let init: Vec<_> = (0..nrows).map(|_| fx.splat(f32::NEG_INFINITY).into()).collect();
+    let st = fx.count_loop(full / kb, &init, &mut |fx, t, st| {
         let j0 = fx.mul_c(t, (kb * w) as i64)?;
-        block(fx, j0, kb, w)?;
-        Ok(vec![])
+        let mut mx: Vec<V<'c>> = st.iter().map(|v| v.into_vector_value()).collect();
+        block(fx, j0, kb, w, &mut mx)?;
+        Ok(mx.into_iter().map(Into::into).collect())
     })?;
+    let mut mx: Vec<V<'c>> = st.iter().map(|v| v.into_vector_value()).collect();
     let left = full % kb;
     let tail = s.g.m % w;
     if left > 0 || tail > 0 {
         let j0 = fx.ic(((full / kb) * kb * w) as i64);
         if tail > 0 {
-            block(fx, j0, left + 1, tail)?;
+            block(fx, j0, left + 1, tail, &mut mx)?;
         } else {
-            block(fx, j0, left, w)?;
+            block(fx, j0, left, w, &mut mx)?;
         }
     }
-    Ok(())
+    Ok(mx)
 }
 
-/// Replaces `row[0..m]` by `exp(row − max)`; returns `1/Σ` broadcast.
-fn softmax_row<'a, 'c>(fx: &mut Fx<'a, 'c>, m: usize, row: P<'c>) -> R<V<'c>> {
+/// Replaces each row `lr[t][0..m]` by `exp(row − max_t)` (`mx[t]` holds the
+/// row's maximum across its lanes), all rows of the group in one pass;
+/// returns each row's `1/Σ` broadcast.
+fn softmax_rows<'a, 'c>(fx: &mut Fx<'a, 'c>, m: usize, lr: &[P<'c>], mx: &[V<'c>]) -> R<Vec<V<'c>>> {
     let w = fx.w();
     let nv = m / w;
-    let ninf = fx.splat(f32::NEG_INFINITY);
-    let st = fx.count_loop(nv, &[ninf.into()], &mut |fx, t, a| {
-        let x = fx.load(fx.gep_s(row, t, w as i64)?)?;
-        Ok(vec![fx.vmax(a[0].into_vector_value(), x)?.into()])
-    })?;
-    let mut mx = fx.hreduce(st[0].into_vector_value(), &mut |fx, a, b| fx.vmax(a, b))?;
-    for t in nv * w..m {
-        mx = fx.vmax(mx, fx.load_splat(fx.gep_c(row, t as i64)?)?)?;
-    }
+    let mx: Vec<V<'c>> = mx.iter().map(|&v| fx.hreduce(v, &mut |fx, a, b| fx.vmax(a, b))).collect::<R<_>>()?;
     let zero = fx.splat(0.0);
-    let st = fx.count_loop(nv, &[zero.into()], &mut |fx, t, a| {
-        let p = fx.gep_s(row, t, w as i64)?;
-        let e = math::exp(fx, fx.fsub(fx.load(p)?, mx)?)?;
-        fx.store(e, p)?;
-        Ok(vec![fx.fadd(a[0].into_vector_value(), e)?.into()])
+    let init: Vec<_> = lr.iter().map(|_| zero.into()).collect();
+    let st = fx.count_loop(nv, &init, &mut |fx, t, st| {
+        let mut next = Vec::with_capacity(lr.len());
+        for (r, &row) in lr.iter().enumerate() {
+            let p = fx.gep_s(row, t, w as i64)?;
+            let e = math::exp(fx, fx.fsub(fx.load(p)?, mx[r])?)?;
+            fx.store(e, p)?;
+            next.push(fx.fadd(st[r].into_vector_value(), e)?.into());
+        }
+        Ok(next)
     })?;
-    let mut sum = fx.hsum(st[0].into_vector_value())?;
-    for t in nv * w..m {
-        let p = fx.gep_c(row, t as i64)?;
-        let e = math::exp(fx, fx.fsub(fx.load_splat(p)?, mx)?)?;
-        fx.store_lane0(e, p)?;
-        sum = fx.fadd(sum, e)?;
+    let mut inv = Vec::with_capacity(lr.len());
+    for (r, &row) in lr.iter().enumerate() {
+        let mut sum = fx.hsum(st[r].into_vector_value())?;
+        for t in nv * w..m {
+            let p = fx.gep_c(row, t as i64)?;
+            let e = math::exp(fx, fx.fsub(fx.load_splat(p)?, mx[r])?)?;
+            fx.store_lane0(e, p)?;
+            sum = fx.fadd(sum, e)?;
+        }
+        inv.push(fx.fdiv(fx.splat(1.0), sum)?);
     }
-    fx.fdiv(fx.splat(1.0), sum)
+    Ok(inv)
 }
 
 /// `out_t[c] = act(inv_t·Σ_j p_t[j]·v[j, c]) + lepe_t[c]` for `c < dv`,
@@ -280,6 +310,9 @@ fn weighted_sum<'a, 'c>(
         let vc = fx.gep_c(s.v0, (c0 * w) as i64)?;
         let acc = fx.count_loop(g.m, &init, &mut |fx, j, st| {
             let vj = fx.gep_s(vc, j, s.v_rows)?;
+            for line in 0..(cnt * w).div_ceil(16) {
+                fx.prefetch(fx.gep_c(vj, PF_AHEAD * s.v_rows + (line * 16) as i64)?)?;
+            }
             let vv: Vec<V<'c>> =
                 (0..cnt).map(|u| fx.gather(fx.gep_c(vj, (u * w) as i64)?, 1, lanes(u), w as u32)).collect::<R<_>>()?;
             let mut next = Vec::with_capacity(nrows * cnt);

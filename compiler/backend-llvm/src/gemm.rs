@@ -5,7 +5,7 @@
 //! unrolled [`KU`] times): per k step it loads one k row of B as
 //! `cols / lanes` vectors, and for each of the `mr` rows broadcasts one A
 //! element and issues one `llvm.fma` per B vector. With AVX-512 the tile is
-//! 8×32 (16 zmm accumulators, two B vectors, one broadcast, of 32
+//! 12×32 (24 zmm accumulators, two B vectors, one broadcast, of 32
 //! registers); with AVX2 6×16 (12 ymm accumulators, two B vectors, one
 //! broadcast: 15 of 16 registers); on aarch64 6×16 in 24 `<4 x float>`
 //! accumulators (of 32 NEON registers); on SSE-only x86-64 4×8. The
@@ -16,7 +16,7 @@
 //! blocks of [`mc`] rows (the A block stays in L2) → column groups of `np`
 //! panels (the B micro-panel, `k × np·32` bytes, stays in L1 while every row
 //! tile of the block uses it) → tiles of `mr` rows, the `< mr` leftover rows
-//! as tiles of 4, 2 and 1 rows. Each element of C is the same sequence of
+//! as tiles of 8, 4, 2 and 1 rows. Each element of C is the same sequence of
 //! FMAs over `k` in order whatever tile computes it, so chunking never
 //! changes a bit.
 //!
@@ -54,7 +54,7 @@ pub struct Tile {
 /// The micro-kernel tile for a vector width.
 pub(crate) fn tile_for(lanes: u32, aarch64: bool) -> Tile {
     match (lanes, aarch64) {
-        (16, _) => Tile { mr: 8, cols: 32 },
+        (16, _) => Tile { mr: 12, cols: 32 },
         (8, _) => Tile { mr: 6, cols: 16 },
         (_, true) => Tile { mr: 6, cols: 16 },
         _ => Tile { mr: 4, cols: 8 },
@@ -235,7 +235,7 @@ fn tile<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Spec, p: &Ptrs<'c>, mr: usize, cols: us
 }
 
 /// Rows `[lo, hi)` (run time) of one column group: full tiles, then the
-/// leftover rows as tiles of 4, 2 and 1.
+/// leftover rows as tiles of 8, 4, 2 and 1.
 fn group_rows<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Spec, p: &Ptrs<'c>, cols: usize, lo: I<'c>, hi: I<'c>) -> R<()> {
     let mr = s.tile.mr as i64;
     let hi_full = fx.add_c(hi, 1 - mr)?;
@@ -244,7 +244,7 @@ fn group_rows<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Spec, p: &Ptrs<'c>, cols: usize, 
         Ok(vec![fx.add_c(r, mr)?.into()])
     })?;
     let mut r = after[0].into_int_value();
-    for size in [4usize, 2, 1] {
+    for size in [8usize, 4, 2, 1] {
         if size < s.tile.mr {
             let left = fx.sub(hi, r)?;
             let bit = fx.b.build_and(left, fx.ic(size as i64), "")?;
