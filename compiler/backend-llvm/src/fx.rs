@@ -485,6 +485,21 @@ impl<'a, 'c> Fx<'a, 'c> {
             .ok_or_else(|| LlvmError::Codegen(format!("{name} returned nothing")))
     }
 
+    /// AVX-512's 14-bit reciprocal estimate of a `<16 x float>`
+    /// (`vrcp14ps`); only for targets with AVX-512F.
+    pub fn x86_rcp14(&self, v: V<'c>) -> R<V<'c>> {
+        let name = "llvm.x86.avx512.rcp14.ps.512";
+        let f = Intrinsic::find(name)
+            .and_then(|i| i.get_declaration(self.module, &[]))
+            .ok_or_else(|| LlvmError::Codegen(format!("intrinsic {name} is not available")))?;
+        let mask = self.ctx.i16_type().const_all_ones();
+        let call = self.b.build_call(f, &[v.into(), v.into(), mask.into()], "")?;
+        call.try_as_basic_value()
+            .basic()
+            .map(|v| v.into_vector_value())
+            .ok_or_else(|| LlvmError::Codegen(format!("{name} returned nothing")))
+    }
+
     /// A read prefetch of the cache line at `p` into all cache levels
     /// (never faults, whatever the address).
     pub fn prefetch(&self, p: P<'c>) -> R<()> {

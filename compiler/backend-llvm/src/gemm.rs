@@ -164,7 +164,17 @@ fn b_at<'c>(fx: &Fx<'_, 'c>, b: BSrc<'c>, kk: I<'c>) -> R<BSrc<'c>> {
 }
 
 /// One `mr × cols` tile at row `row` (run time, relative to the batch).
-fn tile<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Spec, p: &Ptrs<'c>, mr: usize, cols: usize, row: I<'c>) -> R<()> {
+/// `prefetch`: fetch the weights ahead (the first tile of a column group).
+#[allow(clippy::too_many_arguments)]
+fn tile<'a, 'c>(
+    fx: &mut Fx<'a, 'c>,
+    s: &Spec,
+    p: &Ptrs<'c>,
+    mr: usize,
+    cols: usize,
+    row: I<'c>,
+    prefetch: bool,
+) -> R<()> {
     let w = fx.w();
     let nv = cols.div_ceil(w);
     let a0 = fx.gep_s(p.a, row, s.lda)?;
@@ -176,7 +186,7 @@ fn tile<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Spec, p: &Ptrs<'c>, mr: usize, cols: us
         let a = fx.gep(a0, kk)?;
         let bb = b_at(fx, b, kk)?;
         let mut acc: Vec<V<'c>> = st.iter().map(|v| v.into_vector_value()).collect();
-        if let BSrc::Panels { base, pstride, nr, next } = bb {
+        if let (true, BSrc::Panels { base, pstride, nr, next }) = (prefetch, bb) {
             // Weights stream from memory once per column group: fetch
             // [`PF_ROWS`] k rows ahead in every panel of the group, each
             // 64-byte line of the `KU` rows this iteration consumes.
@@ -239,18 +249,27 @@ fn tile<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Spec, p: &Ptrs<'c>, mr: usize, cols: us
 fn group_rows<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Spec, p: &Ptrs<'c>, cols: usize, lo: I<'c>, hi: I<'c>) -> R<()> {
     let mr = s.tile.mr as i64;
     let hi_full = fx.add_c(hi, 1 - mr)?;
-    let after = fx.range_loop(lo, hi_full, mr, &[lo.into()], &mut |fx, r, _| {
-        tile(fx, s, p, s.tile.mr, cols, r)?;
+    // The first full tile streams B from memory and prefetches it; the
+    // others find it in cache.
+    let first = fx.icmp(inkwell::IntPredicate::SLT, lo, hi_full)?;
+    fx.if_then(first, &mut |fx| tile(fx, s, p, s.tile.mr, cols, lo, true))?;
+    let lo_rest = fx.add_c(lo, mr)?;
+    let after = fx.range_loop(lo_rest, hi_full, mr, &[lo_rest.into()], &mut |fx, r, _| {
+        tile(fx, s, p, s.tile.mr, cols, r, false)?;
         Ok(vec![fx.add_c(r, mr)?.into()])
     })?;
-    let mut r = after[0].into_int_value();
+    // Where the loop ran no tile, `lo` itself (no full tile at all) or
+    // `lo + mr` (the first tile only).
+    let done = after[0].into_int_value();
+    let r = fx.isel(first, done, lo)?;
+    let mut r = r;
     for size in [8usize, 4, 2, 1] {
         if size < s.tile.mr {
             let left = fx.sub(hi, r)?;
             let bit = fx.b.build_and(left, fx.ic(size as i64), "")?;
             let go = fx.icmp(inkwell::IntPredicate::NE, bit, fx.ic(0))?;
             let rr = r;
-            fx.if_then(go, &mut |fx| tile(fx, s, p, size, cols, rr))?;
+            fx.if_then(go, &mut |fx| tile(fx, s, p, size, cols, rr, true))?;
             r = fx.add(r, bit)?;
         }
     }
