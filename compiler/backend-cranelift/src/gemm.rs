@@ -348,8 +348,23 @@ fn batch_rows(fx: &mut Fx, s: &Spec, kb: &GemmB, base: Ptrs, lo: Value, hi: Valu
 
 /// Emits a `Gemm` kernel.
 pub(crate) fn emit_gemm(fx: &mut Fx, kernel: &Kernel) -> Result<(), BackendError> {
-    let Kernel::Gemm { m, n, k, batch, a, lda, a_batch_stride, b, c, ldc, c_batch_stride, bias, residual, act } =
-        kernel
+    let Kernel::Gemm {
+        m,
+        n,
+        k,
+        batch,
+        a,
+        lda,
+        a_batch_stride,
+        b,
+        c,
+        ldc,
+        c_batch_stride,
+        bias,
+        bias_batch_stride,
+        residual,
+        act,
+    } = kernel
     else {
         return Err(BackendError::Invalid("emit_gemm on a non-GEMM kernel".into()));
     };
@@ -385,7 +400,7 @@ pub(crate) fn emit_gemm(fx: &mut Fx, kernel: &Kernel) -> Result<(), BackendError
         None => c_base,
     };
     let (b_loc, b_bs): (Loc, i64) = match b {
-        GemmB::Packed { at, .. } => (*at, 0),
+        GemmB::Packed { at, batch_stride, .. } => (*at, *batch_stride as i64),
         GemmB::Strided { at, batch_stride, .. } => (*at, *batch_stride as i64),
     };
     let b_base = fx.ptr(b_loc);
@@ -414,7 +429,7 @@ pub(crate) fn emit_gemm(fx: &mut Fx, kernel: &Kernel) -> Result<(), BackendError
             a: fx.index(a_base, bt, abs),
             c: fx.index(c_base, bt, cbs),
             res: if s.has_res { fx.index(res_base, bt, cbs) } else { res_base },
-            bias: bias_ptr,
+            bias: if s.has_bias { fx.index(bias_ptr, bt, *bias_batch_stride as i64 * EL) } else { bias_ptr },
             b: fx.index(b_base, bt, b_bs * EL),
         };
         batch_rows(fx, &s, b, base, lo, hi);

@@ -55,7 +55,7 @@ fn case(
     weights.resize(bias_off, 0.0);
     weights.extend(rng.vec(n, -1.0, 1.0));
     let b = if packed {
-        GemmB::Packed { at: Loc::weights(0), nr: vitc_lower::GEMM_NR }
+        GemmB::Packed { at: Loc::weights(0), nr: vitc_lower::GEMM_NR, batch_stride: 0 }
     } else if transposed {
         // B[kk, j] = Bᵀ stored n × k.
         GemmB::Strided { at: Loc::arena(b_off), row_stride: 1, col_stride: k as isize, batch_stride: b_bs as isize }
@@ -75,6 +75,7 @@ fn case(
         ldc,
         c_batch_stride: c_bs,
         bias: bias.then_some(Loc::weights(bias_off)),
+        bias_batch_stride: 0,
         residual: res.then_some(Loc::arena(r_off)),
         act,
     };
@@ -147,11 +148,12 @@ fn in_place_residual() {
         a: Loc::arena(0),
         lda: k,
         a_batch_stride: 0,
-        b: GemmB::Packed { at: Loc::weights(0), nr: vitc_lower::GEMM_NR },
+        b: GemmB::Packed { at: Loc::weights(0), nr: vitc_lower::GEMM_NR, batch_stride: 0 },
         c: Loc::arena(m * n),
         ldc: n,
         c_batch_stride: 0,
         bias: None,
+        bias_batch_stride: 0,
         residual: Some(Loc::arena(m * n)),
         act: Activation::None,
     };
@@ -173,7 +175,7 @@ fn throughput() {
     let weights = pack(&rng.vec(k * n, -1.0, 1.0), k, n);
     let mut arena = rng.vec(m * k + m * n, -1.0, 1.0);
     for (name, b) in [
-        ("packed", GemmB::Packed { at: Loc::weights(0), nr: vitc_lower::GEMM_NR }),
+        ("packed", GemmB::Packed { at: Loc::weights(0), nr: vitc_lower::GEMM_NR, batch_stride: 0 }),
         ("strided", GemmB::Strided { at: Loc::weights(0), row_stride: n as isize, col_stride: 1, batch_stride: 0 }),
         ("transposed", GemmB::Strided { at: Loc::weights(0), row_stride: 1, col_stride: k as isize, batch_stride: 0 }),
     ] {
@@ -190,6 +192,7 @@ fn throughput() {
             ldc: n,
             c_batch_stride: 0,
             bias: Some(Loc::weights(0)),
+            bias_batch_stride: 0,
             residual: None,
             act: Activation::None,
         };

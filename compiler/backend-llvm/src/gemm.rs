@@ -397,8 +397,23 @@ fn batch_rows<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Spec, kb: &GemmB, base: &Bases<'c
 
 /// Emits a `Gemm` kernel.
 pub(crate) fn emit_gemm(fx: &mut Fx<'_, '_>, kernel: &Kernel) -> R<()> {
-    let Kernel::Gemm { m, n, k, batch, a, lda, a_batch_stride, b, c, ldc, c_batch_stride, bias, residual, act } =
-        kernel
+    let Kernel::Gemm {
+        m,
+        n,
+        k,
+        batch,
+        a,
+        lda,
+        a_batch_stride,
+        b,
+        c,
+        ldc,
+        c_batch_stride,
+        bias,
+        bias_batch_stride,
+        residual,
+        act,
+    } = kernel
     else {
         return Err(LlvmError::Invalid("emit_gemm on a non-GEMM kernel".into()));
     };
@@ -414,7 +429,7 @@ pub(crate) fn emit_gemm(fx: &mut Fx<'_, '_>, kernel: &Kernel) -> R<()> {
         tile: tile_for(fx.isa.lanes, fx.isa.aarch64),
     };
     let (b_loc, b_bs): (Loc, i64) = match b {
-        GemmB::Packed { at, .. } => (*at, 0),
+        GemmB::Packed { at, batch_stride, .. } => (*at, *batch_stride as i64),
         GemmB::Strided { at, batch_stride, .. } => (*at, *batch_stride as i64),
     };
     let a0 = fx.ptr(*a)?;
@@ -447,7 +462,10 @@ pub(crate) fn emit_gemm(fx: &mut Fx<'_, '_>, kernel: &Kernel) -> R<()> {
                 Some(r) => Some(fx.gep_s(r, bt, cbs)?),
                 None => None,
             },
-            bias: bias0,
+            bias: match bias0 {
+                Some(bp) => Some(fx.gep_s(bp, bt, *bias_batch_stride as i64)?),
+                None => None,
+            },
             b: fx.gep_s(b0, bt, b_bs)?,
         };
         batch_rows(fx, &s, b, &base, lo, hi)?;

@@ -159,8 +159,23 @@ fn store_slice(b: &mut Body, op: &Operand, l: &Loader) {
 
 /// Emits the GEMM kernel.
 pub fn gemm(b: &mut Body, ctx: &Ctx, kernel: &Kernel) -> Result<Launch, PtxError> {
-    let Kernel::Gemm { m, n, k, batch, a, lda, a_batch_stride, b: bm, c, ldc, c_batch_stride, bias, residual, act } =
-        kernel
+    let Kernel::Gemm {
+        m,
+        n,
+        k,
+        batch,
+        a,
+        lda,
+        a_batch_stride,
+        b: bm,
+        c,
+        ldc,
+        c_batch_stride,
+        bias,
+        bias_batch_stride,
+        residual,
+        act,
+    } = kernel
     else {
         return Err(PtxError::Invalid("not a gemm".into()));
     };
@@ -195,15 +210,15 @@ pub fn gemm(b: &mut Body, ctx: &Ctx, kernel: &Kernel) -> Result<Launch, PtxError
                 "packed GEMM panels of {nr} columns; the PTX kernels read panels of {GEMM_NR}"
             )));
         }
-        GemmB::Packed { at, .. } => Operand {
+        GemmB::Packed { at, batch_stride, .. } => Operand {
             kfast: false,
             s_k: GEMM_NR as isize,
             s_x: 1,
             panel: Some(ia(GEMM_NR * k)),
-            vec: aligned(ia(at.offset)),
+            vec: aligned(ia(at.offset)) && aligned(ia(*batch_stride)),
             x_limit: n.div_ceil(GEMM_NR) * GEMM_NR,
             at: *at,
-            batch_stride: 0,
+            batch_stride: ia(*batch_stride),
         },
         GemmB::Strided { at, row_stride, col_stride, batch_stride } => {
             let kfast = *row_stride == 1 && *col_stride != 1;
@@ -338,7 +353,11 @@ pub fn gemm(b: &mut Body, ctx: &Ctx, kernel: &Kernel) -> Result<Launch, PtxError
     let guard = |p: Option<P>| p.map(|p| format!("@{p} ")).unwrap_or_default();
     let bias_v: Option<Vec<F>> = bias.map(|l| {
         let base = ctx.base(b, l);
-        let ptr = b.addr(base, col0);
+        let off = match bi {
+            Some(bi) if *bias_batch_stride > 0 => b.rmad(bi, *bias_batch_stride, col0),
+            _ => col0,
+        };
+        let ptr = b.addr(base, off);
         (0..4)
             .map(|j| {
                 let v = b.fconst(0.0);

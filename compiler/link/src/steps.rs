@@ -64,11 +64,12 @@ mod tests {
             a: Loc::arena(0),
             lda: 128,
             a_batch_stride: 0,
-            b: vitc_lower::GemmB::Packed { at: Loc::weights(0), nr: vitc_lower::GEMM_NR },
+            b: vitc_lower::GemmB::Packed { at: Loc::weights(0), nr: vitc_lower::GEMM_NR, batch_stride: 0 },
             c: Loc::arena(0),
             ldc: 256,
             c_batch_stride: 0,
             bias: None,
+            bias_batch_stride: 0,
             residual: None,
             act: vitc_lower::Activation::None,
         };

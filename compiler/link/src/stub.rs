@@ -45,11 +45,12 @@ fn gemm(a: usize, c: usize, b: usize) -> Kernel {
         a: Loc::arena(a),
         lda: N,
         a_batch_stride: 0,
-        b: GemmB::Packed { at: Loc::weights(b), nr: vitc_lower::GEMM_NR },
+        b: GemmB::Packed { at: Loc::weights(b), nr: vitc_lower::GEMM_NR, batch_stride: 0 },
         c: Loc::arena(c),
         ldc: N,
         c_batch_stride: 0,
         bias: None,
+        bias_batch_stride: 0,
         residual: None,
         act: Activation::None,
     }

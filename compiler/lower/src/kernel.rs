@@ -144,8 +144,10 @@ pub enum GemmB {
     /// panel `p` (columns `p*nr .. p*nr+nr`) is `k` rows of `nr` floats,
     /// row `kk` at `at.offset + (p * k + kk) * nr`; columns past `n` are zero.
     /// `nr` is [`crate::GEMM_NR`] unless the lowering was asked for wider
-    /// panels ([`crate::LowerOptions::gemm_nr`]).
-    Packed { at: Loc, nr: usize },
+    /// panels ([`crate::LowerOptions::gemm_nr`]). Batch `b` reads its
+    /// panels from `at.offset + b·batch_stride` (0: one B for all batches;
+    /// a column-split GEMM steps by its columns' panels).
+    Packed { at: Loc, nr: usize, batch_stride: usize },
     /// A run-time matrix: element `(kk, j)` at `at + batch·batch_stride +
     /// kk * row_stride + j * col_stride`.
     Strided { at: Loc, row_stride: isize, col_stride: isize, batch_stride: isize },
@@ -157,10 +159,17 @@ pub enum Kernel {
     /// `C[b] = act(A[b] · B[b] + bias + residual[b])` for `b in 0..batch`.
     /// A is `m × k` with element `(i, kk)` at `a + b·a_batch_stride + i*lda + kk`
     /// (rows contiguous in k). C is `m × n`, element `(i, j)` at
-    /// `c + b·c_batch_stride + i*ldc + j`. `bias` is `n` floats (per column).
-    /// `residual`, when present, has C's layout (its own location) and is
-    /// added before the activation. Extent: `batch * m` (chunks of rows of
-    /// all batches flattened, row `r` = batch `r / m`, row `r % m`).
+    /// `c + b·c_batch_stride + i*ldc + j`. `bias` is `n` floats (per column)
+    /// at `bias + b·bias_batch_stride`. `residual`, when present, has C's
+    /// layout (its own location) and is added before the activation.
+    /// Extent: `batch * m` (chunks of rows of all batches flattened, row `r`
+    /// = batch `r / m`, row `r % m`).
+    ///
+    /// A GEMM with few rows and many columns is lowered *column-split*: its
+    /// batches are blocks of [`crate::GEMM_COL_BLOCK`] columns of one
+    /// product (`a_batch_stride` 0, `c_batch_stride` and `bias_batch_stride`
+    /// the block width, B's `batch_stride` the block's panels), so threads
+    /// share out the weights instead of each streaming all of them.
     Gemm {
         m: usize,
         n: usize,
@@ -174,6 +183,7 @@ pub enum Kernel {
         ldc: usize,
         c_batch_stride: usize,
         bias: Option<Loc>,
+        bias_batch_stride: usize,
         residual: Option<Loc>,
         act: Activation,
     },

@@ -15,6 +15,10 @@ pub use vitc_ir::DType;
 /// Columns per packed GEMM panel (see [`crate::kernel::GemmB::Packed`]).
 pub const GEMM_NR: usize = 8;
 
+/// Columns per batch of a column-split GEMM (see [`crate::Kernel::Gemm`]):
+/// a multiple of every panel width and register tile width.
+pub const GEMM_COL_BLOCK: usize = 64;
+
 /// The panel widths a lowering may be asked for (`LowerOptions::gemm_nr`).
 pub const SUPPORTED_GEMM_NR: [usize; 2] = [8, 16];
 

@@ -300,7 +300,23 @@ pub fn run_kernel(
 /// `C[b] = act(A[b] · B[b] + bias + residual[b])`, rows `start..end` of
 /// the flattened `batch · m`.
 fn gemm(kernel: &Kernel, mem: &mut Mem<'_>, start: usize, end: usize) -> Result<(), String> {
-    let Kernel::Gemm { m, n, k, a, lda, a_batch_stride, b, c, ldc, c_batch_stride, bias, residual, act, .. } = kernel
+    let Kernel::Gemm {
+        m,
+        n,
+        k,
+        a,
+        lda,
+        a_batch_stride,
+        b,
+        c,
+        ldc,
+        c_batch_stride,
+        bias,
+        bias_batch_stride,
+        residual,
+        act,
+        ..
+    } = kernel
     else {
         return Err("not a gemm".into());
     };
@@ -313,7 +329,9 @@ fn gemm(kernel: &Kernel, mem: &mut Mem<'_>, start: usize, end: usize) -> Result<
             let av = mem.get(*a, (bi * a_batch_stride + i * lda + kk) as isize)?;
             for (j, sum) in acc.iter_mut().enumerate() {
                 let bv = match b {
-                    GemmB::Packed { at, nr } => mem.get(*at, (((j / nr) * k + kk) * nr + j % nr) as isize)?,
+                    GemmB::Packed { at, nr, batch_stride } => {
+                        mem.get(*at, (bi * batch_stride + ((j / nr) * k + kk) * nr + j % nr) as isize)?
+                    }
                     GemmB::Strided { at, row_stride, col_stride, batch_stride } => {
                         mem.get(*at, bi as isize * batch_stride + kk as isize * row_stride + j as isize * col_stride)?
                     }
@@ -325,7 +343,7 @@ fn gemm(kernel: &Kernel, mem: &mut Mem<'_>, start: usize, end: usize) -> Result<
             let at = bi * c_batch_stride + i * ldc + j;
             let mut v = sum;
             if let Some(bias) = bias {
-                v += mem.get(*bias, j as isize)?;
+                v += mem.get(*bias, (bi * bias_batch_stride + j) as isize)?;
             }
             if let Some(res) = residual {
                 v += mem.get(*res, at as isize)?;

@@ -41,18 +41,37 @@ fn run(at: Loc, len: usize) -> Option<Span> {
 /// What a kernel writes and what it reads.
 fn accesses(k: &Kernel) -> (Option<Span>, Vec<Option<Span>>) {
     match k {
-        Kernel::Gemm { m, n, k, batch, a, lda, a_batch_stride, b, c, ldc, c_batch_stride, bias, residual, .. } => {
+        Kernel::Gemm {
+            m,
+            n,
+            k,
+            batch,
+            a,
+            lda,
+            a_batch_stride,
+            b,
+            c,
+            ldc,
+            c_batch_stride,
+            bias,
+            bias_batch_stride,
+            residual,
+            ..
+        } => {
             let s = |x: usize| x as isize;
             let c_span = span(*c, &[*batch, *m, *n], &[s(*c_batch_stride), s(*ldc), 1]);
             let a_span = span(*a, &[*batch, *m, *k], &[s(*a_batch_stride), s(*lda), 1]);
             let b_span = match b {
-                GemmB::Packed { at, nr } => run(*at, n.div_ceil(*nr) * k * *nr),
+                GemmB::Packed { at, nr, batch_stride } => {
+                    span(*at, &[*batch, n.div_ceil(*nr) * k * *nr], &[s(*batch_stride), 1])
+                }
                 GemmB::Strided { at, row_stride, col_stride, batch_stride } => {
                     span(*at, &[*batch, *k, *n], &[*batch_stride, *row_stride, *col_stride])
                 }
             };
             let res = residual.and_then(|r| span(r, &[*batch, *m, *n], &[s(*c_batch_stride), s(*ldc), 1]));
-            (c_span, vec![a_span, b_span, bias.and_then(|b| run(b, *n)), res])
+            let bias_span = bias.and_then(|b| span(b, &[*batch, *n], &[s(*bias_batch_stride), 1]));
+            (c_span, vec![a_span, b_span, bias_span, res])
         }
         Kernel::Map { dims, out, inputs, .. } => {
             let n = dims.iter().product();

@@ -131,6 +131,7 @@ pub fn run_kernel(kernel: &Kernel, arena: &mut [f32], weights: &[f32]) {
             ldc,
             c_batch_stride,
             bias,
+            bias_batch_stride,
             residual,
             act: f,
         } => {
@@ -141,9 +142,9 @@ pub fn run_kernel(kernel: &Kernel, arena: &mut [f32], weights: &[f32]) {
                         for kk in 0..*k {
                             let av = m.get(*a, (bt * a_batch_stride + i * lda + kk) as isize) as f64;
                             let bv = match b {
-                                GemmB::Packed { at, nr } => {
+                                GemmB::Packed { at, nr, batch_stride } => {
                                     let p = j / nr;
-                                    m.get(*at, ((p * k + kk) * nr + j % nr) as isize)
+                                    m.get(*at, (bt * batch_stride + (p * k + kk) * nr + j % nr) as isize)
                                 }
                                 GemmB::Strided { at, row_stride, col_stride, batch_stride } => m.get(
                                     *at,
@@ -154,7 +155,7 @@ pub fn run_kernel(kernel: &Kernel, arena: &mut [f32], weights: &[f32]) {
                         }
                         let co = bt * c_batch_stride + i * ldc + j;
                         if let Some(bl) = bias {
-                            s += m.get(*bl, j as isize) as f64;
+                            s += m.get(*bl, (bt * bias_batch_stride + j) as isize) as f64;
                         }
                         if let Some(r) = residual {
                             s += m.get(*r, co as isize) as f64;

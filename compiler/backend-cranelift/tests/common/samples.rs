@@ -128,7 +128,7 @@ pub fn samples() -> Vec<Sample> {
         let bias_at = weights.len();
         weights.extend(rng.vec(n, -1.0, 1.0));
         let b = match kind {
-            0 => GemmB::Packed { at: Loc::weights(0), nr: vitc_lower::GEMM_NR },
+            0 => GemmB::Packed { at: Loc::weights(0), nr: vitc_lower::GEMM_NR, batch_stride: 0 },
             1 => GemmB::Strided {
                 at: Loc::arena(a_len + 2 * c_len),
                 row_stride: n as isize,
@@ -155,6 +155,7 @@ pub fn samples() -> Vec<Sample> {
             ldc: n,
             c_batch_stride: m * n,
             bias: (kind != 1).then_some(Loc::weights(bias_at)),
+            bias_batch_stride: 0,
             residual: (kind != 2).then_some(Loc::arena(a_len + c_len)),
             act,
         };

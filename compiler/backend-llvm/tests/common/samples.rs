@@ -169,7 +169,7 @@ pub fn samples() -> Vec<Sample> {
         let bias_at = weights.len();
         weights.extend(rng.vec(n, -1.0, 1.0));
         let b = match kind {
-            0 | 3 => GemmB::Packed { at: Loc::weights(0), nr },
+            0 | 3 => GemmB::Packed { at: Loc::weights(0), nr, batch_stride: 0 },
             1 => GemmB::Strided {
                 at: Loc::arena(a_len + 2 * c_len),
                 row_stride: n as isize,
@@ -196,10 +196,41 @@ pub fn samples() -> Vec<Sample> {
             ldc: n,
             c_batch_stride: m * n,
             bias: (kind != 1).then_some(Loc::weights(bias_at)),
+            bias_batch_stride: 0,
             residual: (kind != 2).then_some(Loc::arena(a_len + c_len)),
             act,
         };
         add(&format!("gemm {m}x{n}x{k}x{batch} B{kind}"), vec![g], init, weights);
+    }
+    // Column-split GEMMs (as the lowering emits for few rows): the batches
+    // are blocks of columns of one product, with the blocks' panels, bias
+    // and residual columns.
+    for (m, k, nr, act) in [(5, 23, GEMM_NR, Activation::Relu), (13, 40, 16, Activation::Gelu)] {
+        let (nb, blocks) = (vitc_lower::GEMM_COL_BLOCK, 3);
+        let n = nb * blocks;
+        let (a_len, c_len) = (m * k, m * n);
+        let init = rng.vec(a_len + 2 * c_len, -1.0, 1.0);
+        let mut weights = pack(&rng.vec(k * n, -1.0, 1.0), k, n, nr);
+        let bias_at = weights.len();
+        weights.extend(rng.vec(n, -1.0, 1.0));
+        let g = Kernel::Gemm {
+            m,
+            n: nb,
+            k,
+            batch: blocks,
+            a: Loc::arena(0),
+            lda: k,
+            a_batch_stride: 0,
+            b: GemmB::Packed { at: Loc::weights(0), nr, batch_stride: nb * k },
+            c: Loc::arena(a_len),
+            ldc: n,
+            c_batch_stride: nb,
+            bias: Some(Loc::weights(bias_at)),
+            bias_batch_stride: nb,
+            residual: Some(Loc::arena(a_len + c_len)),
+            act,
+        };
+        add(&format!("gemm {m}x{n}x{k} split by columns, panels of {nr}"), vec![g], init, weights);
     }
     // Rows.
     add(

@@ -84,7 +84,7 @@ fn gemm(
     act: Activation,
 ) -> Kernel {
     let b = if packed {
-        GemmB::Packed { at: weights(64), nr: vitc_lower::GEMM_NR }
+        GemmB::Packed { at: weights(64), nr: vitc_lower::GEMM_NR, batch_stride: 0 }
     } else {
         GemmB::Strided { at: arena(A1), row_stride: n as isize, col_stride: 1, batch_stride: (k * n) as isize }
     };
@@ -101,6 +101,7 @@ fn gemm(
         ldc: n,
         c_batch_stride: m * n,
         bias: bias.then(|| weights(0)),
+        bias_batch_stride: 0,
         residual: residual.then(|| arena(A3)),
         act,
     }
@@ -139,6 +140,7 @@ pub fn catalogue() -> Vec<(String, Kernel)> {
             ldc: 28,
             c_batch_stride: 30 * 28,
             bias: None,
+            bias_batch_stride: 0,
             residual: None,
             act: Activation::None,
         },

@@ -151,7 +151,7 @@ impl Lowerer<'_> {
                 col_stride: ckk as isize,
                 batch_stride: (positions * ckk) as isize,
             };
-            self.emit(Kernel::Gemm {
+            self.emit_gemm(Kernel::Gemm {
                 m: ocg,
                 n: positions,
                 k: ckk,
@@ -164,6 +164,7 @@ impl Lowerer<'_> {
                 ldc: positions,
                 c_batch_stride: ocg * positions,
                 bias: None,
+                bias_batch_stride: 0,
                 residual: None,
                 act: crate::kernel::Activation::None,
             });

@@ -1,17 +1,22 @@
 //! MatMul, Gemm and Einsum (batched-matmul forms) as `Gemm` kernels.
 //!
 //! A constant right operand shared by all batches is packed into panels
-//! ([`crate::GemmB::Packed`]); any other right operand is read through its
+//! ([`crate::GemmB::Packed`]) and, with few rows, split by columns
+//! ([`Lowerer::emit_gemm`]); any other right operand is read through its
 //! strides. Batch axes merge where the strides allow it; a shared right
 //! operand with row-continuous batches folds the batch into `m`; what
 //! cannot merge becomes one kernel per outer batch index.
 
 use super::fuse::{Absorbs, Epilogue};
 use super::{Lowerer, OpResult};
+use crate::GEMM_COL_BLOCK;
 use crate::kernel::{Activation, BinaryOp, GemmB, Kernel, Loc, MapOp};
 use crate::view::{View, coalesce, inverse_perm};
 use crate::weights::pack_b;
 use vitc_ir::{NodeId, Value};
+
+/// GEMMs with at most this many rows (all batches) are split by columns.
+const COL_SPLIT_MAX_ROWS: usize = 64;
 
 /// What a GEMM adds to `A · B`.
 pub(crate) struct GemmExtras {
@@ -90,7 +95,7 @@ impl Lowerer<'_> {
             let core = View { dims: vec![k, n], strides: b.strides[r - 2..].to_vec(), ..b.clone() };
             let values = scaled(self.const_values(&core).ok_or("internal: constant B")?, n, &extras.scale);
             let packed = pack_b(k, n, self.gemm_nr, |kk, j| values[kk * n + j]);
-            (GemmB::Packed { at: self.blob_f32(&packed), nr: self.gemm_nr }, vec![0isize; bdims.len()])
+            (GemmB::Packed { at: self.blob_f32(&packed), nr: self.gemm_nr, batch_stride: 0 }, vec![0isize; bdims.len()])
         } else {
             let b = if extras.scale.is_some() {
                 let values = self.const_values(b).ok_or("internal: a run-time B cannot be scaled")?;
@@ -130,7 +135,9 @@ impl Lowerer<'_> {
                 dc += i * sc[ax];
             }
             let b = match &gemm_b {
-                GemmB::Packed { at, nr } => GemmB::Packed { at: *at, nr: *nr },
+                GemmB::Packed { at, nr, batch_stride } => {
+                    GemmB::Packed { at: *at, nr: *nr, batch_stride: *batch_stride }
+                }
                 GemmB::Strided { at, row_stride, col_stride, .. } => GemmB::Strided {
                     at: shift(*at, db),
                     row_stride: *row_stride,
@@ -140,7 +147,7 @@ impl Lowerer<'_> {
             };
             let (m, batch, a_bs, c_bs) =
                 if fold { (m * cdims[0], 1, 0, 0) } else { (m, cdims[last], sa[last] as usize, sc[last] as usize) };
-            self.emit(Kernel::Gemm {
+            self.emit_gemm(Kernel::Gemm {
                 m,
                 n,
                 k,
@@ -153,6 +160,7 @@ impl Lowerer<'_> {
                 ldc,
                 c_batch_stride: c_bs,
                 bias,
+                bias_batch_stride: 0,
                 residual: residual.map(|l| shift(l, dc)),
                 act: extras.act,
             });
@@ -354,5 +362,72 @@ impl Lowerer<'_> {
         }
         self.set(id, 0, y);
         Ok(())
+    }
+
+    /// Emits a GEMM, column-split when it has few rows and many columns
+    /// (see [`Kernel::Gemm`]): the blocks of [`GEMM_COL_BLOCK`] columns
+    /// become its batches, the columns past the last whole block one more
+    /// GEMM.
+    pub(crate) fn emit_gemm(&mut self, kernel: Kernel) {
+        let Kernel::Gemm {
+            m,
+            n,
+            k,
+            batch: 1,
+            a,
+            lda,
+            b: GemmB::Packed { at, nr, batch_stride: 0 },
+            c,
+            ldc,
+            bias,
+            residual,
+            act,
+            ..
+        } = kernel
+        else {
+            return self.emit(kernel);
+        };
+        let blocks = n / GEMM_COL_BLOCK;
+        if m > COL_SPLIT_MAX_ROWS || blocks < 2 || !GEMM_COL_BLOCK.is_multiple_of(nr) {
+            return self.emit(kernel);
+        }
+        let split = blocks * GEMM_COL_BLOCK;
+        let shift = |l: Loc, by: usize| Loc { offset: l.offset + by, ..l };
+        self.emit(Kernel::Gemm {
+            m,
+            n: GEMM_COL_BLOCK,
+            k,
+            batch: blocks,
+            a,
+            lda,
+            a_batch_stride: 0,
+            b: GemmB::Packed { at, nr, batch_stride: GEMM_COL_BLOCK * k },
+            c,
+            ldc,
+            c_batch_stride: GEMM_COL_BLOCK,
+            bias,
+            bias_batch_stride: GEMM_COL_BLOCK,
+            residual,
+            act,
+        });
+        if split < n {
+            self.emit(Kernel::Gemm {
+                m,
+                n: n - split,
+                k,
+                batch: 1,
+                a,
+                lda,
+                a_batch_stride: 0,
+                b: GemmB::Packed { at: shift(at, split * k), nr, batch_stride: 0 },
+                c: shift(c, split),
+                ldc,
+                c_batch_stride: 0,
+                bias: bias.map(|l| shift(l, split)),
+                bias_batch_stride: 0,
+                residual: residual.map(|l| shift(l, split)),
+                act,
+            });
+        }
     }
 }

@@ -143,9 +143,9 @@ impl Lowerer<'_> {
             let (x_loc, out_loc) = (self.loc(&x), self.loc(&out));
             for gi in 0..groups {
                 let packed = pack_b(icg, ocg, self.gemm_nr, |kk, j| w[(gi * ocg + j) * icg + kk]);
-                let b = GemmB::Packed { at: self.blob_f32(&packed), nr: self.gemm_nr };
+                let b = GemmB::Packed { at: self.blob_f32(&packed), nr: self.gemm_nr, batch_stride: 0 };
                 let bias = bias.as_ref().map(|b| self.blob_f32(&b[gi * ocg..(gi + 1) * ocg]));
-                self.emit(Kernel::Gemm {
+                self.emit_gemm(Kernel::Gemm {
                     m: n_img,
                     n: ocg,
                     k: icg,
@@ -158,6 +158,7 @@ impl Lowerer<'_> {
                     ldc: oc,
                     c_batch_stride: 0,
                     bias,
+                    bias_batch_stride: 0,
                     residual: None,
                     act: epi.act,
                 });
