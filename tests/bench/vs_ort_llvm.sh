@@ -5,13 +5,15 @@
 # threads, and the dynamic-batch LeViT at batch 16 with 2 threads.
 # Usage: tests/bench/vs_ort_llvm.sh [ROUNDS]  (needs a vitc built with
 # `cargo build --release -p vitc --features llvm` -- or VITC=path/to/vitc --,
-# ../shared/models and python3 with onnxruntime). Prints one JSON line per
+# ../shared/models and onnxruntime: .venv from .ci/setup, or PYTHON=...). Prints one JSON line per
 # measurement and, last, the median of the per-round medians.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${1:-3}
 vitc=${VITC:-target/release/vitc}
 models=../shared/models
+# The set-up command's venv has onnxruntime; PYTHON overrides.
+py=${PYTHON:-$( [[ -x .venv/bin/python ]] && echo .venv/bin/python || echo python3 )}
 out=$(mktemp -d)
 for m in levit_128s deit_tiny_patch16_224; do
   "$vitc" compile "$models/$m.onnx" -o "$out/${m}_llvm.so" --backend llvm >/dev/null
@@ -23,13 +25,13 @@ for _ in $(seq "$rounds"); do
     for t in 1 2; do
       "$vitc" bench "$out/${m}_llvm.so" --threads "$t" --warmup 10 --runs 40
       "$vitc" bench "$out/${m}_cranelift.so" --threads "$t" --warmup 10 --runs 40
-      python3 "$models/../bench/ort_bench.py" "$models/$m.onnx" --threads "$t" --warmup 10 --runs 40
+      "$py" "$models/../bench/ort_bench.py" "$models/$m.onnx" --threads "$t" --warmup 10 --runs 40
     done
   done
   "$vitc" bench "$out/levit_128s_dynbatch_llvm.so" --threads 2 --batch 16 --warmup 3 --runs 30
-  python3 "$models/../bench/ort_bench.py" "$models/levit_128s_dynbatch.onnx" --threads 2 --batch 16 --warmup 3 --runs 30
+  "$py" "$models/../bench/ort_bench.py" "$models/levit_128s_dynbatch.onnx" --threads 2 --batch 16 --warmup 3 --runs 30
 done | tee "$out/all.jsonl"
-python3 - "$out/all.jsonl" <<'PY'
+"$py" - "$out/all.jsonl" <<'PY'
 import collections, json, statistics, sys
 runs = collections.defaultdict(list)
 for line in open(sys.argv[1]):

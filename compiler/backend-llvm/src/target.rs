@@ -157,7 +157,7 @@ impl LlvmTarget {
             other => {
                 return Err(LlvmError::Target(format!(
                     "unknown target `{other}` (expected x86_64-linux, x86_64-v2-linux, x86_64-v3-linux, \
-                     aarch64-linux or host)"
+                     x86_64-v4-linux, aarch64-linux or host)"
                 )));
             }
         };
