@@ -22,6 +22,7 @@
 //! computed in a group or alone, so chunk boundaries never change a bit.
 
 use inkwell::IntPredicate;
+use inkwell::values::BasicValueEnum;
 use vitc_lower::{Activation, AttentionGeom, Kernel, Lepe, View4};
 
 use crate::fx::{Fx, I, P, R, V};
@@ -41,6 +42,32 @@ const PF_AHEAD: i64 = 8;
 
 /// Query rows per group on 32-register targets.
 const ROWS_WIDE: usize = 12;
+
+/// Steps of the attention's inner loops per loop iteration.
+const UNROLL: usize = 2;
+
+/// `step(i, acc)` for `i in 0..n` in order over loop-carried accumulators,
+/// [`UNROLL`] steps per iteration; returns the accumulators.
+fn unrolled<'a, 'c>(
+    fx: &mut Fx<'a, 'c>,
+    n: usize,
+    init: &[BasicValueEnum<'c>],
+    step: &dyn Fn(&mut Fx<'a, 'c>, I<'c>, &mut [V<'c>]) -> R<()>,
+) -> R<Vec<V<'c>>> {
+    let st = fx.count_loop(n / UNROLL, init, &mut |fx, it, st| {
+        let mut acc: Vec<V<'c>> = st.iter().map(|v| v.into_vector_value()).collect();
+        let i0 = fx.mul_c(it, UNROLL as i64)?;
+        for u in 0..UNROLL {
+            step(fx, fx.add_c(i0, u as i64)?, &mut acc)?;
+        }
+        Ok(acc.into_iter().map(Into::into).collect())
+    })?;
+    let mut acc: Vec<V<'c>> = st.iter().map(|v| v.into_vector_value()).collect();
+    for i in (n / UNROLL) * UNROLL..n {
+        step(fx, fx.ic(i as i64), &mut acc)?;
+    }
+    Ok(acc)
+}
 
 /// Element `(b, h, r, 0)` of a view, as a pointer.
 fn row_ptr<'c>(fx: &Fx<'_, 'c>, x: &View4, b: I<'c>, h: I<'c>, r: I<'c>) -> R<P<'c>> {
@@ -191,7 +218,8 @@ fn logits<'a, 'c>(
         let zero = fx.splat(0.0);
         let init: Vec<_> = (0..nrows * nvec).map(|_| zero.into()).collect();
         let kj = fx.gep(s.kt0, j0)?;
-        let acc = fx.count_loop(s.g.d, &init, &mut |fx, e, st| {
+        // One depth step `e` of every accumulator.
+        let step = |fx: &mut Fx<'a, 'c>, e: I<'c>, acc: &mut [V<'c>]| -> R<()> {
             let ke = fx.gep_s(kj, e, s.kt_depth)?;
             // K rows are a stride apart: fetch the block's row PF_AHEAD steps on.
             for line in 0..(nvec * w).div_ceil(16) {
@@ -203,15 +231,15 @@ fn logits<'a, 'c>(
                     fx.gather(fx.gep_c(ke, (u * w) as i64)?, 1, l, w as u32)
                 })
                 .collect::<R<_>>()?;
-            let mut next = Vec::with_capacity(nrows * nvec);
             for (t, &q) in qr.iter().enumerate() {
                 let qe = fx.load_splat(fx.gep_s(q, e, s.q_depth)?)?;
                 for (u, &k) in kv.iter().enumerate() {
-                    next.push(fx.madd(qe, k, st[t * nvec + u].into_vector_value())?.into());
+                    acc[t * nvec + u] = fx.madd(qe, k, acc[t * nvec + u])?;
                 }
             }
-            Ok(next)
-        })?;
+            Ok(())
+        };
+        let acc = unrolled(fx, s.g.d, &init, &step)?;
         // Lanes past the keys must not raise the maximum: they become −∞.
         let keep: Vec<u32> = (0..w as u32).map(|j| if (j as usize) < lanes { j } else { w as u32 }).collect();
         let ninf = fx.splat(f32::NEG_INFINITY);
@@ -219,7 +247,7 @@ fn logits<'a, 'c>(
             for u in 0..nvec {
                 let last = u + 1 == nvec;
                 let l = if last { lanes } else { w };
-                let mut x = fx.fmul(acc[t * nvec + u].into_vector_value(), fx.splat(s.scale))?;
+                let mut x = fx.fmul(acc[t * nvec + u], fx.splat(s.scale))?;
                 let j = fx.add_c(j0, (u * w) as i64)?;
                 if let Some(bp) = bias[t] {
                     x = fx.fadd(x, fx.gather(fx.gep(bp, j)?, 1, l, w as u32)?)?;
@@ -308,27 +336,28 @@ fn weighted_sum<'a, 'c>(
         let zero = fx.splat(0.0);
         let init: Vec<_> = (0..nrows * cnt).map(|_| zero.into()).collect();
         let vc = fx.gep_c(s.v0, (c0 * w) as i64)?;
-        let acc = fx.count_loop(g.m, &init, &mut |fx, j, st| {
+        // One key `j` of every accumulator.
+        let step = |fx: &mut Fx<'a, 'c>, j: I<'c>, acc: &mut [V<'c>]| -> R<()> {
             let vj = fx.gep_s(vc, j, s.v_rows)?;
             for line in 0..(cnt * w).div_ceil(16) {
                 fx.prefetch(fx.gep_c(vj, PF_AHEAD * s.v_rows + (line * 16) as i64)?)?;
             }
             let vv: Vec<V<'c>> =
                 (0..cnt).map(|u| fx.gather(fx.gep_c(vj, (u * w) as i64)?, 1, lanes(u), w as u32)).collect::<R<_>>()?;
-            let mut next = Vec::with_capacity(nrows * cnt);
             for (t, &row) in lr.iter().enumerate() {
                 let pj = fx.load_splat(fx.gep(row, j)?)?;
                 for (u, &x) in vv.iter().enumerate() {
-                    next.push(fx.madd(pj, x, st[t * cnt + u].into_vector_value())?.into());
+                    acc[t * cnt + u] = fx.madd(pj, x, acc[t * cnt + u])?;
                 }
             }
-            Ok(next)
-        })?;
+            Ok(())
+        };
+        let acc = unrolled(fx, g.m, &init, &step)?;
         for t in 0..nrows {
             let it = fx.add_c(i, t as i64)?;
             for u in 0..cnt {
                 let c = ((c0 + u) * w) as i64;
-                let y = fx.fmul(acc[t * cnt + u].into_vector_value(), inv[t])?;
+                let y = fx.fmul(acc[t * cnt + u], inv[t])?;
                 let mut y = math::activation(fx, s.act, y)?;
                 if let Some(l) = s.lepe {
                     let pe = lepe_vec(fx, g, l, s.v0, s.v_rows, s.h, it, c, lanes(u))?;
