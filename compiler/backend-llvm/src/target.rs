@@ -50,23 +50,14 @@ pub struct LlvmTarget {
     pub features: String,
 }
 
-/// x86-64 CPU names whose feature set includes AVX2 and FMA (the kernels
-/// then use 256-bit vectors).
+/// x86-64 CPU names whose feature set includes AVX2 and FMA but not
+/// AVX-512 (the kernels then use 256-bit vectors); those with AVX-512 are
+/// in [`AVX512_CPUS`].
 const AVX2_FMA_CPUS: &[&str] = &[
     "x86-64-v3",
-    "x86-64-v4",
     "haswell",
     "broadwell",
     "skylake",
-    "skylake-avx512",
-    "skx",
-    "cascadelake",
-    "cooperlake",
-    "cannonlake",
-    "icelake-client",
-    "icelake-server",
-    "tigerlake",
-    "rocketlake",
     "alderlake",
     "raptorlake",
     "meteorlake",
@@ -77,16 +68,10 @@ const AVX2_FMA_CPUS: &[&str] = &[
     "gracemont",
     "sierraforest",
     "grandridge",
-    "sapphirerapids",
-    "emeraldrapids",
-    "graniterapids",
-    "graniterapids-d",
     "clearwaterforest",
     "znver1",
     "znver2",
     "znver3",
-    "znver4",
-    "znver5",
 ];
 
 /// x86-64 CPU names whose feature set includes AVX-512F (the kernels then
@@ -192,7 +177,7 @@ impl LlvmTarget {
 
     /// Whether a named (non-native) x86-64 CPU has AVX2 and FMA.
     pub fn named_cpu_has_avx2_fma(cpu: &str) -> bool {
-        AVX2_FMA_CPUS.contains(&cpu)
+        AVX2_FMA_CPUS.contains(&cpu) || AVX512_CPUS.contains(&cpu)
     }
 }
 
@@ -215,6 +200,7 @@ mod tests {
         }
         assert!(LlvmTarget::named_cpu_has_avx2_fma("x86-64-v3"));
         assert!(!LlvmTarget::named_cpu_has_avx2_fma("x86-64"));
+        assert!(LlvmTarget::named_cpu_has_avx2_fma("sapphirerapids"));
         assert!(LlvmTarget::named_cpu_has_avx512("x86-64-v4"));
         assert!(!LlvmTarget::named_cpu_has_avx512("x86-64-v3"));
     }
