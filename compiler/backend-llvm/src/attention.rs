@@ -46,13 +46,16 @@ const ROWS_WIDE: usize = 12;
 /// Steps of the attention's inner loops per loop iteration.
 const UNROLL: usize = 2;
 
+/// One step `i` of an inner loop over its accumulators.
+type Step<'s, 'a, 'c> = dyn Fn(&mut Fx<'a, 'c>, I<'c>, &mut [V<'c>]) -> R<()> + 's;
+
 /// `step(i, acc)` for `i in 0..n` in order over loop-carried accumulators,
 /// [`UNROLL`] steps per iteration; returns the accumulators.
 fn unrolled<'a, 'c>(
     fx: &mut Fx<'a, 'c>,
     n: usize,
     init: &[BasicValueEnum<'c>],
-    step: &dyn Fn(&mut Fx<'a, 'c>, I<'c>, &mut [V<'c>]) -> R<()>,
+    step: &Step<'_, 'a, 'c>,
 ) -> R<Vec<V<'c>>> {
     let st = fx.count_loop(n / UNROLL, init, &mut |fx, it, st| {
         let mut acc: Vec<V<'c>> = st.iter().map(|v| v.into_vector_value()).collect();

@@ -8,6 +8,7 @@ mod bind;
 pub mod error;
 pub mod kernel;
 mod lower;
+pub mod math_consts;
 pub mod plan;
 mod prepare;
 pub mod program;

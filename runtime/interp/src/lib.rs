@@ -7,6 +7,8 @@
 //!   against the graph's input types (symbolic dims such as `batch` take one
 //!   consistent value), runs the nodes in topological order and frees each
 //!   intermediate after its last reader.
+//! - [`resize`] also exposes Resize's per-axis interpolation filters, which
+//!   the compiler's lowering reuses so both compute identical weights.
 //!
 //! Hot ops are fast enough for whole models: MatMul, Gemm, Conv (im2col)
 //! and Einsum go through matrixmultiply's sgemm, element-wise broadcasting
@@ -25,7 +27,7 @@ mod norm;
 mod pad;
 mod pool;
 mod reduce;
-mod resize;
+pub mod resize;
 mod run;
 mod shape_ops;
 mod slice;

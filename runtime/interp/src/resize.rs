@@ -3,6 +3,12 @@
 //! `coordinate_transformation_mode`, `axes` and `keep_aspect_ratio_policy`.
 //! Interpolation is separable, so it runs one axis at a time in f64, as the
 //! ONNX reference implementation does.
+//!
+//! The attribute check ([`Options::check_transform`]), the output geometry
+//! ([`geometry_from_scales`], [`geometry_from_sizes`], [`roi_per_axis`]) and
+//! the per-axis filters ([`Options`], [`Taps`], [`axis_taps`]) are public:
+//! the compiler's lowering (`compiler/lower/src/lower/resize.rs`) builds its
+//! `Resample` kernels from exactly these.
 
 use crate::args::{
     checked_numel, f32_input, from_vec, int_values, normalize_axes, numel, optional_nonempty, row_major,
@@ -10,18 +16,43 @@ use crate::args::{
 use vitc_ir::{Attrs, Tensor};
 
 /// Resize attributes that shape the per-axis filters.
-struct Options<'a> {
-    mode: &'a str,
-    transform: &'a str,
-    nearest_mode: &'a str,
-    cubic_a: f64,
-    exclude_outside: bool,
-    antialias: bool,
+pub struct Options<'a> {
+    /// `mode`: `nearest`, `linear` or `cubic`.
+    pub mode: &'a str,
+    /// `coordinate_transformation_mode`.
+    pub transform: &'a str,
+    /// `nearest_mode` (only read when `mode` is `nearest`).
+    pub nearest_mode: &'a str,
+    /// `cubic_coeff_a`.
+    pub cubic_a: f64,
+    /// `exclude_outside`.
+    pub exclude_outside: bool,
+    /// `antialias`.
+    pub antialias: bool,
+}
+
+impl Options<'_> {
+    /// Fails unless `transform` is a supported `coordinate_transformation_mode`.
+    pub fn check_transform(&self) -> Result<(), String> {
+        if matches!(
+            self.transform,
+            "half_pixel"
+                | "half_pixel_symmetric"
+                | "pytorch_half_pixel"
+                | "align_corners"
+                | "asymmetric"
+                | "tf_crop_and_resize"
+        ) {
+            Ok(())
+        } else {
+            Err(format!("coordinate_transformation_mode '{}' is not supported", self.transform))
+        }
+    }
 }
 
 /// The filter of one output position: `(input index, weight)` taps, or
 /// `None` when tf_crop_and_resize puts it outside the input.
-type Taps = Option<Vec<(usize, f64)>>;
+pub type Taps = Option<Vec<(usize, f64)>>;
 
 /// The source coordinate of output index `x` on an axis.
 fn source_coord(o: &Options<'_>, x: f64, scale: f64, in_len: usize, out_len: usize, roi: (f64, f64)) -> f64 {
@@ -60,6 +91,7 @@ fn source_coord(o: &Options<'_>, x: f64, scale: f64, in_len: usize, out_len: usi
     }
 }
 
+/// The cubic convolution kernel with coefficient `a` at distance `x`.
 fn cubic(a: f64, x: f64) -> f64 {
     let x = x.abs();
     if x <= 1.0 {
@@ -99,8 +131,10 @@ fn coefficients(o: &Options<'_>, ratio: f64, scale: f64) -> (Vec<f64>, i64) {
     }
 }
 
-/// The filters of every output position on one axis.
-fn axis_taps(o: &Options<'_>, scale: f64, in_len: usize, out_len: usize, roi: (f64, f64)) -> Vec<Taps> {
+/// The filters of every output position on one axis of length `in_len`
+/// resized to `out_len` by `scale`, with `roi` the `(start, end)` crop used
+/// by tf_crop_and_resize.
+pub fn axis_taps(o: &Options<'_>, scale: f64, in_len: usize, out_len: usize, roi: (f64, f64)) -> Vec<Taps> {
     let last = in_len as i64 - 1;
     (0..out_len)
         .map(|x| {
@@ -144,6 +178,64 @@ fn axis_taps(o: &Options<'_>, scale: f64, in_len: usize, out_len: usize, roi: (f
         .collect()
 }
 
+/// The per-axis `(scales, sizes)` of a Resize of `dims` by positive
+/// `scales` for `axes` (checked by the caller): each resized size is
+/// `floor(scale · dim)`; other axes keep scale 1 and their size.
+pub fn geometry_from_scales(dims: &[usize], axes: &[usize], s: &[f64]) -> (Vec<f64>, Vec<usize>) {
+    let mut scales = vec![1.0f64; dims.len()];
+    let mut sizes = dims.to_vec();
+    for (&a, &v) in axes.iter().zip(s) {
+        scales[a] = v;
+        sizes[a] = (v * dims[a] as f64).floor() as usize;
+    }
+    (scales, sizes)
+}
+
+/// The per-axis `(scales, sizes)` of a Resize of `dims` to non-negative
+/// `sizes` for `axes` (checked by the caller), under
+/// `keep_aspect_ratio_policy` `policy` (`stretch`, `not_larger` or
+/// `not_smaller`, which use one scale on every resized axis).
+pub fn geometry_from_sizes(
+    dims: &[usize],
+    axes: &[usize],
+    z: &[i64],
+    policy: &str,
+) -> Result<(Vec<f64>, Vec<usize>), String> {
+    let mut scales = vec![1.0f64; dims.len()];
+    let mut sizes = dims.to_vec();
+    for (&a, &v) in axes.iter().zip(z) {
+        sizes[a] = v as usize;
+        scales[a] = v as f64 / dims[a] as f64;
+    }
+    if policy != "stretch" {
+        let it = axes.iter().map(|&a| scales[a]);
+        let s = match policy {
+            "not_larger" => it.fold(f64::INFINITY, f64::min),
+            "not_smaller" => it.fold(f64::NEG_INFINITY, f64::max),
+            other => return Err(format!("keep_aspect_ratio_policy '{other}' is not supported")),
+        };
+        for &a in axes {
+            scales[a] = s;
+            sizes[a] = (s * dims[a] as f64 + 0.5) as usize;
+        }
+    }
+    Ok((scales, sizes))
+}
+
+/// The per-axis `(start, end)` crop of tf_crop_and_resize from the `roi`
+/// input `r` (the starts for `axes`, then their ends); `(0, 1)` on the
+/// other axes of a rank-`rank` input.
+pub fn roi_per_axis(r: &[f64], axes: &[usize], rank: usize) -> Result<Vec<(f64, f64)>, String> {
+    if r.len() != 2 * axes.len() {
+        return Err(format!("roi {r:?} must hold 2 values per resized axis"));
+    }
+    let mut roi = vec![(0.0f64, 1.0f64); rank];
+    for (i, &a) in axes.iter().enumerate() {
+        roi[a] = (r[i], r[axes.len() + i]);
+    }
+    Ok(roi)
+}
+
 /// Resamples axis `axis` of `data` (shape `dims`) through `taps`.
 fn resample(data: &[f64], dims: &[usize], axis: usize, taps: &[Taps], fill: f64) -> Vec<f64> {
     let outer = numel(&dims[..axis]);
@@ -184,17 +276,7 @@ pub(crate) fn resize(attrs: &Attrs, inputs: &[Option<&Tensor>]) -> Result<Tensor
     if !matches!(opts.mode, "nearest" | "linear" | "cubic") {
         return Err(format!("resize mode '{}' is not one of nearest, linear, cubic", opts.mode));
     }
-    if !matches!(
-        opts.transform,
-        "half_pixel"
-            | "half_pixel_symmetric"
-            | "pytorch_half_pixel"
-            | "align_corners"
-            | "asymmetric"
-            | "tf_crop_and_resize"
-    ) {
-        return Err(format!("coordinate_transformation_mode '{}' is not supported", opts.transform));
-    }
+    opts.check_transform()?;
     if !matches!(opts.nearest_mode, "round_prefer_floor" | "round_prefer_ceil" | "floor" | "ceil") {
         return Err(format!("nearest_mode '{}' is not supported", opts.nearest_mode));
     }
@@ -206,59 +288,31 @@ pub(crate) fn resize(attrs: &Attrs, inputs: &[Option<&Tensor>]) -> Result<Tensor
         Some(a) => normalize_axes(a, rank)?,
         None => (0..rank).collect(),
     };
-    let mut scales = vec![1.0f64; rank];
-    let mut sizes = dims.clone();
-    match (optional_nonempty(inputs, 2), optional_nonempty(inputs, 3)) {
+    let (scales, sizes) = match (optional_nonempty(inputs, 2), optional_nonempty(inputs, 3)) {
         (Some(s), None) => {
             let s = s.to_f64_vec();
             if s.len() != axes.len() {
                 return Err(format!("scales {s:?} must hold one value per resized axis ({})", axes.len()));
             }
-            for (&a, &v) in axes.iter().zip(&s) {
-                if v <= 0.0 {
-                    return Err(format!("scales {s:?} must be positive"));
-                }
-                scales[a] = v;
-                sizes[a] = (v * dims[a] as f64).floor() as usize;
+            if s.iter().any(|&v| v <= 0.0) {
+                return Err(format!("scales {s:?} must be positive"));
             }
+            geometry_from_scales(&dims, &axes, &s)
         }
         (None, Some(z)) => {
             let z = int_values(z, "sizes")?;
             if z.len() != axes.len() || z.iter().any(|&v| v < 0) {
                 return Err(format!("sizes {z:?} must hold one non-negative value per resized axis ({})", axes.len()));
             }
-            for (&a, &v) in axes.iter().zip(&z) {
-                sizes[a] = v as usize;
-                scales[a] = v as f64 / dims[a] as f64;
-            }
-            if policy != "stretch" {
-                let it = axes.iter().map(|&a| scales[a]);
-                let s = match policy {
-                    "not_larger" => it.fold(f64::INFINITY, f64::min),
-                    "not_smaller" => it.fold(f64::NEG_INFINITY, f64::max),
-                    other => return Err(format!("keep_aspect_ratio_policy '{other}' is not supported")),
-                };
-                for &a in &axes {
-                    scales[a] = s;
-                    sizes[a] = (s * dims[a] as f64 + 0.5) as usize;
-                }
-            }
+            geometry_from_sizes(&dims, &axes, &z, policy)?
         }
         (Some(_), Some(_)) => return Err("only one of scales and sizes may be given".into()),
         (None, None) => return Err("one of scales and sizes is required".into()),
-    }
-    let mut roi = vec![(0.0f64, 1.0f64); rank];
-    if let Some(r) = optional_nonempty(inputs, 1) {
-        let r = r.to_f64_vec();
-        if opts.transform == "tf_crop_and_resize" {
-            if r.len() != 2 * axes.len() {
-                return Err(format!("roi {r:?} must hold 2 values per resized axis"));
-            }
-            for (i, &a) in axes.iter().enumerate() {
-                roi[a] = (r[i], r[axes.len() + i]);
-            }
-        }
-    }
+    };
+    let roi = match optional_nonempty(inputs, 1) {
+        Some(r) if opts.transform == "tf_crop_and_resize" => roi_per_axis(&r.to_f64_vec(), &axes, rank)?,
+        _ => vec![(0.0f64, 1.0f64); rank],
+    };
     let mut data: Vec<f64> = row_major(x).iter().map(|&v| f64::from(v)).collect();
     let mut cur = dims.clone();
     for &a in &axes {
@@ -353,5 +407,41 @@ mod tests {
         }
         // at ratio 1 the source sits on tap 1: weights [0, 0, 1, 0]
         assert_eq!(coefficients(&o, 1.0, 2.0).0, vec![0.0, 0.0, 1.0, 0.0]);
+    }
+
+    fn interp_opts(mode: &'static str, transform: &'static str) -> Options<'static> {
+        Options {
+            mode,
+            transform,
+            nearest_mode: "round_prefer_floor",
+            cubic_a: -0.75,
+            exclude_outside: false,
+            antialias: false,
+        }
+    }
+
+    #[test]
+    fn linear_half_pixel_upsample_by_two() {
+        // 2 → 4: sources -0.25, 0.25, 0.75, 1.25 (clamped at the ends).
+        let taps = axis_taps(&interp_opts("linear", "half_pixel"), 2.0, 2, 4, (0.0, 1.0));
+        let want = [[(0, 0.25), (0, 0.75)], [(0, 0.75), (1, 0.25)], [(0, 0.25), (1, 0.75)], [(1, 0.75), (1, 0.25)]];
+        for (t, w) in taps.iter().zip(want) {
+            let t = t.as_ref().unwrap();
+            for (&(i, c), (wi, wc)) in t.iter().zip(w) {
+                assert_eq!(i, wi);
+                assert!((c - wc).abs() < 1e-12, "{t:?} vs {w:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn cubic_taps_sum_to_one_and_crop_extrapolates() {
+        for t in axis_taps(&interp_opts("cubic", "align_corners"), 1.7, 5, 8, (0.0, 1.0)) {
+            let sum: f64 = t.unwrap().iter().map(|p| p.1).sum();
+            assert!((sum - 1.0).abs() < 1e-12);
+        }
+        let crop = axis_taps(&interp_opts("linear", "tf_crop_and_resize"), 2.0, 4, 8, (0.4, 1.2));
+        assert!(crop.last().unwrap().is_none(), "positions past the input extrapolate");
+        assert!(crop[0].is_some());
     }
 }
