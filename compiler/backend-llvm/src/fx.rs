@@ -503,6 +503,12 @@ impl<'a, 'c> Fx<'a, 'c> {
     /// A read prefetch of the cache line at `p` into all cache levels
     /// (never faults, whatever the address).
     pub fn prefetch(&self, p: P<'c>) -> R<()> {
+        self.prefetch_to(p, 3)
+    }
+
+    /// A read prefetch of the line at `p` with LLVM's locality hint: 3 into
+    /// L1 (`prefetcht0`), 2 into L2 (`prefetcht1`), 1 into L3.
+    pub fn prefetch_to(&self, p: P<'c>, locality: u64) -> R<()> {
         let ptr: BasicTypeEnum<'c> = p.get_type().into();
         let f = Intrinsic::find("llvm.prefetch")
             .and_then(|i| i.get_declaration(self.module, &[ptr]))
@@ -511,7 +517,7 @@ impl<'a, 'c> Fx<'a, 'c> {
         let args = [
             p.into(),
             i32t.const_int(0, false).into(),
-            i32t.const_int(3, false).into(),
+            i32t.const_int(locality.min(3), false).into(),
             i32t.const_int(1, false).into(),
         ];
         self.b.build_call(f, &args, "")?;

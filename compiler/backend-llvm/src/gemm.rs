@@ -195,7 +195,8 @@ fn tile<'a, 'c>(
                     let off = q as i64 * pstride + (line * 16) as i64;
                     fx.prefetch(fx.gep_c(base, off + (PF_ROWS * nr) as i64)?)?;
                     if let Some(next) = next {
-                        fx.prefetch(fx.gep_c(base, off + next)?)?;
+                        // Into L2 only: in L1 it would evict the group in use.
+                        fx.prefetch_to(fx.gep_c(base, off + next)?, 2)?;
                     }
                 }
             }
