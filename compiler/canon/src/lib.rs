@@ -1,15 +1,18 @@
 //! Canonicalisation: the passes that run right after import, before any
 //! rewrite. They fold everything that is known at compile time (shape
-//! arithmetic, constant subgraphs), drop no-op nodes and dead code, so later
-//! stages see the smallest graph with the same meaning.
+//! arithmetic, constant subgraphs), drop no-op nodes and dead code, and move
+//! row selections up past row-wise ops (so unselected rows are never
+//! computed), so later stages see the smallest graph with the same meaning.
 
 mod fold_constants;
 mod fold_shapes;
 mod identities;
+mod select_rows;
 
 pub use fold_constants::fold_constants;
 pub use fold_shapes::fold_shape_values;
 pub use identities::remove_identities;
+pub use select_rows::push_row_selections;
 
 use vitc_ir::{Graph, IrResult};
 
@@ -19,6 +22,7 @@ pub struct CanonStats {
     pub shapes_folded: usize,
     pub constants_folded: usize,
     pub identities_removed: usize,
+    pub rows_selected: usize,
     pub dead_removed: usize,
 }
 
@@ -30,12 +34,14 @@ pub fn canonicalize(graph: &mut Graph) -> IrResult<CanonStats> {
         let shapes = fold_shape_values(graph)?;
         let consts = fold_constants(graph)?;
         let ids = remove_identities(graph)?;
+        let rows = push_row_selections(graph)?;
         let dead = graph.remove_dead_nodes();
         stats.shapes_folded += shapes;
         stats.constants_folded += consts;
         stats.identities_removed += ids;
+        stats.rows_selected += rows;
         stats.dead_removed += dead;
-        if shapes + consts + ids + dead == 0 {
+        if shapes + consts + ids + rows + dead == 0 {
             break;
         }
     }
