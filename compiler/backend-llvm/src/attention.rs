@@ -44,7 +44,7 @@ const PF_AHEAD: i64 = 8;
 const ROWS_WIDE: usize = 12;
 
 /// Steps of the attention's inner loops per loop iteration.
-const UNROLL: usize = 2;
+const UNROLL: usize = 1;
 
 /// One step `i` of an inner loop over its accumulators.
 type Step<'s, 'a, 'c> = dyn Fn(&mut Fx<'a, 'c>, I<'c>, &mut [V<'c>]) -> R<()> + 's;

@@ -16,7 +16,7 @@
 //! blocks of [`mc`] rows (the A block stays in L2) → column groups of `np`
 //! panels (the B micro-panel, `k × np·32` bytes, stays in L1 while every row
 //! tile of the block uses it) → tiles of `mr` rows, the `< mr` leftover rows
-//! as tiles of 8, 4, 2 and 1 rows. Each element of C is the same sequence of
+//! as tiles of 4 rows and single rows. Each element of C is the same sequence of
 //! FMAs over `k` in order whatever tile computes it, so chunking never
 //! changes a bit.
 //!
@@ -34,8 +34,11 @@ use vitc_lower::{Activation, GEMM_NR, GemmB, Kernel, Loc};
 use crate::fx::{Fx, I, P, R, V};
 use crate::{LlvmError, math};
 
+/// Rows of the tiles that take the rows left over below `mr`.
+const LEFTOVER_TILE: usize = 4;
+
 /// k steps per iteration of the micro-kernel loop.
-const KU: usize = 4;
+const KU: usize = 2;
 
 /// How far ahead (in k rows of a panel) the micro-kernel prefetches B.
 const PF_ROWS: usize = 32;
@@ -246,7 +249,7 @@ fn tile<'a, 'c>(
 }
 
 /// Rows `[lo, hi)` (run time) of one column group: full tiles, then the
-/// leftover rows as tiles of 8, 4, 2 and 1.
+/// leftover rows as tiles of [`LEFTOVER_TILE`] rows and single rows.
 fn group_rows<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Spec, p: &Ptrs<'c>, cols: usize, lo: I<'c>, hi: I<'c>) -> R<()> {
     let mr = s.tile.mr as i64;
     let hi_full = fx.add_c(hi, 1 - mr)?;
@@ -262,18 +265,22 @@ fn group_rows<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Spec, p: &Ptrs<'c>, cols: usize, 
     // Where the loop ran no tile, `lo` itself (no full tile at all) or
     // `lo + mr` (the first tile only).
     let done = after[0].into_int_value();
-    let r = fx.isel(first, done, lo)?;
-    let mut r = r;
-    for size in [8usize, 4, 2, 1] {
-        if size < s.tile.mr {
-            let left = fx.sub(hi, r)?;
-            let bit = fx.b.build_and(left, fx.ic(size as i64), "")?;
-            let go = fx.icmp(inkwell::IntPredicate::NE, bit, fx.ic(0))?;
-            let rr = r;
-            fx.if_then(go, &mut |fx| tile(fx, s, p, size, cols, rr, true))?;
-            r = fx.add(r, bit)?;
-        }
+    let mut r = fx.isel(first, done, lo)?;
+    // Leftover rows: tiles of 4 while they last, then single rows (two tile
+    // bodies rather than one per power of two keeps the code, and LLVM's
+    // compile time, small; the models' row counts leave 0, 1 or 4 rows).
+    if LEFTOVER_TILE < s.tile.mr {
+        let hi4 = fx.add_c(hi, 1 - LEFTOVER_TILE as i64)?;
+        let after = fx.range_loop(r, hi4, LEFTOVER_TILE as i64, &[r.into()], &mut |fx, rr, _| {
+            tile(fx, s, p, LEFTOVER_TILE, cols, rr, true)?;
+            Ok(vec![fx.add_c(rr, LEFTOVER_TILE as i64)?.into()])
+        })?;
+        r = after[0].into_int_value();
     }
+    fx.range_loop(r, hi, 1, &[], &mut |fx, rr, _| {
+        tile(fx, s, p, 1, cols, rr, true)?;
+        Ok(vec![])
+    })?;
     Ok(())
 }
 
