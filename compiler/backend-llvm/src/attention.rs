@@ -28,14 +28,16 @@ use vitc_lower::{Activation, AttentionGeom, Kernel, Lepe, View4};
 use crate::fx::{Fx, I, P, R, V};
 use crate::{LlvmError, math};
 
-/// The register blocking of a target: query rows computed together and
-/// key (value) vectors per block; `rows × vectors` accumulators stay in
-/// registers (24 of 32 with AVX-512 or NEON, 8 of 16 with AVX2 / SSE).
+/// Query rows computed together: `rows × BLOCK_VECTORS` accumulators stay
+/// in registers (24 of 32 with AVX-512 or NEON, 8 of 16 with AVX2 / SSE).
 /// More rows per group means fewer passes over K and V, which for long
 /// sequences come from L2, per row.
-fn blocking(fx: &Fx<'_, '_>) -> (usize, usize) {
-    if fx.isa.lanes == 16 || fx.isa.aarch64 { (ROWS_WIDE, 2) } else { (4, 2) }
+fn group_rows(fx: &Fx<'_, '_>) -> usize {
+    if fx.isa.lanes == 16 || fx.isa.aarch64 { ROWS_WIDE } else { 4 }
 }
+
+/// Key vectors per logits block and value vectors per weighted-sum pass.
+const BLOCK_VECTORS: usize = 2;
 
 /// How many rows of K (V) ahead the logits (weighted-sum) loop prefetches.
 const PF_AHEAD: i64 = 8;
@@ -43,33 +45,23 @@ const PF_AHEAD: i64 = 8;
 /// Query rows per group on 32-register targets.
 const ROWS_WIDE: usize = 12;
 
-/// Steps of the attention's inner loops per loop iteration.
-const UNROLL: usize = 1;
-
 /// One step `i` of an inner loop over its accumulators.
 type Step<'s, 'a, 'c> = dyn Fn(&mut Fx<'a, 'c>, I<'c>, &mut [V<'c>]) -> R<()> + 's;
 
-/// `step(i, acc)` for `i in 0..n` in order over loop-carried accumulators,
-/// [`UNROLL`] steps per iteration; returns the accumulators.
-fn unrolled<'a, 'c>(
+/// `step(i, acc)` for `i in 0..n` in order over loop-carried accumulators;
+/// returns the accumulators.
+fn step_loop<'a, 'c>(
     fx: &mut Fx<'a, 'c>,
     n: usize,
     init: &[BasicValueEnum<'c>],
     step: &Step<'_, 'a, 'c>,
 ) -> R<Vec<V<'c>>> {
-    let st = fx.count_loop(n / UNROLL, init, &mut |fx, it, st| {
+    let st = fx.count_loop(n, init, &mut |fx, i, st| {
         let mut acc: Vec<V<'c>> = st.iter().map(|v| v.into_vector_value()).collect();
-        let i0 = fx.mul_c(it, UNROLL as i64)?;
-        for u in 0..UNROLL {
-            step(fx, fx.add_c(i0, u as i64)?, &mut acc)?;
-        }
+        step(fx, i, &mut acc)?;
         Ok(acc.into_iter().map(Into::into).collect())
     })?;
-    let mut acc: Vec<V<'c>> = st.iter().map(|v| v.into_vector_value()).collect();
-    for i in (n / UNROLL) * UNROLL..n {
-        step(fx, fx.ic(i as i64), &mut acc)?;
-    }
-    Ok(acc)
+    Ok(st.iter().map(|v| v.into_vector_value()).collect())
 }
 
 /// Element `(b, h, r, 0)` of a view, as a pointer.
@@ -128,7 +120,7 @@ pub(crate) fn emit_attention(fx: &mut Fx<'_, '_>, kernel: &Kernel) -> R<()> {
         return Ok(());
     }
     let w = fx.w();
-    let (rb, _) = blocking(fx);
+    let rb = group_rows(fx);
     let row_len = g.m.div_ceil(w) * w;
     let scratch = fx.stack_buffer(rb * row_len)?;
     let n = g.n as i64;
@@ -213,7 +205,7 @@ fn logits<'a, 'c>(
     lr: &[P<'c>],
 ) -> R<Vec<V<'c>>> {
     let w = fx.w();
-    let (_, kb) = blocking(fx);
+    let kb = BLOCK_VECTORS;
     let nrows = qr.len();
     // `nvec` key vectors of `lanes` valid keys (the last one) from key `j0`;
     // folds them into the running maxima `mx`.
@@ -242,7 +234,7 @@ fn logits<'a, 'c>(
             }
             Ok(())
         };
-        let acc = unrolled(fx, s.g.d, &init, &step)?;
+        let acc = step_loop(fx, s.g.d, &init, &step)?;
         // Lanes past the keys must not raise the maximum: they become −∞.
         let keep: Vec<u32> = (0..w as u32).map(|j| if (j as usize) < lanes { j } else { w as u32 }).collect();
         let ninf = fx.splat(f32::NEG_INFINITY);
@@ -329,7 +321,7 @@ fn weighted_sum<'a, 'c>(
 ) -> R<()> {
     let w = fx.w();
     let g = &s.g;
-    let (_, vb) = blocking(fx);
+    let vb = BLOCK_VECTORS;
     let nrows = lr.len();
     let nvec = g.dv.div_ceil(w);
     let mut c0 = 0;
@@ -355,7 +347,7 @@ fn weighted_sum<'a, 'c>(
             }
             Ok(())
         };
-        let acc = unrolled(fx, g.m, &init, &step)?;
+        let acc = step_loop(fx, g.m, &init, &step)?;
         for t in 0..nrows {
             let it = fx.add_c(i, t as i64)?;
             for u in 0..cnt {

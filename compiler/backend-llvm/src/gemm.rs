@@ -13,9 +13,10 @@
 //! columns past `n` are never stored.
 //!
 //! Loop nest for a chunk of flattened rows `[start, end)`: batches → row
-//! blocks of [`mc`] rows (the A block stays in L2) → column groups of `np`
-//! panels (the B micro-panel, `k × np·32` bytes, stays in L1 while every row
-//! tile of the block uses it) → tiles of `mr` rows, the `< mr` leftover rows
+//! blocks of [`mc`] rows (the A block stays in L2) → column groups of the
+//! tile's width (the B micro-panel, `k × cols` floats, stays in L1 or L2
+//! while every row tile of the block uses it; only the first tile
+//! prefetches it, and the next group's into L2) → tiles of `mr` rows, the `< mr` leftover rows
 //! as tiles of 4 rows and single rows. Each element of C is the same sequence of
 //! FMAs over `k` in order whatever tile computes it, so chunking never
 //! changes a bit.
@@ -24,7 +25,7 @@
 //! columns, `k` rows each; the driver lowers with `nr` = 16 for AVX-512,
 //! 8 otherwise, so one B vector is one panel row), or strided at run time:
 //! then each column group is first copied into panels of
-//! [`runtime_panel`] columns in a stack buffer (zero past `n`), or, when
+//! [`panel_width`] columns in a stack buffer (zero past `n`), or, when
 //! that buffer would exceed [`MAX_PACK`] floats, read in place lane by
 //! lane. A vector wider than the panels (16 lanes over 8-column panels) is
 //! assembled from one row of each panel it spans.
@@ -68,11 +69,6 @@ pub(crate) fn tile_for(lanes: u32, aarch64: bool) -> Tile {
 /// a vector width: one panel row per vector, at least [`GEMM_NR`].
 pub(crate) fn panel_width(lanes: u32) -> usize {
     (lanes as usize).max(GEMM_NR)
-}
-
-/// The panel width of run-time packed B (the same rule).
-fn runtime_panel(w: usize) -> usize {
-    w.max(GEMM_NR)
 }
 
 /// Rows per L2 block of A (a multiple of `mr`).
@@ -332,7 +328,7 @@ struct Bases<'c> {
 fn batch_rows<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Spec, kb: &GemmB, base: &Bases<'c>, lo: I<'c>, hi: I<'c>) -> R<()> {
     let pnr = match *kb {
         GemmB::Packed { nr, .. } => nr,
-        GemmB::Strided { .. } => runtime_panel(fx.w()),
+        GemmB::Strided { .. } => panel_width(fx.isa.lanes),
     };
     if !pnr.is_power_of_two() {
         return Err(LlvmError::Invalid(format!("GEMM panels of {pnr} columns (expected a power of two)")));

@@ -67,10 +67,9 @@ fn models() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/models"))
 }
 
-/// Batch 1, GEMM panels as the driver packs them for this host.
-fn host_options() -> LowerOptions {
-    let gemm_nr = vitc_backend_llvm::gemm_panel_width(&LlvmTarget::host().unwrap()).unwrap();
-    LowerOptions { max_batch: 1, gemm_nr }
+/// Batch 1, GEMM panels as the driver packs them for `target`.
+fn options_for(target: &LlvmTarget) -> LowerOptions {
+    LowerOptions { max_batch: 1, gemm_nr: vitc_backend_llvm::gemm_panel_width(target).unwrap() }
 }
 
 /// Every GEMM of a model (`VITC_PROFILE_MODEL`, default LeViT-128S).
@@ -85,8 +84,7 @@ fn levit_gemm_shapes() {
     }
     let graph = vitc_driver::load_onnx(&onnx, Stage::Rewritten).unwrap();
     let target = bench_target();
-    let gemm_nr = vitc_backend_llvm::gemm_panel_width(&target).unwrap();
-    let program = lower(&graph, &LowerOptions { max_batch: 1, gemm_nr }).unwrap();
+    let program = lower(&graph, &options_for(&target)).unwrap();
     let lib = common::Lib::new(&program, &target);
     let weights = common::weights_f32(&program);
     let mut rng = common::Rng::new(3);
@@ -158,7 +156,8 @@ fn levit_gemm_shapes() {
 }
 
 /// Time per kernel kind of a whole model run on one thread (ignored: a
-/// measurement). `VITC_PROFILE_MODEL` picks the model (default LeViT-128S).
+/// measurement). `VITC_PROFILE_MODEL` picks the model (default LeViT-128S),
+/// `VITC_BENCH_CPU` the target.
 #[test]
 #[ignore = "a benchmark; run with --ignored --nocapture"]
 fn kernel_profile() {
@@ -169,8 +168,9 @@ fn kernel_profile() {
         return;
     }
     let graph = vitc_driver::load_onnx(&onnx, Stage::Rewritten).unwrap();
-    let program = lower(&graph, &host_options()).unwrap();
-    let lib = common::Lib::new(&program, &LlvmTarget::host().unwrap());
+    let target = bench_target();
+    let program = lower(&graph, &options_for(&target)).unwrap();
+    let lib = common::Lib::new(&program, &target);
     let weights = common::weights_f32(&program);
     let mut rng = common::Rng::new(5);
     let mut arena = rng.vec(program.arena_len, -1.0, 1.0);

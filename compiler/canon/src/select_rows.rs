@@ -31,9 +31,6 @@ struct Selection {
 pub fn push_row_selections(graph: &mut Graph) -> IrResult<usize> {
     let mut pushed = 0;
     for id in graph.topo_order()? {
-        if !graph.contains(id) {
-            continue;
-        }
         let Some(sel) = selection(graph, id) else { continue };
         // Every reader of the source must make the same selection (and the
         // source must not be a graph output).
@@ -43,10 +40,10 @@ pub fn push_row_selections(graph: &mut Graph) -> IrResult<usize> {
         {
             continue;
         }
-        // Identical selections become one.
-        for &(u, _) in &users[1..] {
-            if u != id && u != users[0].0 {
-                graph.replace_uses(Value::first(u), Value::first(users[0].0));
+        // Identical selections become this one.
+        for &(u, _) in &users {
+            if u != id {
+                graph.replace_uses(Value::first(u), Value::first(id));
             }
         }
         let producer = sel.src.node;
@@ -56,9 +53,7 @@ pub fn push_row_selections(graph: &mut Graph) -> IrResult<usize> {
         }
         let Some(index) = graph.operand(id, 1) else { continue };
         let Some(new) = push(graph, producer, sel, index)? else { continue };
-        for (u, _) in users {
-            graph.replace_uses(Value::first(u), new);
-        }
+        graph.replace_uses(Value::first(id), new);
         pushed += 1;
     }
     Ok(pushed)
@@ -100,6 +95,7 @@ fn push(graph: &mut Graph, producer: NodeId, sel: Selection, index: Value) -> Ir
     let node = graph.node(producer).clone();
     let operands = graph.operands(producer);
     let out_rank = node.outputs[0].shape.len();
+    let mut attrs = node.attrs.clone();
     let new_operands: Vec<Option<Value>> = match node.op {
         op if op.is_unary_elementwise() => {
             let Some(Some(x)) = operands.first().copied() else { return Ok(None) };
@@ -108,18 +104,28 @@ fn push(graph: &mut Graph, producer: NodeId, sel: Selection, index: Value) -> Ir
             all
         }
         op if op.is_binary_elementwise() => {
-            let mut all = Vec::with_capacity(operands.len());
+            // Per operand: `Some(axis)` to gather it there, `None` to keep it.
+            // Every operand is checked before any node is added, so a
+            // refusal leaves the graph as it was.
+            let mut plan = Vec::with_capacity(operands.len());
             for o in &operands {
                 let Some(v) = *o else { return Ok(None) };
-                let shape = graph.value_type(v).shape.clone();
+                let shape = &graph.value_type(v).shape;
                 let lead = out_rank - shape.len();
                 if sel.axis < lead {
-                    all.push(Some(v));
+                    plan.push((v, None));
                 } else if shape[sel.axis - lead] == node.outputs[0].shape[sel.axis] {
-                    all.push(Some(gather(graph, v, index, sel.axis - lead)?));
+                    plan.push((v, Some(sel.axis - lead)));
                 } else {
                     return Ok(None);
                 }
+            }
+            let mut all = Vec::with_capacity(plan.len());
+            for (v, axis) in plan {
+                all.push(Some(match axis {
+                    Some(a) => gather(graph, v, index, a)?,
+                    None => v,
+                }));
             }
             all
         }
@@ -130,12 +136,10 @@ fn push(graph: &mut Graph, producer: NodeId, sel: Selection, index: Value) -> Ir
             if axis <= sel.axis as i64 {
                 return Ok(None);
             }
+            attrs.set("axis", Attr::Int(axis - 1));
             let mut all = operands.clone();
             all[0] = Some(gather(graph, x, index, sel.axis)?);
-            let mut attrs = node.attrs.clone();
-            attrs.set("axis", Attr::Int(axis - 1));
-            let new = graph.add_op(&node.name, node.op, attrs, &all, node.outputs.len())?;
-            return Ok(Some(new[0]));
+            all
         }
         OpKind::MatMul => {
             let (Some(Some(x)), Some(Some(w))) = (operands.first().copied(), operands.get(1).copied()) else {
@@ -149,6 +153,6 @@ fn push(graph: &mut Graph, producer: NodeId, sel: Selection, index: Value) -> Ir
         }
         _ => return Ok(None),
     };
-    let new = graph.add_op(&node.name, node.op, node.attrs.clone(), &new_operands, node.outputs.len())?;
+    let new = graph.add_op(&node.name, node.op, attrs, &new_operands, node.outputs.len())?;
     Ok(Some(new[0]))
 }

@@ -2,7 +2,8 @@
 //! (`gather(..., 0, axis=1)` after a pre-norm MLP block) must end up with the
 //! selection right after the block's input, compute the same output as the
 //! graph before the pass (checked with the interpreter), and leave alone a
-//! selection whose source something else also reads.
+//! selection whose source something else also reads, or that an operand
+//! broadcast along the selected axis stops.
 
 #![allow(clippy::unwrap_used)] // tests may unwrap: a failure is a test failure
 
@@ -105,4 +106,26 @@ fn a_source_read_elsewhere_is_not_narrowed() {
     assert_eq!(gathered(&g), vec![OpKind::Add]);
     let sum = g.outputs[1].1;
     assert_eq!(g.value_type(sum).shape.len(), 3, "the full residual sum is still computed");
+}
+
+#[test]
+fn an_operand_broadcast_along_the_axis_stops_the_selection() {
+    // `gelu(x · s)` with `s` of shape [1, 1, WIDTH]: the selection passes
+    // the GELU but not the product (its second operand would need a
+    // different selection); canonicalisation must still finish.
+    let mut g = Graph::new("broadcast");
+    let shape = vec![Dim::Known(1), Dim::Known(TOKENS), Dim::Known(WIDTH)];
+    let x = g.add_input("x", ValueType::new(DType::F32, shape));
+    let s = g.add_const("s", Arc::new(tensor(&[1, 1, WIDTH], 6)));
+    let p = op(&mut g, OpKind::Mul, Attrs::new(), &[x, s]);
+    let y = op(&mut g, OpKind::Gelu, Attrs::new(), &[p]);
+    let idx = g.add_const("idx", Arc::new(Tensor::I64(ArrayD::from_elem(IxDyn(&[]), 2))));
+    let cls = op(&mut g, OpKind::Gather, Attrs::new().with("axis", Attr::Int(1)), &[y, idx]);
+    g.outputs.push(("cls".into(), cls));
+    let before = g.clone();
+    let stats = vitc_canon::canonicalize(&mut g).unwrap();
+    assert_eq!(stats.rows_selected, 1, "{stats:?}");
+    assert_eq!(gathered(&g), vec![OpKind::Mul]);
+    let (Tensor::F32(w), Tensor::F32(o)) = (&run(&before)[0], &run(&g)[0]) else { panic!("f32 outputs") };
+    assert_eq!(w, o);
 }
