@@ -15,7 +15,7 @@ use cranelift_codegen::ir::{InstBuilder, StackSlotData, StackSlotKind, Value, co
 use vitc_lower::{ATTENTION_MAX_KEYS, AttentionGeom, Kernel, Lepe, View4};
 
 use crate::emit::{EL, F32X4, Fx, I64};
-use crate::{BackendError, math, norm};
+use crate::{BackendError, norm};
 
 /// Vectors per block of keys in the logits sweep.
 const KEY_BLOCK: usize = 4;
@@ -178,7 +178,7 @@ fn softmax(fx: &mut Fx, m: usize, scratch: Value) -> Value {
         &mut |fx, p, off, lanes| {
             let x = norm::ld(fx, p[0], off, lanes);
             let d = fx.b.ins().fsub(x, mx);
-            let e = math::exp(fx, d);
+            let e = vitc_lower::elem::math::exp(fx, d);
             norm::st(fx, e, p[0], off, lanes);
             e
         },
@@ -270,7 +270,7 @@ fn weighted_sum(
             let lanes = lanes_of(u);
             let off = (c0 + u) as i64 * 16;
             let y = fx.b.ins().fmul(res[2 + u], inv);
-            let mut y = math::activation(fx, act, y);
+            let mut y = vitc_lower::elem::activation(fx, act, y);
             if let Some(l) = lepe {
                 let mut pe = match l.bias {
                     Some(bp) => fx.load_partial(bp, off, lanes),

@@ -16,9 +16,9 @@
 use cranelift_codegen::ir::{InstBuilder, Value, condcodes::IntCC, types};
 use vitc_lower::{Activation, Conv2dGeom, Loc};
 
+use crate::BackendError;
 use crate::emit::{EL, F32X4, Fx};
 use crate::window::{sweep_out_row, tap_values, window_rows};
-use crate::{BackendError, math};
 
 /// Checks the parts of a window geometry the emitters divide by.
 pub(crate) fn check_geom(g: &Conv2dGeom) -> Result<(), BackendError> {
@@ -120,7 +120,7 @@ pub(crate) fn emit_conv(
                     });
                     r[2]
                 };
-                math::activation(fx, act, acc)
+                vitc_lower::elem::activation(fx, act, acc)
             });
             vec![fx.add_imm(orow[0], g.ow as i64 * EL)]
         });

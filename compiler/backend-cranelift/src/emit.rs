@@ -296,26 +296,6 @@ impl<'a, 'r> Fx<'a, 'r> {
         }
     }
 
-    /// `a * b + c` with a constant `b`.
-    pub fn madd_c(&mut self, a: Value, b: f32, c: Value) -> Value {
-        let bv = self.splat(b);
-        self.madd(a, bv, c)
-    }
-
-    /// Horner evaluation `((c0 x + c1) x + c2) ...` of constant coefficients
-    /// (given in f64, rounded to f32).
-    pub fn horner(&mut self, x: Value, coeffs: &[f64]) -> Value {
-        let Some((&first, rest)) = coeffs.split_first() else {
-            return self.splat(0.0);
-        };
-        let mut acc = self.splat(first as f32);
-        for &c in rest {
-            let cv = self.splat(c as f32);
-            acc = self.madd(acc, x, cv);
-        }
-        acc
-    }
-
     /// Lane permutation `out[i] = v[lanes[i]]`.
     pub fn shuffle(&mut self, v: Value, lanes: [u8; 4]) -> Value {
         let bytes: Vec<u8> = lanes.iter().flat_map(|&l| (0..4).map(move |b| l * 4 + b)).collect();

@@ -23,7 +23,7 @@ use cranelift_codegen::ir::{InstBuilder, StackSlot, StackSlotData, StackSlotKind
 use vitc_lower::{Activation, GEMM_NR, GemmB, Kernel, Loc};
 
 use crate::emit::{EL, F32X4, Fx, I64};
-use crate::{Arch, BackendError, Target, math};
+use crate::{Arch, BackendError, Target};
 
 /// k steps per iteration of the micro-kernel loop.
 const KU: usize = 4;
@@ -187,7 +187,7 @@ fn tile(fx: &mut Fx, s: &Spec, p: &Ptrs, shape: Shape, row: Value) {
                 let rv = fx.load_partial(r_row, off, lanes);
                 v = fx.b.ins().fadd(v, rv);
             }
-            v = math::activation(fx, s.act, v);
+            v = vitc_lower::elem::activation(fx, s.act, v);
             fx.store_partial(v, c_row, off, lanes);
         }
     }

@@ -26,11 +26,11 @@
 
 mod attention;
 mod conv;
+mod elem;
 mod emit;
 mod error;
 mod gemm;
 mod map;
-mod math;
 mod module;
 mod norm;
 mod resample;

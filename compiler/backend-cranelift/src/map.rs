@@ -9,11 +9,10 @@
 //! scalars; the tail uses partial loads and stores. Outer axes keep one
 //! pointer per operand as loop-carried values bumped by constant strides.
 
-use cranelift_codegen::ir::{InstBuilder, Value, condcodes::FloatCC};
+use cranelift_codegen::ir::Value;
 use vitc_lower::{BinaryOp, Loc, MapOp, Strided, UnaryOp};
 
 use crate::emit::{EL, Fx};
-use crate::math;
 
 /// One loop level after simplification: trip count and per-operand byte
 /// strides (output first).
@@ -85,113 +84,12 @@ fn expensive(op: MapOp) -> bool {
     )
 }
 
-/// The element function on f32x4 operands.
-pub(crate) fn compute(fx: &mut Fx, op: MapOp, a: &[Value]) -> Value {
-    match op {
-        MapOp::Unary(u) => {
-            let x = a[0];
-            match u {
-                UnaryOp::Copy => x,
-                UnaryOp::Neg => fx.b.ins().fneg(x),
-                UnaryOp::Abs => fx.b.ins().fabs(x),
-                UnaryOp::Sqrt => fx.b.ins().sqrt(x),
-                UnaryOp::Exp => math::exp(fx, x),
-                UnaryOp::Log => math::log(fx, x),
-                UnaryOp::Erf => math::erf(fx, x),
-                UnaryOp::Tanh => math::tanh(fx, x),
-                UnaryOp::Reciprocal => {
-                    let one = fx.splat(1.0);
-                    fx.b.ins().fdiv(one, x)
-                }
-                UnaryOp::Trunc => round_int(fx, x, true),
-                UnaryOp::Round => round_int(fx, x, false),
-                UnaryOp::Act(act) => math::activation(fx, act, x),
-            }
-        }
-        MapOp::Binary(bop) => {
-            let (x, y) = (a[0], a[1]);
-            match bop {
-                BinaryOp::Add => fx.b.ins().fadd(x, y),
-                BinaryOp::Sub => fx.b.ins().fsub(x, y),
-                BinaryOp::Mul => fx.b.ins().fmul(x, y),
-                BinaryOp::Div => fx.b.ins().fdiv(x, y),
-                BinaryOp::Max => fx.vmax(x, y),
-                BinaryOp::Min => fx.vmin(x, y),
-                BinaryOp::Equal => flag(fx, FloatCC::Equal, x, y),
-                BinaryOp::Greater => flag(fx, FloatCC::GreaterThan, x, y),
-                BinaryOp::Less => flag(fx, FloatCC::LessThan, x, y),
-                BinaryOp::Pow => {
-                    let mut r = x;
-                    for l in 0..4u8 {
-                        let xs = fx.b.ins().extractlane(x, l);
-                        let ys = fx.b.ins().extractlane(y, l);
-                        let p = fx.call_f32_2("powf", xs, ys);
-                        r = fx.b.ins().insertlane(r, p, l);
-                    }
-                    r
-                }
-            }
-        }
-        MapOp::MulAdd => {
-            let p = fx.b.ins().fmul(a[0], a[1]);
-            fx.b.ins().fadd(p, a[2])
-        }
-        MapOp::Select => {
-            // `ne` is unordered-or-not-equal: a NaN condition selects in1.
-            let zero = fx.splat(0.0);
-            let c = in_register(fx, a[0]);
-            let m = fx.mask(FloatCC::NotEqual, c, zero);
-            fx.select(m, a[1], a[2])
-        }
-    }
-}
-
-/// `v + (−0.0)`, which is `v` for every input (−0.0 and NaN included). It
-/// keeps a loaded operand out of `cmpps`: Cranelift folds a load into that
-/// SSE instruction's memory operand, which must then be 16-byte aligned,
-/// and map operands are not (an unaligned fold faults on the SSE2 target).
-fn in_register(fx: &mut Fx, v: Value) -> Value {
-    let minus_zero = fx.splat(-0.0);
-    fx.b.ins().fadd(v, minus_zero)
-}
-
-/// `1.0` where `x cc y` holds, else `0.0`.
-fn flag(fx: &mut Fx, cc: FloatCC, x: Value, y: Value) -> Value {
-    let (x, y) = (in_register(fx, x), in_register(fx, y));
-    let m = fx.mask(cc, x, y);
-    let one = fx.splat(1.0);
-    fx.b.ins().band(m, one)
-}
-
-/// Rounds to an integer with only SSE2-level arithmetic: `|x| + 2^23 − 2^23`
-/// rounds `|x|` to the nearest integer (ties to even) when `|x| < 2^23`;
-/// larger values (and NaN, infinities) are integers already and pass
-/// through. `toward_zero` then steps down where rounding went up. The sign
-/// of `x` is put back last.
-fn round_int(fx: &mut Fx, x: Value, toward_zero: bool) -> Value {
-    const TWO_23: f32 = 8_388_608.0;
-    let a = fx.b.ins().fabs(x);
-    let big = fx.splat(TWO_23);
-    let s = fx.b.ins().fadd(a, big);
-    let mut r = fx.b.ins().fsub(s, big);
-    if toward_zero {
-        let up = fx.mask(FloatCC::GreaterThan, r, a);
-        let one = fx.splat(1.0);
-        let step = fx.b.ins().band(up, one);
-        r = fx.b.ins().fsub(r, step);
-    }
-    let small = fx.mask(FloatCC::LessThan, a, big);
-    let r = fx.select(small, r, a);
-    let sign = fx.splat(-0.0);
-    fx.select(sign, x, r)
-}
-
 /// Computes `lanes` (1..=4) elements at byte offset `e` (in elements, per
 /// operand scaled by its stride) from the operand pointers `ptrs` (output
 /// first).
 fn group(fx: &mut Fx, op: MapOp, ptrs: &[Value], strides: &[i64], e: i64, lanes: usize) {
     let args: Vec<Value> = (1..ptrs.len()).map(|j| fx.gather4(ptrs[j], e * strides[j], strides[j], lanes)).collect();
-    let r = compute(fx, op, &args);
+    let r = vitc_lower::elem::map(fx, op, &args);
     if lanes == 1 {
         fx.store_lane0(r, ptrs[0], e * strides[0]);
     } else {

@@ -10,7 +10,6 @@ use cranelift_codegen::ir::{InstBuilder, Value, types::F32};
 use vitc_lower::{Loc, ReduceOp};
 
 use crate::emit::{EL, F32X4, Fx};
-use crate::math;
 
 /// Per-position work: gets the row pointers, a byte offset from them and
 /// the lane count (4, or 1 for a tail element, which must come back
@@ -144,7 +143,7 @@ pub(crate) fn emit_softmax(fx: &mut Fx, cols: usize, x: Loc, out: Loc) {
             &mut |fx, p, off, lanes| {
                 let v = ld(fx, p[0], off, lanes);
                 let d = fx.b.ins().fsub(v, mx);
-                let e = math::exp(fx, d);
+                let e = vitc_lower::elem::math::exp(fx, d);
                 st(fx, e, p[1], off, lanes);
                 e
             },

@@ -25,8 +25,8 @@ use inkwell::IntPredicate;
 use inkwell::values::BasicValueEnum;
 use vitc_lower::{Activation, AttentionGeom, Kernel, Lepe, View4};
 
+use crate::LlvmError;
 use crate::fx::{Fx, I, P, R, V};
-use crate::{LlvmError, math};
 
 /// Query rows computed together: `rows × BLOCK_VECTORS` accumulators stay
 /// in registers (24 of 32 with AVX-512 or NEON, 8 of 16 with AVX2 / SSE).
@@ -289,7 +289,7 @@ fn softmax_rows<'a, 'c>(fx: &mut Fx<'a, 'c>, m: usize, lr: &[P<'c>], mx: &[V<'c>
         let mut next = Vec::with_capacity(lr.len());
         for (r, &row) in lr.iter().enumerate() {
             let p = fx.gep_s(row, t, w as i64)?;
-            let e = math::exp(fx, fx.fsub(fx.load(p)?, mx[r])?)?;
+            let e = fx.exp(fx.fsub(fx.load(p)?, mx[r])?)?;
             fx.store(e, p)?;
             next.push(fx.fadd(st[r].into_vector_value(), e)?.into());
         }
@@ -300,7 +300,7 @@ fn softmax_rows<'a, 'c>(fx: &mut Fx<'a, 'c>, m: usize, lr: &[P<'c>], mx: &[V<'c>
         let mut sum = fx.hsum(st[r].into_vector_value())?;
         for t in nv * w..m {
             let p = fx.gep_c(row, t as i64)?;
-            let e = math::exp(fx, fx.fsub(fx.load_splat(p)?, mx[r])?)?;
+            let e = fx.exp(fx.fsub(fx.load_splat(p)?, mx[r])?)?;
             fx.store_lane0(e, p)?;
             sum = fx.fadd(sum, e)?;
         }
@@ -353,7 +353,7 @@ fn weighted_sum<'a, 'c>(
             for u in 0..cnt {
                 let c = ((c0 + u) * w) as i64;
                 let y = fx.fmul(acc[t * cnt + u], inv[t])?;
-                let mut y = math::activation(fx, s.act, y)?;
+                let mut y = fx.activation(s.act, y)?;
                 if let Some(l) = s.lepe {
                     let pe = lepe_vec(fx, g, l, s.v0, s.v_rows, s.h, it, c, lanes(u))?;
                     y = fx.fadd(y, pe)?;

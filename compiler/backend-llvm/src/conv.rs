@@ -15,9 +15,9 @@
 use inkwell::IntPredicate;
 use vitc_lower::{Activation, Conv2dGeom, Loc};
 
+use crate::LlvmError;
 use crate::fx::{Fx, I, P, R, V};
 use crate::window::{sweep_out_row, tap_values, window_rows};
-use crate::{LlvmError, math};
 
 /// Checks the parts of a window geometry the emitters divide by.
 pub(crate) fn check_geom(g: &Conv2dGeom) -> R<()> {
@@ -90,7 +90,7 @@ pub(crate) fn emit_conv<'a, 'c>(
                     })?;
                     r[0].into_vector_value()
                 };
-                math::activation(fx, act, acc)
+                fx.activation(act, acc)
             })?;
             Ok(vec![])
         })?;

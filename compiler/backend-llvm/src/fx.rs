@@ -374,17 +374,6 @@ impl<'a, 'c> Fx<'a, 'c> {
         self.splat_t(x, self.isa.lanes)
     }
 
-    /// A constant like `like`'s type.
-    pub fn cst(&self, like: V<'c>, x: f32) -> V<'c> {
-        self.splat_t(x, like.get_type().get_size())
-    }
-
-    /// A constant i32 vector like `like`'s lane count.
-    pub fn cst_i(&self, like: V<'c>, x: i32) -> V<'c> {
-        let s = self.ctx.i32_type().const_int(x as u32 as u64, false);
-        VectorType::const_vector(&vec![s; like.get_type().get_size() as usize])
-    }
-
     /// A run-time scalar broadcast.
     pub fn splat_f(&self, s: FloatValue<'c>, lanes: u32) -> R<V<'c>> {
         let v = self.vt(lanes).get_undef();
@@ -454,20 +443,6 @@ impl<'a, 'c> Fx<'a, 'c> {
             let p = self.fmul(a, b)?;
             self.fadd(p, c)
         }
-    }
-
-    /// `a·k + c` with a constant `k`.
-    pub fn madd_c(&self, a: V<'c>, k: f32, c: V<'c>) -> R<V<'c>> {
-        self.madd(a, self.cst(a, k), c)
-    }
-
-    /// Horner's rule with `coeffs` from the highest degree down.
-    pub fn horner(&self, x: V<'c>, coeffs: &[f64]) -> R<V<'c>> {
-        let mut acc = self.cst(x, coeffs[0] as f32);
-        for &c in &coeffs[1..] {
-            acc = self.madd(acc, x, self.cst(x, c as f32))?;
-        }
-        Ok(acc)
     }
 
     /// An overloaded float intrinsic (`llvm.fabs`, `llvm.maxnum`, ...) on

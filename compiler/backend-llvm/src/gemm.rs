@@ -32,8 +32,8 @@
 
 use vitc_lower::{Activation, GEMM_NR, GemmB, Kernel, Loc};
 
+use crate::LlvmError;
 use crate::fx::{Fx, I, P, R, V};
-use crate::{LlvmError, math};
 
 /// Rows of the tiles that take the rows left over below `mr`.
 const LEFTOVER_TILE: usize = 4;
@@ -237,7 +237,7 @@ fn tile<'a, 'c>(
                 let rv = fx.gather(fx.gep_c(rr, off)?, 1, lanes, w as u32)?;
                 v = fx.fadd(v, rv)?;
             }
-            v = math::activation(fx, s.act, v)?;
+            v = fx.activation(s.act, v)?;
             fx.scatter(v, fx.gep_c(c_row, off)?, 1, lanes)?;
         }
     }

@@ -19,7 +19,7 @@
 //! Kernels are written as real loops (phi nodes, constant trip counts where
 //! the lowering fixed them) with explicit vectors: a register-tiled GEMM
 //! micro-kernel with `llvm.fma` (`gemm.rs`), element-wise maps with
-//! polynomial `exp`/`erf`/`tanh`/`log` (`map.rs`, `math.rs`), row kernels
+//! the shared element functions of `vitc_lower::elem` (`map.rs`, `elem.rs`), row kernels
 //! (`norm.rs`), window kernels (`window.rs`) and direct convolutions
 //! (`conv.rs`), on a small builder layer (`fx.rs`); `module.rs` drives
 //! LLVM's `default<O3>` pipeline and writes the object.
@@ -33,13 +33,13 @@ mod attention;
 #[cfg(feature = "llvm")]
 mod conv;
 #[cfg(feature = "llvm")]
+mod elem;
+#[cfg(feature = "llvm")]
 mod fx;
 #[cfg(feature = "llvm")]
 mod gemm;
 #[cfg(feature = "llvm")]
 mod map;
-#[cfg(feature = "llvm")]
-mod math;
 #[cfg(feature = "llvm")]
 mod module;
 #[cfg(feature = "llvm")]

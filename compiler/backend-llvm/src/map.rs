@@ -10,10 +10,9 @@
 //! the same instructions wherever a chunk boundary falls.
 
 use inkwell::values::BasicValueEnum;
-use vitc_lower::{BinaryOp, Loc, MapOp, Strided, UnaryOp};
+use vitc_lower::{Loc, MapOp, Strided};
 
-use crate::fx::{Fp, Fx, I, P, R, V};
-use crate::math;
+use crate::fx::{Fx, I, P, R, V};
 
 /// One loop level after simplification: trip count and per-operand element
 /// strides (output first).
@@ -69,71 +68,12 @@ pub(crate) fn simplify(dims: &[usize], inputs: &[Strided]) -> (Vec<Level>, usize
     (levels, scale)
 }
 
-/// The element function on vector operands.
-pub(crate) fn compute<'c>(fx: &Fx<'_, 'c>, op: MapOp, a: &[V<'c>]) -> R<V<'c>> {
-    match op {
-        MapOp::Unary(u) => {
-            let x = a[0];
-            match u {
-                UnaryOp::Copy => Ok(x),
-                UnaryOp::Neg => fx.fneg(x),
-                UnaryOp::Abs => fx.intr("llvm.fabs", &[x]),
-                UnaryOp::Sqrt => fx.intr("llvm.sqrt", &[x]),
-                UnaryOp::Exp => math::exp(fx, x),
-                UnaryOp::Log => math::log(fx, x),
-                UnaryOp::Erf => math::erf(fx, x),
-                UnaryOp::Tanh => math::tanh(fx, x),
-                UnaryOp::Reciprocal => fx.fdiv(fx.cst(x, 1.0), x),
-                UnaryOp::Trunc => fx.intr("llvm.trunc", &[x]),
-                UnaryOp::Round => fx.intr("llvm.roundeven", &[x]),
-                UnaryOp::Act(act) => math::activation(fx, act, x),
-            }
-        }
-        MapOp::Binary(bop) => {
-            let (x, y) = (a[0], a[1]);
-            match bop {
-                BinaryOp::Add => fx.fadd(x, y),
-                BinaryOp::Sub => fx.fsub(x, y),
-                BinaryOp::Mul => fx.fmul(x, y),
-                BinaryOp::Div => fx.fdiv(x, y),
-                BinaryOp::Max => fx.vmax(x, y),
-                BinaryOp::Min => fx.vmin(x, y),
-                BinaryOp::Equal => flag(fx, fx.fcmp(Fp::OEQ, x, y)?, x),
-                BinaryOp::Greater => flag(fx, fx.fcmp(Fp::OGT, x, y)?, x),
-                BinaryOp::Less => flag(fx, fx.fcmp(Fp::OLT, x, y)?, x),
-                BinaryOp::Pow => {
-                    let mut r = x;
-                    for l in 0..x.get_type().get_size() {
-                        let p = fx.call_f2("powf", fx.lane(x, l)?, fx.lane(y, l)?)?;
-                        r = fx.insert(r, p, l)?;
-                    }
-                    Ok(r)
-                }
-            }
-        }
-        MapOp::MulAdd => {
-            let p = fx.fmul(a[0], a[1])?;
-            fx.fadd(p, a[2])
-        }
-        MapOp::Select => {
-            // `!= 0` is true for NaN (unordered), as the kernel says.
-            let c = fx.fcmp(Fp::UNE, a[0], fx.cst(a[0], 0.0))?;
-            fx.select(c, a[1], a[2])
-        }
-    }
-}
-
-/// `1.0` where the mask `m` is true, else `0.0` (a vector like `like`).
-fn flag<'c>(fx: &Fx<'_, 'c>, m: V<'c>, like: V<'c>) -> R<V<'c>> {
-    fx.select(m, fx.cst(like, 1.0), fx.cst(like, 0.0))
-}
-
 /// Computes `n` (≤ lanes) elements from the operand pointers `ptrs`
 /// (output first) with innermost strides `strides`.
 fn group<'c>(fx: &Fx<'_, 'c>, op: MapOp, ptrs: &[P<'c>], strides: &[i64], n: usize) -> R<()> {
     let lanes = fx.isa.lanes;
     let args: Vec<V<'c>> = (1..ptrs.len()).map(|j| fx.gather(ptrs[j], strides[j], n, lanes)).collect::<R<_>>()?;
-    let r = compute(fx, op, &args)?;
+    let r = fx.map_op(op, &args)?;
     fx.scatter(r, ptrs[0], strides[0], n)
 }
 

@@ -11,7 +11,6 @@
 use vitc_lower::{Loc, ReduceOp};
 
 use crate::fx::{Fx, I, P, R, V};
-use crate::math;
 
 /// Per-position work: gets the element index in the row and whether it is
 /// a full vector (else one element, which must come back broadcast).
@@ -118,7 +117,7 @@ pub(crate) fn emit_softmax(fx: &mut Fx<'_, '_>, cols: usize, x: Loc, out: Loc) -
             0.0,
             &mut |fx, j, full| {
                 let v = ld(fx, xr, j, full)?;
-                let e = math::exp(fx, fx.fsub(v, mx)?)?;
+                let e = fx.exp(fx.fsub(v, mx)?)?;
                 st(fx, e, or, j, full)?;
                 Ok(e)
             },

@@ -12,11 +12,9 @@
 
 use crate::emit::{Body, D, F, R};
 use crate::error::PtxError;
-use crate::fp::Fp;
 use crate::launch::{Ctx, Launch, fits};
-use crate::math;
-use crate::ops;
 use crate::rows::warp_reduce;
+use vitc_lower::elem::Elem;
 use vitc_lower::{ATTENTION_MAX_KEYS, Activation, AttentionGeom, Lepe, Loc, View4};
 
 const THREADS: usize = 128;
@@ -166,7 +164,7 @@ pub fn attention(
         let s = b.rmad(j, 4, logits);
         let l = b.ld("shared", s, 0);
         let d = b.sub(l, max);
-        let e = math::exp(b, d);
+        let e = vitc_lower::elem::math::exp(b, d);
         b.st("shared", s, 0, e);
         b.ins(format!("add.rn.f32 {local_sum}, {local_sum}, {e}"));
     });
@@ -206,7 +204,7 @@ pub fn attention(
         acc
     };
     let finish = |b: &mut Body, c: R, acc: F| {
-        let mut y = ops::activate(b, act, acc);
+        let mut y = vitc_lower::elem::activation(b, act, acc);
         if let Some(l) = lepe {
             let pe = lepe_value(b, ctx, g, l, v, vptr, hi, i, c);
             y = b.add(y, pe);

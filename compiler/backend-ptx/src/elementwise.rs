@@ -5,7 +5,6 @@
 use crate::emit::{Body, F};
 use crate::error::PtxError;
 use crate::launch::{Ctx, Launch, dot, fits, grid_stride, split};
-use crate::ops;
 use vitc_lower::{Loc, MapOp, Strided};
 
 /// `out[0..len] = value`.
@@ -84,7 +83,7 @@ pub fn map(
                 b.ld(space, a, 0)
             })
             .collect();
-        let y = ops::map(b, op, &vals);
+        let y = vitc_lower::elem::map(b, op, &vals);
         let a = b.addr(out, flat);
         b.st("global", a, 0, y);
     });

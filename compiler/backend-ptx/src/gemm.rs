@@ -17,7 +17,6 @@
 use crate::emit::{Body, D, F, P, R};
 use crate::error::PtxError;
 use crate::launch::{Ctx, Launch, fits};
-use crate::ops;
 use vitc_lower::{GEMM_NR, GemmB, Kernel, Loc};
 
 const BM: usize = 64;
@@ -406,7 +405,7 @@ pub fn gemm(b: &mut Body, ctx: &Ctx, kernel: &Kernel) -> Result<Launch, PtxError
                 if let Some(rv) = &res {
                     v = b_add(b, v, rv[j]);
                 }
-                ops::activate(b, *act, v)
+                vitc_lower::elem::activation(b, *act, v)
             })
             .collect();
         if vec_store {

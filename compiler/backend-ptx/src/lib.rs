@@ -9,22 +9,20 @@
 //! the logits row in shared memory (`attention.rs`), grid-stride
 //! element-wise kernels (`elementwise.rs`), warp-per-row softmax, layer
 //! norm and reductions (`rows.rs`) and window kernels (`window.rs`), on a
-//! small text builder (`emit.rs`). Transcendental functions (`math.rs`)
-//! are written against [`fp::Fp`], so the same code that is emitted is
-//! also evaluated on the CPU by the tests. [`ptxas`] finds NVIDIA's
+//! small text builder (`emit.rs`). The element functions (activations,
+//! `exp`, `erf`, …) are `vitc_lower::elem`'s, shared with the CPU backends;
+//! `elem.rs` gives them PTX instructions. [`ptxas`] finds NVIDIA's
 //! assembler for validation.
 
 mod attention;
+mod elem;
 mod elementwise;
 mod emit;
 mod error;
-pub mod fp;
 mod gemm;
 mod launch;
 mod manifest;
-pub mod math;
 mod module;
-mod ops;
 pub mod ptxas;
 mod rows;
 mod window;

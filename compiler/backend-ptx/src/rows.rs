@@ -6,9 +6,8 @@
 
 use crate::emit::{Body, F, R};
 use crate::error::PtxError;
-use crate::fp::Fp;
 use crate::launch::{Ctx, Launch, fits, grid_stride};
-use crate::math;
+use vitc_lower::elem::Elem;
 use vitc_lower::{Loc, ReduceOp};
 
 /// Threads per block of the row kernels (4 warps, one row each).
@@ -72,7 +71,7 @@ pub fn softmax(b: &mut Body, ctx: &Ctx, rows: usize, cols: usize, x: Loc, out: L
             let a = b.addr(xr, j);
             let v = b.ld("global.nc", a, 0);
             let d = b.sub(v, m);
-            let e = math::exp(b, d);
+            let e = vitc_lower::elem::math::exp(b, d);
             b.ins(format!("add.rn.f32 {acc}, {acc}, {e}"));
         });
         let s = warp_reduce(b, s, "add.rn.f32");
@@ -80,7 +79,7 @@ pub fn softmax(b: &mut Body, ctx: &Ctx, rows: usize, cols: usize, x: Loc, out: L
             let a = b.addr(xr, j);
             let v = b.ld("global.nc", a, 0);
             let d = b.sub(v, m);
-            let e = math::exp(b, d);
+            let e = vitc_lower::elem::math::exp(b, d);
             let y = b.div(e, s);
             let o = b.addr(or, j);
             b.st("global", o, 0, y);

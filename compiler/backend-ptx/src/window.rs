@@ -7,9 +7,8 @@
 
 use crate::emit::{Body, D, F, P, R};
 use crate::error::PtxError;
-use crate::fp::Fp;
 use crate::launch::{Ctx, Launch, fits, grid_stride, split};
-use crate::ops;
+use vitc_lower::elem::Elem;
 use vitc_lower::{Activation, Conv2dGeom, Loc, PoolKind};
 
 /// Windows with more taps than this are walked by loops.
@@ -162,7 +161,7 @@ pub fn conv2d(
             let bv = b.ld("global.nc", a, 0);
             y = b.add(y, bv);
         }
-        let y = ops::activate(b, act, y);
+        let y = vitc_lower::elem::activation(b, act, y);
         let oa = b.addr(ob, flat);
         b.st("global", oa, 0, y);
     });

@@ -66,6 +66,9 @@ op_kinds! {
     Mul = "mul",
     Div = "div",
     Pow = "pow",
+    /// `mod(a, b) {fmod}`: the floored modulo (sign of `b`) when `fmod` is
+    /// 0 (the default), C's `fmod` (sign of `a`) when it is 1.
+    Mod = "mod",
     Equal = "equal",
     Less = "less",
     Greater = "greater",
@@ -147,7 +150,7 @@ impl OpKind {
     /// Element-wise ops with two broadcast operands.
     pub fn is_binary_elementwise(self) -> bool {
         use OpKind::*;
-        matches!(self, Add | Sub | Mul | Div | Pow | Equal | Less | Greater)
+        matches!(self, Add | Sub | Mul | Div | Pow | Mod | Equal | Less | Greater)
     }
 }
 

@@ -122,7 +122,7 @@ fn check_node(graph: &Graph, id: NodeId, node: &Node) -> Result<(), String> {
         }
         Squeeze | Reshape | Flatten | Transpose | Slice | Pad | Resize | Identity | Cast | Expand | Neg | Abs
         | Sqrt | Exp | Log | Erf | Tanh | Reciprocal | Relu | Sigmoid | HardSigmoid | HardSwish | Gelu | Add | Sub
-        | Mul | Div | Pow | Equal | Less | Greater | Where | Conv | ConvTranspose | BatchNormalization
+        | Mul | Div | Pow | Mod | Equal | Less | Greater | Where | Conv | ConvTranspose | BatchNormalization
         | AveragePool | MaxPool | GlobalAveragePool | Unsqueeze | Range | ConstantOfShape => {}
     }
     if sym_in(0) && node.op != Shape && !node.outputs.iter().all(has_sym) {

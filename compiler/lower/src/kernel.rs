@@ -97,7 +97,9 @@ pub enum BinaryOp {
     Div,
     /// `powf(a, b)`
     Pow,
+    /// The larger operand; NaN when either is NaN (as ONNX Runtime).
     Max,
+    /// The smaller operand; NaN when either is NaN (as ONNX Runtime).
     Min,
     /// `1.0` when `a == b`, else `0.0` (NaN compares unequal).
     Equal,
@@ -105,6 +107,11 @@ pub enum BinaryOp {
     Greater,
     /// `1.0` when `a < b`, else `0.0` (false for NaN).
     Less,
+    /// The floored modulo `a − floor(a/b)·b`, the sign of `b` (ONNX `Mod`,
+    /// `fmod = 0`; Python's `%`). Exact for integers (below 2^24).
+    Mod,
+    /// C's `fmod(a, b)`, the sign of `a` (ONNX `Mod`, `fmod = 1`).
+    Fmod,
 }
 
 /// What a [`Kernel::Map`] computes per element.

@@ -5,10 +5,10 @@
 //! without any backend, and backends are tested kernel by kernel against it.
 
 mod bind;
+pub mod elem;
 pub mod error;
 pub mod kernel;
 mod lower;
-pub mod math_consts;
 pub mod plan;
 mod prepare;
 pub mod program;

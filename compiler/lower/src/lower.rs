@@ -209,7 +209,7 @@ impl<'g> Lowerer<'g> {
             Cast => self.cast(id),
             Neg | Abs | Sqrt | Exp | Log | Erf | Tanh | Reciprocal | Relu | Sigmoid | HardSigmoid | HardSwish
             | Gelu => self.unary(id),
-            Add | Sub | Mul | Div | Pow => self.binary(id),
+            Add | Sub | Mul | Div | Pow | Mod => self.binary(id),
             Equal | Less | Greater => self.compare(id),
             Where => self.select(id),
             BatchNormalization => self.batch_norm(id),
@@ -532,6 +532,7 @@ fn carries_non_f32(op: OpKind) -> bool {
             | Mul
             | Div
             | Pow
+            | Mod
             | Equal
             | Less
             | Greater

@@ -129,11 +129,18 @@ pub fn binary(op: BinaryOp, a: f32, b: f32) -> f32 {
         BinaryOp::Mul => a * b,
         BinaryOp::Div => a / b,
         BinaryOp::Pow => a.powf(b),
+        BinaryOp::Max if a.is_nan() || b.is_nan() => f32::NAN,
+        BinaryOp::Min if a.is_nan() || b.is_nan() => f32::NAN,
         BinaryOp::Max => a.max(b),
         BinaryOp::Min => a.min(b),
         BinaryOp::Equal => f32::from(u8::from(a == b)),
         BinaryOp::Greater => f32::from(u8::from(a > b)),
         BinaryOp::Less => f32::from(u8::from(a < b)),
+        BinaryOp::Mod => {
+            let r = a % b;
+            if r != 0.0 && (r < 0.0) != (b < 0.0) { r + b } else { r }
+        }
+        BinaryOp::Fmod => a % b,
     }
 }
 

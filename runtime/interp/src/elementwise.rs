@@ -92,7 +92,7 @@ pub(crate) fn cast(x: &Tensor, to: DType) -> Tensor {
 }
 
 /// A broadcast binary op.
-pub(crate) fn binary(op: OpKind, a: &Tensor, b: &Tensor) -> Result<Tensor, String> {
+pub(crate) fn binary(op: OpKind, attrs: &Attrs, a: &Tensor, b: &Tensor) -> Result<Tensor, String> {
     use OpKind::*;
     use Tensor::*;
     let mismatch = || format!("operand dtypes differ: {} and {}", a.dtype(), b.dtype());
@@ -110,6 +110,16 @@ pub(crate) fn binary(op: OpKind, a: &Tensor, b: &Tensor) -> Result<Tensor, Strin
             _ => return Err(format!("'{op}' is not defined on {} tensors", a.dtype())),
         },
         Pow => pow(a, b)?,
+        Mod => {
+            let c_fmod = attrs.int_or("fmod", 0)? != 0;
+            match (a, b) {
+                (F32(x), F32(y)) => F32(zip2(x, y, |p, q| if c_fmod { p % q } else { floored_rem(p, q, 0.0) })?),
+                (I64(x), I64(y)) => I64(int_mod(x, y, c_fmod)?),
+                (I32(x), I32(y)) => I32(int_mod(x, y, c_fmod)?),
+                (F32(_) | I64(_) | I32(_), _) => return Err(mismatch()),
+                _ => return Err(format!("'mod' is not defined on {} tensors", a.dtype())),
+            }
+        }
         Equal | Less | Greater => Bool(match (a, b) {
             (F32(x), F32(y)) => compare(op, x, y)?,
             (I64(x), I64(y)) => compare(op, x, y)?,
@@ -165,6 +175,24 @@ fn int_arith<T: Int>(op: OpKind, x: &ArrayD<T>, y: &ArrayD<T>) -> Result<ArrayD<
             zip2(x, y, T::div)
         }
     }
+}
+
+/// `p % q` (truncated, C's `fmod`) moved into the sign of `q` (floored,
+/// Python's `%`).
+fn floored_rem<T: Copy + PartialOrd + std::ops::Rem<Output = T> + std::ops::Add<Output = T>>(p: T, q: T, zero: T) -> T {
+    let r = p % q;
+    if r != zero && ((r < zero) != (q < zero)) { r + q } else { r }
+}
+
+/// Integer `Mod`: C's remainder (`fmod = 1`) or the floored one.
+fn int_mod<T>(x: &ArrayD<T>, y: &ArrayD<T>, c_fmod: bool) -> Result<ArrayD<T>, String>
+where
+    T: Int + PartialOrd + std::ops::Rem<Output = T> + std::ops::Add<Output = T>,
+{
+    if y.iter().any(|&v| v == T::ZERO) {
+        return Err("integer modulo by zero".into());
+    }
+    zip2(x, y, |p, q| if c_fmod { p % q } else { floored_rem(p, q, T::ZERO) })
 }
 
 fn compare<T: Copy + PartialOrd>(op: OpKind, x: &ArrayD<T>, y: &ArrayD<T>) -> Result<ArrayD<bool>, String> {
@@ -232,7 +260,7 @@ mod tests {
     fn broadcast_add_of_matrix_and_row() {
         let a = Tensor::F32(arr2(&[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]).into_dyn());
         let b = Tensor::F32(arr1(&[10.0, 20.0, 30.0]).into_dyn());
-        let c = binary(OpKind::Add, &a, &b).unwrap();
+        let c = binary(OpKind::Add, &Attrs::new(), &a, &b).unwrap();
         assert_eq!(c.dims(), &[2, 3]);
         assert_eq!(f32s(&c), vec![11.0, 22.0, 33.0, 14.0, 25.0, 36.0]);
     }
@@ -282,31 +310,48 @@ mod tests {
     fn pow_with_float_and_int_exponents() {
         let x = Tensor::F32(arr1(&[1.0, 2.0, 3.0]).into_dyn());
         let e = Tensor::F32(arr1(&[4.0, 5.0, 6.0]).into_dyn());
-        assert_eq!(f32s(&binary(OpKind::Pow, &x, &e).unwrap()), vec![1.0, 32.0, 729.0]);
+        assert_eq!(f32s(&binary(OpKind::Pow, &Attrs::new(), &x, &e).unwrap()), vec![1.0, 32.0, 729.0]);
         let two = Tensor::I64(ArrayD::from_elem(IxDyn(&[]), 2));
-        assert_eq!(f32s(&binary(OpKind::Pow, &x, &two).unwrap()), vec![1.0, 4.0, 9.0]);
+        assert_eq!(f32s(&binary(OpKind::Pow, &Attrs::new(), &x, &two).unwrap()), vec![1.0, 4.0, 9.0]);
     }
 
     #[test]
     fn integer_division_truncates_and_rejects_zero() {
         let a = Tensor::I64(arr1(&[7, -7, 6]).into_dyn());
         let b = Tensor::I64(arr1(&[2, 2, 3]).into_dyn());
-        assert_eq!(binary(OpKind::Div, &a, &b).unwrap().to_i64_vec(), vec![3, -3, 2]);
+        assert_eq!(binary(OpKind::Div, &Attrs::new(), &a, &b).unwrap().to_i64_vec(), vec![3, -3, 2]);
         let z = Tensor::I64(arr1(&[0]).into_dyn());
-        assert!(binary(OpKind::Div, &a, &z).is_err());
+        assert!(binary(OpKind::Div, &Attrs::new(), &a, &z).is_err());
     }
 
     #[test]
     fn comparisons_give_bools_and_where_selects() {
         let a = Tensor::I64(arr1(&[1, 5, 3]).into_dyn());
         let b = Tensor::I64(ArrayD::from_elem(IxDyn(&[]), 3));
-        let less = binary(OpKind::Less, &a, &b).unwrap();
+        let less = binary(OpKind::Less, &Attrs::new(), &a, &b).unwrap();
         assert_eq!(less.to_i64_vec(), vec![1, 0, 0]);
-        let eq = binary(OpKind::Equal, &a, &b).unwrap();
+        let eq = binary(OpKind::Equal, &Attrs::new(), &a, &b).unwrap();
         assert_eq!(eq.to_i64_vec(), vec![0, 0, 1]);
-        let gt = binary(OpKind::Greater, &a, &b).unwrap();
+        let gt = binary(OpKind::Greater, &Attrs::new(), &a, &b).unwrap();
         let w = where_(&gt, &a, &Tensor::I64(ArrayD::from_elem(IxDyn(&[]), -1))).unwrap();
         assert_eq!(w.to_i64_vec(), vec![-1, 5, -1]);
-        assert!(binary(OpKind::Add, &a, &Tensor::f32_scalar(1.0)).is_err());
+        assert!(binary(OpKind::Add, &Attrs::new(), &a, &Tensor::f32_scalar(1.0)).is_err());
+    }
+
+    #[test]
+    fn mod_floored_and_c_fmod() {
+        let a = Tensor::I64(arr1(&[7i64, -7, 7, -7]).into_dyn());
+        let b = Tensor::I64(arr1(&[3i64, 3, -3, -3]).into_dyn());
+        let floored = binary(OpKind::Mod, &Attrs::new(), &a, &b).unwrap();
+        assert_eq!(floored.to_i64_vec(), vec![1, 2, -2, -1]);
+        let mut c = Attrs::new();
+        c.set("fmod", vitc_ir::Attr::Int(1));
+        assert_eq!(binary(OpKind::Mod, &c, &a, &b).unwrap().to_i64_vec(), vec![1, -1, 1, -1]);
+        let x = Tensor::F32(arr1(&[5.5f32, -5.5]).into_dyn());
+        let y = Tensor::F32(arr1(&[2.0f32, 2.0]).into_dyn());
+        assert_eq!(f32s(&binary(OpKind::Mod, &c, &x, &y).unwrap()), vec![1.5, -1.5]);
+        assert_eq!(f32s(&binary(OpKind::Mod, &Attrs::new(), &x, &y).unwrap()), vec![1.5, 0.5]);
+        let z = Tensor::I64(arr1(&[0i64, 1, 1, 1]).into_dyn());
+        assert!(binary(OpKind::Mod, &Attrs::new(), &a, &z).is_err());
     }
 }

@@ -103,7 +103,7 @@ pub fn eval_op(op: OpKind, attrs: &Attrs, inputs: &[Option<&Tensor>], n_outputs:
         Input | Const => return Err(format!("'{op}' nodes take their value from the caller or the weight table")),
         _ if op.is_unary_elementwise() => vec![elementwise::unary(op, attrs, x()?)?],
         _ if op.is_binary_elementwise() => {
-            vec![elementwise::binary(op, input(inputs, 0, "A")?, input(inputs, 1, "B")?)?]
+            vec![elementwise::binary(op, attrs, input(inputs, 0, "A")?, input(inputs, 1, "B")?)?]
         }
         Where => {
             vec![elementwise::where_(input(inputs, 0, "condition")?, input(inputs, 1, "X")?, input(inputs, 2, "Y")?)?]
@@ -139,7 +139,7 @@ pub fn eval_op(op: OpKind, attrs: &Attrs, inputs: &[Option<&Tensor>], n_outputs:
         Resize => vec![resize::resize(attrs, inputs)?],
         // Listed for exhaustiveness; the guards above take these.
         Identity | Neg | Abs | Sqrt | Exp | Log | Erf | Tanh | Reciprocal | Relu | Sigmoid | HardSigmoid
-        | HardSwish | Gelu | Cast | Add | Sub | Mul | Div | Pow | Equal | Less | Greater => {
+        | HardSwish | Gelu | Cast | Add | Sub | Mul | Div | Pow | Mod | Equal | Less | Greater => {
             return Err(format!("internal: '{op}' was not dispatched"));
         }
     };

@@ -70,11 +70,15 @@ pub fn map_op(op: MapOp, a: &[f64]) -> f64 {
                 BinaryOp::Mul => x * y,
                 BinaryOp::Div => x / y,
                 BinaryOp::Pow => x.powf(y),
+                BinaryOp::Max if x.is_nan() || y.is_nan() => f64::NAN,
+                BinaryOp::Min if x.is_nan() || y.is_nan() => f64::NAN,
                 BinaryOp::Max => x.max(y),
                 BinaryOp::Min => x.min(y),
                 BinaryOp::Equal => f64::from(u8::from(x == y)),
                 BinaryOp::Greater => f64::from(u8::from(x > y)),
                 BinaryOp::Less => f64::from(u8::from(x < y)),
+                BinaryOp::Mod => x - (x / y).floor() * y,
+                BinaryOp::Fmod => x % y,
             }
         }
         MapOp::MulAdd => a[0] * a[1] + a[2],

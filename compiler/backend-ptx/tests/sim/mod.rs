@@ -486,6 +486,7 @@ fn step(entry: &Entry, t: &mut Thread, tid: u32, cta: u32, grid: u32, block: u32
                     ("shr", "s32") => (i32v(a) >> b) as u32 as u64,
                     ("shl", _) => u64::from((a as u32) << b),
                     ("and", _) => a & b,
+                    ("or", _) => a | b,
                     ("max", "s32") => i32v(a).max(i32v(b)) as u32 as u64,
                     o => panic!("integer op {o:?} ({:?})", op),
                 };

@@ -91,6 +91,8 @@ impl Lowerer<'_> {
                 OpKind::Sub => BinaryOp::Sub,
                 OpKind::Mul => BinaryOp::Mul,
                 OpKind::Div => BinaryOp::Div,
+                OpKind::Mod if node.attrs.int_or("fmod", 0)? != 0 => BinaryOp::Fmod,
+                OpKind::Mod => BinaryOp::Mod,
                 other => return Err(format!("internal: '{other}' is not a binary op")),
             };
             self.map(MapOp::Binary(op), &dims, &[a, b])

@@ -22,6 +22,7 @@
 //! [Mul](https://onnx.ai/onnx/operators/onnx__Mul.html),
 //! [Div](https://onnx.ai/onnx/operators/onnx__Div.html),
 //! [Pow](https://onnx.ai/onnx/operators/onnx__Pow.html),
+//! [Mod](https://onnx.ai/onnx/operators/onnx__Mod.html) (`fmod` = 0 | 1; with 0 on floats, the floored modulo),
 //! [Equal](https://onnx.ai/onnx/operators/onnx__Equal.html),
 //! [Less](https://onnx.ai/onnx/operators/onnx__Less.html),
 //! [Greater](https://onnx.ai/onnx/operators/onnx__Greater.html);
@@ -40,6 +41,12 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, kind: OpKind) -> Result<Ve
         && !matches!(mode.as_str(), "none" | "tanh")
     {
         return Err(n.attr_err("approximate", format!("must be 'none' or 'tanh', found '{mode}'")));
+    }
+    if kind == OpKind::Mod
+        && let Some(fmod) = n.attr_int("fmod")?
+        && !matches!(fmod, 0 | 1)
+    {
+        return Err(n.attr_err("fmod", format!("must be 0 or 1, found {fmod}")));
     }
     n.direct(g, kind)
 }

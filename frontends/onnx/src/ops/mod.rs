@@ -104,6 +104,7 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "Log",                 13, Log,                1, 1,     elementwise::convert;
     "MatMul",              13, MatMul,             2, 2,     matmul::convert;
     "MaxPool",             13, MaxPool,            1, 1,     pool::convert;
+    "Mod",                 13, Mod,                2, 2,     elementwise::convert;
     "Mul",                 13, Mul,                2, 2,     elementwise::convert;
     "Neg",                 13, Neg,                1, 1,     elementwise::convert;
     "Pad",                 13, Pad,                2, 4,     pad::convert;
