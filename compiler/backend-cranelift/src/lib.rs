@@ -38,9 +38,7 @@ mod target;
 mod window;
 
 pub use error::BackendError;
-pub use module::{
-    check_program, compile_object, define_kernels, emit_clif, emit_disasm, kernel_symbol, verify, weights_symbol,
-};
+pub use module::{compile_object, define_kernels, emit_clif, emit_disasm, verify};
 pub use target::{Arch, Target};
 
 /// Rows of the GEMM micro-kernel tile on a target (columns are

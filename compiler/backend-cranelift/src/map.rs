@@ -10,61 +10,15 @@
 //! pointer per operand as loop-carried values bumped by constant strides.
 
 use cranelift_codegen::ir::Value;
-use vitc_lower::{BinaryOp, Loc, MapOp, Strided, UnaryOp};
+use vitc_lower::{BinaryOp, Loc, MapLevel, MapOp, Strided, UnaryOp, map_levels};
 
 use crate::emit::{EL, Fx};
 
-/// One loop level after simplification: trip count and per-operand byte
-/// strides (output first).
-#[derive(Clone, Debug, PartialEq)]
-struct Level {
-    n: usize,
-    strides: Vec<i64>,
-}
-
-/// Drops size-1 axes (except axis 0) and merges contiguous neighbours.
-/// Returns the levels and the factor by which the chunk range of axis 0 is
-/// scaled.
-fn simplify(dims: &[usize], inputs: &[Strided]) -> (Vec<Level>, usize) {
-    let rank = dims.len();
-    let mut out_strides = vec![0i64; rank];
-    let mut acc = EL;
-    for d in (0..rank).rev() {
-        out_strides[d] = acc;
-        acc *= dims[d] as i64;
-    }
-    let mut levels: Vec<Level> = (0..rank)
-        .map(|d| {
-            let mut strides = vec![out_strides[d]];
-            strides.extend(inputs.iter().map(|s| s.strides.get(d).copied().unwrap_or(0) as i64 * EL));
-            Level { n: dims[d], strides }
-        })
-        .collect();
-    if levels.is_empty() {
-        levels.push(Level { n: 1, strides: vec![0; inputs.len() + 1] });
-    }
-    let head = levels.remove(0);
-    levels.retain(|l| l.n != 1);
-    levels.insert(0, head);
-    // An axis 0 of size 1 merges with anything: its index is always 0.
-    if levels[0].n == 1 && levels.len() > 1 {
-        let n1 = levels[1].n as i64;
-        levels[0].strides = levels[1].strides.iter().map(|s| s * n1).collect();
-    }
-    let mut scale = 1;
-    let mut d = levels.len() - 1;
-    while d >= 1 {
-        let (outer, inner) = (&levels[d - 1], &levels[d]);
-        let n = inner.n as i64;
-        if outer.strides.iter().zip(&inner.strides).all(|(&so, &si)| so == si * n) {
-            let inner = levels.remove(d);
-            if d - 1 == 0 {
-                scale *= inner.n;
-            }
-            levels[d - 1].n *= inner.n;
-            levels[d - 1].strides = inner.strides;
-        }
-        d -= 1;
+/// The shared map levels with strides in bytes.
+fn simplify(dims: &[usize], inputs: &[Strided]) -> (Vec<MapLevel>, usize) {
+    let (mut levels, scale) = map_levels(dims, inputs);
+    for l in &mut levels {
+        l.strides.iter_mut().for_each(|s| *s *= EL);
     }
     (levels, scale)
 }
@@ -148,8 +102,8 @@ fn inner_runtime(fx: &mut Fx, op: MapOp, lo: Value, hi: Value, ptrs: &[Value], s
     });
 }
 
-/// Levels `1..` (constant trip counts) from the given pointers.
-fn nest(fx: &mut Fx, op: MapOp, levels: &[Level], ptrs: &[Value]) {
+/// MapLevels `1..` (constant trip counts) from the given pointers.
+fn nest(fx: &mut Fx, op: MapOp, levels: &[MapLevel], ptrs: &[Value]) {
     match levels {
         [] => group(fx, op, ptrs, &vec![0; ptrs.len()], 0, 1),
         [last] => inner_const(fx, op, last.n, ptrs, &last.strides),
@@ -206,39 +160,4 @@ pub(crate) fn emit_fill(fx: &mut Fx, value: f32, out: Loc) {
         fx.store(v, s[0], 0);
         vec![fx.add_imm(s[0], EL)]
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn st(strides: &[isize]) -> Strided {
-        Strided { at: Loc::arena(0), strides: strides.to_vec() }
-    }
-
-    #[test]
-    fn dense_map_is_one_flat_level() {
-        let (levels, scale) = simplify(&[196, 384], &[st(&[384, 1]), st(&[0, 1])]);
-        assert_eq!(levels.len(), 2);
-        assert_eq!(scale, 1);
-        let (levels, scale) = simplify(&[196, 384], &[st(&[384, 1]), st(&[384, 1])]);
-        assert_eq!(levels, vec![Level { n: 196 * 384, strides: vec![4, 4, 4] }]);
-        assert_eq!(scale, 384);
-    }
-
-    #[test]
-    fn unit_axes_drop_and_leading_one_merges() {
-        let (levels, scale) = simplify(&[1, 4, 1, 8], &[st(&[0, 8, 8, 1])]);
-        assert_eq!(levels, vec![Level { n: 32, strides: vec![4, 4] }]);
-        assert_eq!(scale, 32);
-        let (levels, _) = simplify(&[], &[st(&[])]);
-        assert_eq!(levels, vec![Level { n: 1, strides: vec![0, 0] }]);
-    }
-
-    #[test]
-    fn transpose_keeps_levels() {
-        let (levels, scale) = simplify(&[3, 5], &[st(&[1, 3])]);
-        assert_eq!(levels.len(), 2);
-        assert_eq!(scale, 1);
-    }
 }

@@ -11,20 +11,10 @@ use cranelift_codegen::isa::{TargetFrontendConfig, TargetIsa};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{DataDescription, FuncId, Linkage, Module, ModuleError, ModuleReloc, default_libcall_names};
 use cranelift_object::{ObjectBuilder, ObjectModule};
-use vitc_lower::{Kernel, Program, WEIGHT_ALIGN};
+use vitc_lower::{Kernel, Program, WEIGHT_ALIGN, kernel_symbol, weights_symbol};
 
 use crate::emit::{Fx, kernel_signature};
 use crate::{BackendError, Target, attention, conv, gemm, map, norm, resample, window};
-
-/// The symbol of kernel `index`.
-pub fn kernel_symbol(prefix: &str, index: usize) -> String {
-    format!("{prefix}_k{index}")
-}
-
-/// The symbol of the weights blob.
-pub fn weights_symbol(prefix: &str) -> String {
-    format!("{prefix}_weights")
-}
 
 /// Emits the body of one kernel into `func` (whose signature must be the
 /// kernel signature). `resolve` maps imported names (`powf`) to the index of
@@ -41,23 +31,7 @@ pub(crate) fn build_kernel(
     let mut fx = Fx::new(b, *target, frontend, resolve);
     match kernel {
         Kernel::Fill { value, out, .. } => map::emit_fill(&mut fx, *value, *out),
-        Kernel::Map { op, dims, out, inputs } => {
-            if inputs.len() != op.arity() {
-                return Err(BackendError::Invalid(format!(
-                    "map {op:?} has {} operands, expected {}",
-                    inputs.len(),
-                    op.arity()
-                )));
-            }
-            if let Some(s) = inputs.iter().find(|s| s.strides.len() != dims.len()) {
-                return Err(BackendError::Invalid(format!(
-                    "map operand has {} strides for rank {}",
-                    s.strides.len(),
-                    dims.len()
-                )));
-            }
-            map::emit_map(&mut fx, *op, dims, *out, inputs)
-        }
+        Kernel::Map { op, dims, out, inputs } => map::emit_map(&mut fx, *op, dims, *out, inputs),
         Kernel::Gemm { .. } => gemm::emit_gemm(&mut fx, kernel)?,
         Kernel::Attention { .. } => attention::emit_attention(&mut fx, kernel)?,
         Kernel::Softmax { cols, x, out, .. } => norm::emit_softmax(&mut fx, *cols, *x, *out),
@@ -110,7 +84,9 @@ fn module_err(what: &str, e: ModuleError) -> BackendError {
 
 /// Declares and defines every kernel of `program` in `module` with the given
 /// linkage; returns their ids in kernel order. Imports (`powf`) are declared
-/// on first use.
+/// on first use. The caller validates the program ([`compile_object`]
+/// does); kernel tests also run programs outside the contract (in-place
+/// maps) through it.
 pub fn define_kernels<M: Module>(
     module: &mut M,
     program: &Program,
@@ -159,35 +135,10 @@ pub fn define_kernels<M: Module>(
     Ok(ids)
 }
 
-/// Checks what the generated code relies on but cannot check at run time:
-/// [`Program::validate`] (every access inside the arena and the weights,
-/// outputs disjoint from inputs) and every gather index inside its axis.
-pub fn check_program(program: &Program) -> Result<(), BackendError> {
-    program.validate().map_err(BackendError::Invalid)?;
-    for (i, k) in program.kernels.iter().enumerate() {
-        let tables = match k {
-            Kernel::Gather { src_axis, indices, table, .. } => Some((*src_axis, *indices, *table)),
-            Kernel::Resample { src_axis, dst_axis, taps, index, .. } => Some((*src_axis, dst_axis * taps, *index)),
-            _ => None,
-        };
-        if let Some((src_axis, indices, table)) = tables {
-            let bytes = program.weights.get(table.offset * 4..(table.offset + indices) * 4);
-            let bad = match bytes {
-                Some(b) => b.chunks_exact(4).any(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]) as usize >= src_axis),
-                None => true,
-            };
-            if table.region != vitc_lower::Region::Weights || bad {
-                return Err(BackendError::Invalid(format!("kernel {i} ({}): index table out of range", k.name())));
-            }
-        }
-    }
-    Ok(())
-}
-
 /// The ELF relocatable object of a program (see the crate docs). The
-/// program is checked first ([`check_program`]).
+/// program is checked first ([`Program::validate`], the kernel contract).
 pub fn compile_object(program: &Program, prefix: &str, target: &Target) -> Result<Vec<u8>, BackendError> {
-    check_program(program)?;
+    program.validate().map_err(BackendError::Invalid)?;
     let isa = target.isa(true)?;
     let mut builder = ObjectBuilder::new(isa, prefix.to_string(), default_libcall_names())
         .map_err(|e| module_err("object builder", e))?;
@@ -215,6 +166,7 @@ fn build_all(
     target: &Target,
     isa: &dyn TargetIsa,
 ) -> Result<Vec<(String, Function)>, BackendError> {
+    program.validate().map_err(BackendError::Invalid)?;
     let frontend = isa.frontend_config();
     let mut imports: Vec<String> = Vec::new();
     let mut out = Vec::new();

@@ -79,7 +79,7 @@ fn check(name: &str, onnx: &Path, input: &Path, output: &Path) {
     let weights: Vec<f32> =
         program.weights.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
     vitc_backend_cranelift::verify(&program, &common::host()).unwrap_or_else(|e| panic!("{name}: {e}"));
-    vitc_backend_cranelift::check_program(&program).unwrap_or_else(|e| panic!("{name}: {e}"));
+    program.validate().unwrap_or_else(|e| panic!("{name}: {e}"));
     let t = Instant::now();
     let jit = Jit::new(&program, &common::host());
     let compile_ms = t.elapsed().as_secs_f64() * 1e3;

@@ -179,7 +179,7 @@ impl<'a, 'c> Fx<'a, 'c> {
         // SAFETY: an `i8`/`float` GEP only computes an address (no access);
         // every address the kernels form lies inside the arena or the
         // weights for indices within the kernel's extent, which
-        // `check_program` verifies before code generation.
+        // `Program::validate` verifies before code generation.
         let q = unsafe { self.b.build_gep(self.f32t(), p, &[idx], "")? };
         Ok(q)
     }

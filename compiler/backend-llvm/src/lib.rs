@@ -24,7 +24,6 @@
 //! (`conv.rs`), on a small builder layer (`fx.rs`); `module.rs` drives
 //! LLVM's `default<O3>` pipeline and writes the object.
 
-mod check;
 mod error;
 mod target;
 
@@ -49,23 +48,13 @@ mod resample;
 #[cfg(feature = "llvm")]
 mod window;
 
-pub use check::check_program;
 pub use error::{LlvmError, NOT_BUILT};
 pub use target::{Arch, LlvmTarget};
 use vitc_lower::Program;
+pub use vitc_lower::{kernel_symbol, weights_symbol};
 
 /// Whether this build has LLVM (the cargo feature `llvm`).
 pub const AVAILABLE: bool = cfg!(feature = "llvm");
-
-/// The symbol of kernel `index`.
-pub fn kernel_symbol(prefix: &str, index: usize) -> String {
-    format!("{prefix}_k{index}")
-}
-
-/// The symbol of the weights blob.
-pub fn weights_symbol(prefix: &str) -> String {
-    format!("{prefix}_weights")
-}
 
 /// The ELF relocatable object of a program (see the crate docs). The
 /// program is checked first (every access inside the arena and weights).

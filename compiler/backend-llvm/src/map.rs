@@ -10,63 +10,9 @@
 //! the same instructions wherever a chunk boundary falls.
 
 use inkwell::values::BasicValueEnum;
-use vitc_lower::{Loc, MapOp, Strided};
+use vitc_lower::{Loc, MapLevel, MapOp, Strided, map_levels};
 
 use crate::fx::{Fx, I, P, R, V};
-
-/// One loop level after simplification: trip count and per-operand element
-/// strides (output first).
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Level {
-    pub n: usize,
-    pub strides: Vec<i64>,
-}
-
-/// Drops size-1 axes (except axis 0) and merges contiguous neighbours.
-/// Returns the levels and the factor by which the chunk range of axis 0 is
-/// scaled.
-pub(crate) fn simplify(dims: &[usize], inputs: &[Strided]) -> (Vec<Level>, usize) {
-    let rank = dims.len();
-    let mut out_strides = vec![0i64; rank];
-    let mut acc = 1i64;
-    for d in (0..rank).rev() {
-        out_strides[d] = acc;
-        acc *= dims[d] as i64;
-    }
-    let mut levels: Vec<Level> = (0..rank)
-        .map(|d| {
-            let mut strides = vec![out_strides[d]];
-            strides.extend(inputs.iter().map(|s| s.strides.get(d).copied().unwrap_or(0) as i64));
-            Level { n: dims[d], strides }
-        })
-        .collect();
-    if levels.is_empty() {
-        levels.push(Level { n: 1, strides: vec![0; inputs.len() + 1] });
-    }
-    let head = levels.remove(0);
-    levels.retain(|l| l.n != 1);
-    levels.insert(0, head);
-    if levels[0].n == 1 && levels.len() > 1 {
-        let n1 = levels[1].n as i64;
-        levels[0].strides = levels[1].strides.iter().map(|s| s * n1).collect();
-    }
-    let mut scale = 1;
-    let mut d = levels.len() - 1;
-    while d >= 1 {
-        let (outer, inner) = (&levels[d - 1], &levels[d]);
-        let n = inner.n as i64;
-        if outer.strides.iter().zip(&inner.strides).all(|(&so, &si)| so == si * n) {
-            let inner = levels.remove(d);
-            if d - 1 == 0 {
-                scale *= inner.n;
-            }
-            levels[d - 1].n *= inner.n;
-            levels[d - 1].strides = inner.strides;
-        }
-        d -= 1;
-    }
-    (levels, scale)
-}
 
 /// Computes `n` (≤ lanes) elements from the operand pointers `ptrs`
 /// (output first) with innermost strides `strides`.
@@ -101,8 +47,8 @@ fn inner_range<'a, 'c>(fx: &mut Fx<'a, 'c>, op: MapOp, lo: I<'c>, hi: I<'c>, ptr
     Ok(())
 }
 
-/// Levels `levels` (constant trip counts) from the pointers `ptrs`.
-fn nest<'a, 'c>(fx: &mut Fx<'a, 'c>, op: MapOp, levels: &[Level], ptrs: &[P<'c>]) -> R<()> {
+/// MapLevels `levels` (constant trip counts) from the pointers `ptrs`.
+fn nest<'a, 'c>(fx: &mut Fx<'a, 'c>, op: MapOp, levels: &[MapLevel], ptrs: &[P<'c>]) -> R<()> {
     match levels {
         [] => group(fx, op, ptrs, &vec![0; ptrs.len()], 1),
         [last] => {
@@ -135,7 +81,7 @@ fn nest<'a, 'c>(fx: &mut Fx<'a, 'c>, op: MapOp, levels: &[Level], ptrs: &[P<'c>]
 
 /// Emits a `Map` kernel.
 pub(crate) fn emit_map(fx: &mut Fx<'_, '_>, op: MapOp, dims: &[usize], out: Loc, inputs: &[Strided]) -> R<()> {
-    let (levels, scale) = simplify(dims, inputs);
+    let (levels, scale) = map_levels(dims, inputs);
     let mut bases = vec![fx.ptr(out)?];
     for s in inputs {
         bases.push(fx.ptr(s.at)?);
@@ -172,29 +118,4 @@ pub(crate) fn emit_fill(fx: &mut Fx<'_, '_>, value: f32, out: Loc) -> R<()> {
         Ok(vec![])
     })?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn st(strides: &[isize]) -> Strided {
-        Strided { at: Loc::arena(0), strides: strides.to_vec() }
-    }
-
-    #[test]
-    fn dense_map_is_one_flat_level() {
-        let (levels, scale) = simplify(&[196, 384], &[st(&[384, 1]), st(&[384, 1])]);
-        assert_eq!(levels, vec![Level { n: 196 * 384, strides: vec![1, 1, 1] }]);
-        assert_eq!(scale, 384);
-        let (levels, _) = simplify(&[196, 384], &[st(&[384, 1]), st(&[0, 1])]);
-        assert_eq!(levels.len(), 2);
-    }
-
-    #[test]
-    fn unit_axes_drop_and_leading_one_merges() {
-        let (levels, scale) = simplify(&[1, 4, 1, 8], &[st(&[0, 8, 8, 1])]);
-        assert_eq!(levels, vec![Level { n: 32, strides: vec![1, 1] }]);
-        assert_eq!(scale, 32);
-    }
 }

@@ -16,8 +16,7 @@ use vitc_lower::{Kernel, Program, WEIGHT_ALIGN};
 
 use crate::fx::{Fx, Isa, R};
 use crate::{
-    Arch, LlvmError, LlvmTarget, attention, check_program, conv, gemm, kernel_symbol, map, norm, resample,
-    weights_symbol, window,
+    Arch, LlvmError, LlvmTarget, attention, conv, gemm, kernel_symbol, map, norm, resample, weights_symbol, window,
 };
 
 /// A target resolved against LLVM: triple, CPU and feature strings, and
@@ -166,7 +165,7 @@ fn build_module<'c>(ctx: &'c Context, program: &Program, prefix: &str, r: &Resol
 }
 
 /// Builds and optimises the module; `f` turns it into the output. The
-/// program must have passed [`check_program`].
+/// program must have passed [`Program::validate`].
 fn optimised<T>(
     program: &Program,
     prefix: &str,
@@ -189,9 +188,9 @@ fn optimised<T>(
 }
 
 /// The ELF relocatable object of a program: the kernels and the weights.
-/// The program is checked first ([`check_program`]).
+/// The program is checked first ([`Program::validate`]).
 pub fn compile_object(program: &Program, prefix: &str, target: &LlvmTarget) -> Result<Vec<u8>, LlvmError> {
-    check_program(program)?;
+    program.validate().map_err(LlvmError::Invalid)?;
     optimised(program, prefix, target, &mut |module, tm| {
         let buf = tm
             .write_to_memory_buffer(module, FileType::Object)
@@ -203,7 +202,7 @@ pub fn compile_object(program: &Program, prefix: &str, target: &LlvmTarget) -> R
 /// The program with a placeholder weights blob, for listings (the blob is
 /// only data and may be megabytes).
 fn for_listing(program: &Program) -> R<Program> {
-    check_program(program)?;
+    program.validate().map_err(LlvmError::Invalid)?;
     let mut light = program.clone();
     light.weights = vec![0; program.weights.len().min(64)];
     Ok(light)

@@ -32,4 +32,4 @@ pub use launch::Launch;
 pub use manifest::{
     ArenaInfo, BatchInfo, KernelInfo, MANIFEST_FORMAT, MANIFEST_VERSION, Manifest, Tensor, WeightsInfo,
 };
-pub use module::{EntryInfo, IMAGE_ALIGN, PTX_VERSION, PtxModule, PtxTarget, compile_ptx, entry_name};
+pub use module::{EntryInfo, IMAGE_ALIGN, PTX_VERSION, PtxModule, PtxTarget, compile_ptx};

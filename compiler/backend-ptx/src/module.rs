@@ -75,16 +75,12 @@ pub struct PtxModule {
     pub image_stride: usize,
 }
 
-/// The entry name of kernel `index`.
-pub fn entry_name(prefix: &str, index: usize) -> String {
-    format!("{prefix}_k{index}")
-}
-
 /// Generates the PTX of every kernel of `program`.
 pub fn compile_ptx(program: &Program, prefix: &str, target: PtxTarget) -> Result<PtxModule, PtxError> {
     if prefix.is_empty() || !prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(PtxError::Invalid(format!("'{prefix}' is not a valid PTX identifier prefix")));
     }
+    program.validate().map_err(PtxError::Invalid)?;
     let mut ptx = String::new();
     let _ = writeln!(
         ptx,
@@ -99,7 +95,7 @@ pub fn compile_ptx(program: &Program, prefix: &str, target: PtxTarget) -> Result
     let _ = writeln!(ptx, ".address_size 64");
     let mut entries = Vec::with_capacity(program.kernels.len());
     for (i, kernel) in program.kernels.iter().enumerate() {
-        let name = entry_name(prefix, i);
+        let name = vitc_lower::kernel_symbol(prefix, i);
         let (text, launch) = entry(&name, kernel).map_err(|e| e.context(&format!("kernel {i} ({})", kernel.name())))?;
         ptx.push('\n');
         ptx.push_str(&text);

@@ -4,7 +4,7 @@
 use crate::api::PREFIX_SYMBOL;
 use crate::{LinkError, Target, header, steps};
 use std::fmt::Write as _;
-use vitc_lower::{IoSlot, Program};
+use vitc_lower::{IoSlot, Program, kernel_symbol, weights_symbol};
 
 /// Name under which the glue includes the header (it is written under the
 /// output's own name next to the output).
@@ -116,13 +116,16 @@ pub fn c_sources(program: &Program, prefix: &str, target: Target, library: &str)
     g.push_str("#define VITC_PUBLIC __attribute__((visibility(\"default\")))\n");
     g.push_str("#define VITC_INTERNAL __attribute__((visibility(\"hidden\")))\n\n");
     g.push_str("/* Defined by the backend's object. */\n");
-    let _ = writeln!(g, "extern VITC_INTERNAL const float {prefix}_weights[];");
+    let weights = weights_symbol(prefix);
+    let _ = writeln!(g, "extern VITC_INTERNAL const float {weights}[];");
     for i in 0..program.kernels.len() {
-        let _ = writeln!(g, "extern VITC_INTERNAL void {prefix}_k{i}(float *, const float *, uint64_t, uint64_t);");
+        let f = kernel_symbol(prefix, i);
+        let _ = writeln!(g, "extern VITC_INTERNAL void {f}(float *, const float *, uint64_t, uint64_t);");
     }
     let _ = writeln!(g, "\nstatic const vitc_step vitc_steps[{}] = {{", program.kernels.len().max(1));
     for (i, k) in program.kernels.iter().enumerate() {
-        let _ = writeln!(g, "    {{{prefix}_k{i}, {}u, {}u}}, /* {} */", k.extent(), steps::max_chunks(k), k.name());
+        let f = kernel_symbol(prefix, i);
+        let _ = writeln!(g, "    {{{f}, {}u, {}u}}, /* {} */", k.extent(), steps::max_chunks(k), k.name());
     }
     if program.kernels.is_empty() {
         g.push_str("    {0, 0u, 1u}, /* no kernels */\n");
@@ -134,7 +137,7 @@ pub fn c_sources(program: &Program, prefix: &str, target: Target, library: &str)
         |slot: &IoSlot, dims: &str| format!("{{{}u, {}u, {}, {dims}}}", slot.offset, slot.len(), slot.dims.len());
     let _ = write!(
         g,
-        "static const vitc_model vitc_this_model = {{\n    {}, {},\n    vitc_steps, {}u, {prefix}_weights, {}u,\n    \
+        "static const vitc_model vitc_this_model = {{\n    {}, {},\n    vitc_steps, {}u, {weights}, {}u,\n    \
          {},\n    {},\n    {}, {},\n}};\n\n",
         c_string(prefix),
         c_string(&program.name),

@@ -370,6 +370,40 @@ impl Kernel {
         }
     }
 
+    /// Estimated work of one index of the kernel's outer loop.
+    pub fn work_per_index(&self) -> usize {
+        match self {
+            Kernel::Gemm { n, k, .. } => n.saturating_mul(*k),
+            Kernel::Map { op, dims, .. } => dims.iter().skip(1).product::<usize>().saturating_mul(op.arity()),
+            Kernel::Gather { indices, inner, .. } => indices.saturating_mul(*inner),
+            Kernel::Softmax { cols, .. } | Kernel::LayerNorm { cols, .. } => cols.saturating_mul(4),
+            Kernel::Reduce { reduce, inner, .. } => reduce.saturating_mul(*inner),
+            Kernel::Conv2d { geom, .. } => {
+                [geom.oh, geom.ow, geom.c / geom.groups.max(1), geom.kh, geom.kw].iter().product()
+            }
+            Kernel::Im2col { geom, .. } => [geom.ow, geom.c, geom.kh, geom.kw].iter().product(),
+            Kernel::Pool2d { geom, .. } => [geom.oh, geom.ow, geom.kh, geom.kw].iter().product(),
+            // `oh, ow` are the input sizes here: each output channel gathers every
+            // input pixel of its group through the kernel window.
+            Kernel::ConvTranspose2d { geom, .. } => {
+                [geom.oh, geom.ow, geom.c / geom.groups.max(1), geom.kh, geom.kw].iter().product()
+            }
+            Kernel::Fill { .. } => 1,
+            Kernel::Attention { geom: g, lepe, .. } => {
+                let taps = lepe.map_or(0, |l| l.kh * l.kw);
+                g.m.saturating_mul(g.d + g.dv + 8).saturating_add(taps.saturating_mul(g.dv))
+            }
+            Kernel::Resample { dst_axis, inner, taps, .. } => [*dst_axis, *inner, *taps].iter().product(),
+        }
+    }
+
+    /// Estimated work of the whole kernel (roughly: multiply-adds or
+    /// elements touched), which the runtime uses to decide how finely to
+    /// split it.
+    pub fn work(&self) -> usize {
+        self.extent().saturating_mul(self.work_per_index().max(1))
+    }
+
     /// A short name for listings (`--emit asm` headers, profiles).
     pub fn name(&self) -> &'static str {
         match self {

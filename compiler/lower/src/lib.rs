@@ -5,10 +5,12 @@
 //! without any backend, and backends are tested kernel by kernel against it.
 
 mod bind;
+mod display;
 pub mod elem;
 pub mod error;
 pub mod kernel;
 mod lower;
+mod map_levels;
 pub mod plan;
 mod prepare;
 pub mod program;
@@ -21,4 +23,5 @@ pub mod weights;
 pub use error::LowerError;
 pub use kernel::*;
 pub use lower::{LowerOptions, lower};
+pub use map_levels::{MapLevel, map_levels};
 pub use program::*;

@@ -25,6 +25,18 @@ pub const SUPPORTED_GEMM_NR: [usize; 2] = [8, 16];
 /// Alignment of the weights blob and of every tensor in it, in bytes.
 pub const WEIGHT_ALIGN: usize = 64;
 
+/// The symbol of kernel `index`'s function in generated code,
+/// `{prefix}_k{index}` (every backend, the linker's glue, the CUDA
+/// launcher).
+pub fn kernel_symbol(prefix: &str, index: usize) -> String {
+    format!("{prefix}_k{index}")
+}
+
+/// The symbol of the weights blob in generated code, `{prefix}_weights`.
+pub fn weights_symbol(prefix: &str) -> String {
+    format!("{prefix}_weights")
+}
+
 /// A graph input or output: a dense f32 tensor in the arena.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IoSlot {

@@ -1,10 +1,15 @@
-//! Static checks of a [`Program`]: every kernel reads and writes inside the
-//! arena and the weights, writes only the arena, and never writes where it
-//! reads; the input and output slots lie in the arena and the outputs do not
-//! overlap. Backends may rely on these facts (no aliasing between a
-//! kernel's output and its inputs).
+//! The kernel contract, checked once: [`Program::validate`] is what every
+//! backend calls before code generation, and what none re-checks. Every
+//! kernel reads and writes inside the arena and the weights, writes only the
+//! arena, and never writes where it reads; a map has as many operands as its
+//! op takes, each with one stride per axis; window geometry is non-degenerate
+//! (strides, dilations and kernel sizes ≥ 1, groups dividing the channels);
+//! every index table (gather, resample) lies in the weights and indexes
+//! inside its axis; the input and output slots lie in the arena and the
+//! outputs do not overlap. Backends may rely on all of these (no aliasing
+//! between a kernel's output and its inputs, no run-time bounds checks).
 
-use crate::kernel::{GemmB, Kernel, Loc, Region, View4};
+use crate::kernel::{ATTENTION_MAX_KEYS, GemmB, Kernel, Loc, Region, View4};
 use crate::program::Program;
 
 /// Elements `lo ..= hi` of a region (relative to the region's start).
@@ -142,6 +147,8 @@ impl Program {
         };
         for (i, k) in self.kernels.iter().enumerate() {
             let fail = |m: String| format!("kernel {i} ({}): {m}", k.name());
+            shape_contract(k).map_err(fail)?;
+            self.index_tables_inside(k).map_err(fail)?;
             let (out, ins) = accesses(k);
             if let Some(o) = out {
                 if o.region != Region::Arena {
@@ -178,6 +185,65 @@ impl Program {
             }
         }
         Ok(())
+    }
+}
+
+impl Program {
+    /// The u32 values of `len` entries of an index table at `table`.
+    fn index_table(&self, table: Loc, len: usize) -> Option<impl Iterator<Item = usize> + '_> {
+        if table.region != Region::Weights {
+            return None;
+        }
+        let bytes = self.weights.get(table.offset.checked_mul(4)?..table.offset.checked_add(len)?.checked_mul(4)?)?;
+        Some(bytes.chunks_exact(4).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]) as usize))
+    }
+
+    /// Every index of a gather or resample table lies inside its axis.
+    fn index_tables_inside(&self, k: &Kernel) -> Result<(), String> {
+        let (src_axis, len, table) = match k {
+            Kernel::Gather { src_axis, indices, table, .. } => (*src_axis, *indices, *table),
+            Kernel::Resample { src_axis, dst_axis, taps, index, .. } => (*src_axis, dst_axis * taps, *index),
+            _ => return Ok(()),
+        };
+        match self.index_table(table, len) {
+            Some(mut idx) => match idx.find(|&i| i >= src_axis) {
+                Some(i) => Err(format!("index {i} is outside an axis of {src_axis}")),
+                None => Ok(()),
+            },
+            None => Err("its index table lies outside the weights".into()),
+        }
+    }
+}
+
+/// Operand counts and geometry a backend relies on.
+fn shape_contract(k: &Kernel) -> Result<(), String> {
+    match k {
+        Kernel::Map { op, dims, inputs, .. } => {
+            if inputs.len() != op.arity() {
+                return Err(format!("{} operands for an op of arity {}", inputs.len(), op.arity()));
+            }
+            if let Some(s) = inputs.iter().find(|s| s.strides.len() != dims.len()) {
+                return Err(format!("an operand has {} strides for {} axes", s.strides.len(), dims.len()));
+            }
+            Ok(())
+        }
+        Kernel::Conv2d { geom, .. }
+        | Kernel::Im2col { geom, .. }
+        | Kernel::Pool2d { geom, .. }
+        | Kernel::ConvTranspose2d { geom, .. } => {
+            let g = geom;
+            if [g.kh, g.kw, g.stride_h, g.stride_w, g.dil_h, g.dil_w, g.groups].contains(&0) {
+                return Err("a window size, stride, dilation or group count is 0".into());
+            }
+            if !g.c.is_multiple_of(g.groups) || !g.oc.is_multiple_of(g.groups) {
+                return Err(format!("{} groups do not divide {} → {} channels", g.groups, g.c, g.oc));
+            }
+            Ok(())
+        }
+        Kernel::Attention { geom, .. } if geom.m > ATTENTION_MAX_KEYS => {
+            Err(format!("{} keys exceed the attention row limit of {ATTENTION_MAX_KEYS}", geom.m))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -219,5 +285,36 @@ mod tests {
         assert!(program(vec![copy(14, vec![-1], 16, vec![16])]).validate().is_err());
         let fill = Kernel::Fill { len: 4, value: 0.0, out: Loc::weights(0) };
         assert!(program(vec![fill]).validate().is_err(), "writes the weights");
+    }
+
+    #[test]
+    fn operand_counts_and_index_tables_are_caught() {
+        let mut bad_arity = copy(0, vec![1], 16, vec![16]);
+        if let Kernel::Map { op, .. } = &mut bad_arity {
+            *op = MapOp::Binary(crate::kernel::BinaryOp::Add);
+        }
+        let e = program(vec![bad_arity]).validate().unwrap_err();
+        assert!(e.contains("1 operands for an op of arity 2"), "{e}");
+        let e = program(vec![copy(0, vec![1, 1], 16, vec![16])]).validate().unwrap_err();
+        assert!(e.contains("2 strides for 1 axes"), "{e}");
+
+        let gather = |src_axis, table| Kernel::Gather {
+            outer: 1,
+            src_axis,
+            inner: 1,
+            indices: 2,
+            table: Loc::weights(table),
+            src: Loc::arena(0),
+            out: Loc::arena(8),
+        };
+        let mut p = program(vec![gather(4, 0)]);
+        p.weights[..8].copy_from_slice(&[1, 0, 0, 0, 3, 0, 0, 0]);
+        assert!(p.validate().is_ok());
+        p.kernels = vec![gather(3, 0)];
+        let e = p.validate().unwrap_err();
+        assert!(e.contains("index 3 is outside an axis of 3"), "{e}");
+        p.kernels = vec![gather(4, 15)];
+        let e = p.validate().unwrap_err();
+        assert!(e.contains("index table lies outside the weights"), "{e}");
     }
 }

@@ -47,7 +47,7 @@ pub enum Command {
         arch: ArchArgs,
     },
     /// Compile a model: `-o X.so`, `X.o` or `X.a` (the extension decides) writes
-    /// native code and the C header `X.h`; `--emit ir|asm` writes text instead.
+    /// native code and the C header `X.h`; `--emit ir|kernels|asm` writes text instead.
     Compile {
         /// The ONNX model (or use --arch).
         #[arg(required_unless_present = "arch")]
@@ -117,6 +117,8 @@ pub enum Command {
 pub enum Emit {
     /// The IR in its text form.
     Ir,
+    /// The kernel program: the lowering's output, one line per kernel.
+    Kernels,
     /// The machine code of every kernel, as the backend's disassembly.
     Asm,
     /// The optimised LLVM IR of every kernel (LLVM backend).

@@ -59,7 +59,7 @@ impl Lib {
         assert!(arena.len() >= program.arena_len);
         assert!(weights.len() * 4 >= program.weights.len());
         assert!(start <= end && end <= program.kernels[k].extent());
-        // SAFETY: the program passed `check_program` when compiled, so the
+        // SAFETY: the program passed `Program::validate` when compiled, so the
         // kernel touches arena elements below `program.arena_len` and weights
         // below `program.weights.len()` (both checked above) for outer
         // indices within `0..extent` (checked above).

@@ -1,5 +1,6 @@
 //! `vitc compile`: native code (`-o X.so|X.o|X.a` and the header `X.h`), or
-//! text with `--emit ir` (the IR after a pipeline stage), `--emit asm` (the
+//! text with `--emit ir` (the IR after a pipeline stage), `--emit kernels`
+//! (the lowered kernel program), `--emit asm` (the
 //! backend's disassembly of every kernel) or `--emit llvm-ir`.
 //!
 //! Native pipeline: ONNX or `--arch` → canonical graph → egg rewrites (unless
@@ -46,6 +47,7 @@ pub fn compile(args: CompileArgs) -> Result<()> {
     }
     match args.emit {
         Some(Emit::Ir) => emit_ir(&args),
+        Some(Emit::Kernels) => emit_kernels(&args),
         Some(Emit::Asm) => emit_asm(&args),
         Some(Emit::LlvmIr) => emit_llvm_ir(&args),
         Some(Emit::Dot) => emit_dot(&args),
@@ -115,6 +117,18 @@ fn emit_asm(args: &CompileArgs) -> Result<()> {
         }
     };
     write_text(args.output.as_deref(), &text)
+}
+
+/// The lowered kernel program in its text form (with the chosen backend's
+/// GEMM panel width).
+fn emit_kernels(args: &CompileArgs) -> Result<()> {
+    let nr = match args.backend {
+        Backend::Cranelift => vitc_lower::GEMM_NR,
+        Backend::Llvm => vitc_backend_llvm::gemm_panel_width(&llvm_targets(args)?.0)?,
+    };
+    let (graph, _) = load(args)?;
+    let program = lower(&graph, args.max_batch, nr)?;
+    write_text(args.output.as_deref(), &program.to_string())
 }
 
 fn emit_llvm_ir(args: &CompileArgs) -> Result<()> {
