@@ -40,9 +40,3 @@ mod window;
 pub use error::BackendError;
 pub use module::{compile_object, define_kernels, emit_clif, emit_disasm, verify};
 pub use target::{Arch, Target};
-
-/// Rows of the GEMM micro-kernel tile on a target (columns are
-/// [`vitc_lower::GEMM_NR`] = 8, two f32x4 vectors).
-pub fn gemm_mr(target: &Target) -> usize {
-    gemm::mr(target)
-}

@@ -17,17 +17,6 @@ pub enum Stage {
     Rewritten,
 }
 
-impl Stage {
-    /// The pass that produces this stage.
-    pub fn pass_name(self) -> &'static str {
-        match self {
-            Stage::Imported => "import",
-            Stage::Canonical => "canonicalize",
-            Stage::Rewritten => "rewrite",
-        }
-    }
-}
-
 /// Time spent per pass, in pipeline order.
 pub type PassTimes = Vec<(&'static str, Duration)>;
 

@@ -1,13 +1,8 @@
 //! Graph rewrites right before lowering (on a copy; dead nodes are dropped
-//! after), for patterns that exporters spell out op by op but the kernels
-//! compute at once:
-//!
-//! - exact GELU written with Erf, `x · 0.5 · (1 + erf(x / √2))` (in the
-//!   orders PyTorch exports), becomes one `gelu` node, which then fuses into
-//!   the producing GEMM as its activation.
-//! - a fused `attention` op that the attention kernel cannot take (a
-//!   run-time bias, more keys than its scratch row, rank above 4) is
-//!   expanded back into its matmuls, scale, bias, softmax and activation.
+//! after): a fused `attention` op that the attention kernel cannot take (a
+//! run-time bias, more keys than its scratch row, rank above 4) is expanded
+//! back into its matmuls, scale, bias, softmax and activation. (GELU written
+//! with `erf` is recognised once, by the egg mid-end's activation rules.)
 
 use crate::error::LowerError;
 use vitc_ir::{Attrs, Graph, NodeId, OpKind, Value};
@@ -15,19 +10,6 @@ use vitc_ir::{Attrs, Graph, NodeId, OpKind, Value};
 /// Runs the rewrites on a copy of `graph`.
 pub(crate) fn prepare(graph: &Graph) -> Result<Graph, LowerError> {
     let mut g = graph.clone();
-    let order = g.topo_order().map_err(|e| LowerError::Graph(e.to_string()))?;
-    for id in order {
-        if !g.contains(id) || g.node(id).op != OpKind::Erf {
-            continue;
-        }
-        if let Some((x, last)) = match_gelu(&g, id) {
-            let name = g.node(last.node).name.clone();
-            let gelu = g
-                .add_op1(&name, OpKind::Gelu, Attrs::new(), &[Some(x)])
-                .map_err(|e| LowerError::Graph(format!("rewriting GELU: {e}")))?;
-            g.replace_uses(last, gelu);
-        }
-    }
     for id in g.topo_order().map_err(|e| LowerError::Graph(e.to_string()))? {
         if g.contains(id) && g.node(id).op == OpKind::Attention && !crate::lower::kernel_supports(&g, id) {
             expand_attention(&mut g, id).map_err(|e| LowerError::Graph(format!("expanding attention: {e}")))?;
@@ -73,51 +55,4 @@ pub(crate) fn sole_user(g: &Graph, v: Value) -> Option<(NodeId, usize)> {
         [u] => Some(u),
         _ => None,
     }
-}
-
-/// The scalar value of a constant operand.
-fn scalar(g: &Graph, v: Option<Value>) -> Option<f32> {
-    let t = g.const_tensor(v?)?;
-    (t.len() == 1).then(|| t.to_f64_vec()[0] as f32)
-}
-
-/// For a binary node with a constant scalar operand: the other operand.
-fn with_scalar(g: &Graph, id: NodeId, op: OpKind, want: f32, tol: f32) -> Option<(Value, usize)> {
-    if g.node(id).op != op {
-        return None;
-    }
-    let ops = g.operands(id);
-    let slots: &[usize] = if matches!(op, OpKind::Div | OpKind::Sub) { &[1] } else { &[1, 0] };
-    for &s in slots {
-        if scalar(g, ops.get(s).copied().flatten()).is_some_and(|c| (c - want).abs() <= tol) {
-            return ops.get(1 - s).copied().flatten().map(|v| (v, 1 - s));
-        }
-    }
-    None
-}
-
-/// `erf` node `e` inside `x · 0.5 · (1 + erf(x / √2))`: returns `x` and the
-/// value that equals the GELU.
-fn match_gelu(g: &Graph, e: NodeId) -> Option<(Value, Value)> {
-    let inner = g.operand(e, 0)?;
-    let x = with_scalar(g, inner.node, OpKind::Div, std::f32::consts::SQRT_2, 1e-5)
-        .or_else(|| with_scalar(g, inner.node, OpKind::Mul, std::f32::consts::FRAC_1_SQRT_2, 1e-6))?
-        .0;
-    sole_user(g, inner)?;
-    let (plus_one, _) = sole_user(g, Value::first(e))?;
-    with_scalar(g, plus_one, OpKind::Add, 1.0, 0.0)?;
-    let (m, slot) = sole_user(g, Value::first(plus_one))?;
-    if g.node(m).op != OpKind::Mul {
-        return None;
-    }
-    let other = g.operand(m, 1 - slot)?;
-    if other == x {
-        // x · (1 + erf) · 0.5
-        let (half, _) = sole_user(g, Value::first(m))?;
-        with_scalar(g, half, OpKind::Mul, 0.5, 0.0)?;
-        return Some((x, Value::first(half)));
-    }
-    // (x · 0.5) · (1 + erf)
-    let (y, _) = with_scalar(g, other.node, OpKind::Mul, 0.5, 0.0)?;
-    (y == x && sole_user(g, other).is_some()).then_some((x, Value::first(m)))
 }

@@ -3,6 +3,7 @@
 use super::Rule;
 use super::util::{FnApplier, add_op, scalar, var};
 use egg::rewrite;
+use std::f32::consts::{FRAC_1_SQRT_2, SQRT_2};
 use vitc_ir::{Attrs, OpKind};
 
 fn near(v: Option<f32>, target: f32) -> bool {
@@ -10,10 +11,11 @@ fn near(v: Option<f32>, target: f32) -> bool {
 }
 
 pub fn rules() -> Vec<Rule> {
-    let gelu = |x: &str, div: &str, one: &str, half: &str| {
+    // `scale` is the divisor √2 (`div`) or the factor 1/√2 (`mul`).
+    let gelu = |x: &str, div: &str, one: &str, half: &str, scale: f32| {
         let (x, div, one, half) = (var(x), var(div), var(one), var(half));
         FnApplier(move |eg: &mut crate::analysis::TensorGraph, _class, s: &egg::Subst| {
-            let divisor_ok = near(scalar(eg, s[div]), std::f32::consts::SQRT_2);
+            let divisor_ok = near(scalar(eg, s[div]), scale);
             if !(divisor_ok && near(scalar(eg, s[one]), 1.0) && near(scalar(eg, s[half]), 0.5)) {
                 return None;
             }
@@ -23,9 +25,15 @@ pub fn rules() -> Vec<Rule> {
     vec![
         // x·(erf(x/√2)+1)·½, as the PyTorch exporter writes nn.GELU → gelu(x).
         rewrite!("gelu-from-erf-mul-half-last";
-            "(mul (mul ?x (add (erf (div ?x ?s)) ?one)) ?half)" => { gelu("?x", "?s", "?one", "?half") }),
+            "(mul (mul ?x (add (erf (div ?x ?s)) ?one)) ?half)" => { gelu("?x", "?s", "?one", "?half", SQRT_2) }),
         // ½x·(1+erf(x/√2)), the textbook order → gelu(x).
         rewrite!("gelu-from-erf-half-first";
-            "(mul (mul ?x ?half) (add ?one (erf (div ?x ?s))))" => { gelu("?x", "?s", "?one", "?half") }),
+            "(mul (mul ?x ?half) (add ?one (erf (div ?x ?s))))" => { gelu("?x", "?s", "?one", "?half", SQRT_2) }),
+        // x·(erf(x·(1/√2))+1)·½, the exporter's order with a multiplied scale → gelu(x).
+        rewrite!("gelu-from-erf-scaled-half-last";
+            "(mul (mul ?x (add (erf (mul ?x ?s)) ?one)) ?half)" => { gelu("?x", "?s", "?one", "?half", FRAC_1_SQRT_2) }),
+        // ½x·(1+erf(x·(1/√2))) → gelu(x).
+        rewrite!("gelu-from-erf-scaled-half-first";
+            "(mul (mul ?x ?half) (add ?one (erf (mul ?x ?s))))" => { gelu("?x", "?s", "?one", "?half", FRAC_1_SQRT_2) }),
     ]
 }

@@ -66,19 +66,6 @@ pub fn is_const(egraph: &TensorGraph, id: Id) -> bool {
     egraph[id].data.konst.is_some()
 }
 
-/// The attributes of the first `kind` node in `class` whose children are `children`.
-pub fn op_attrs(egraph: &TensorGraph, class: Id, kind: OpKind, children: &[Id]) -> Option<Attrs> {
-    let children: Vec<Id> = children.iter().map(|&c| egraph.find(c)).collect();
-    egraph[class].nodes.iter().find_map(|n| match &n.tag {
-        Tag::Op { kind: k, attrs, .. }
-            if *k == kind && n.children.iter().map(|&c| egraph.find(c)).eq(children.iter().copied()) =>
-        {
-            vitc_ir::text::parse_attrs(attrs).ok()
-        }
-        _ => None,
-    })
-}
-
 /// The classes holding a `kind` node in `class`, with that node's attributes.
 pub fn find_ops(egraph: &TensorGraph, class: Id, kind: OpKind) -> Vec<(Vec<Id>, Attrs)> {
     egraph[class]
