@@ -27,11 +27,14 @@ pub fn node_data_dir() -> PathBuf {
 /// How to get what lives under `path`.
 fn how_to_get(path: &Path) -> String {
     if path.starts_with(models_dir()) {
-        format!(
-            "the reference models live in {} (../shared/models beside the checkout; set VITC_MODELS_DIR to use \
-             another folder)",
-            models_dir().display()
-        )
+        match std::env::var_os("VITC_MODELS_DIR") {
+            Some(dir) => format!("the reference models are taken from VITC_MODELS_DIR={}", dir.to_string_lossy()),
+            None => format!(
+                "the reference models live in ../shared/models beside the checkout ({}); set VITC_MODELS_DIR to \
+                 use another folder",
+                models_dir().display()
+            ),
+        }
     } else if path.starts_with(node_data_dir()) {
         "`bash .ci/setup` generates the ONNX node test data (or set VITC_ONNX_NODE_DATA)".to_string()
     } else {
