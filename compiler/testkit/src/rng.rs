@@ -36,9 +36,14 @@ impl Rng {
         (0..n).map(|_| self.f32(lo, hi)).collect()
     }
 
-    /// `n` random bytes (the top byte of each draw).
+    /// A random byte (the top byte of a draw).
+    pub fn byte(&mut self) -> u8 {
+        (self.next_u64() >> 56) as u8
+    }
+
+    /// `n` random bytes.
     pub fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| (self.next_u64() >> 56) as u8).collect()
+        (0..n).map(|_| self.byte()).collect()
     }
 }
 
