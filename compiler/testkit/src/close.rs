@@ -32,23 +32,23 @@ pub fn assert_close(got: &[f32], expected: &[f32], tol_abs: f32, tol_rel: f32, w
 }
 
 /// Asserts the whole-model rule: same length, every value of `ours` finite
-/// and `max|ours − reference| ≤ rel · max|reference|`; the message names
-/// `what`, the element that differs most, both values and the bound.
+/// and `max|ours − reference| ≤ rel · max|reference|`, evaluated in f64
+/// (exact for f32 values); the message names `what`, the element that
+/// differs most, both values and the bound.
 #[track_caller]
-pub fn assert_within(ours: &[f32], reference: &[f32], rel: f32, what: &str) {
+pub fn assert_within(ours: &[f32], reference: &[f32], rel: f64, what: &str) {
     assert_eq!(ours.len(), reference.len(), "{what}: {} values, expected {}", ours.len(), reference.len());
     if let Some(i) = ours.iter().position(|v| !v.is_finite()) {
         panic!("{what}: element {i} is {} (the reference gives {})", ours[i], reference[i]);
     }
-    let max_ref = reference.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let max_ref = reference.iter().fold(0.0f64, |m, v| m.max(f64::from(*v).abs()));
     let bound = rel * max_ref;
-    let worst = ours
+    let (i, diff) = ours
         .iter()
         .zip(reference)
-        .map(|(a, b)| (a - b).abs())
+        .map(|(a, b)| (f64::from(*a) - f64::from(*b)).abs())
         .enumerate()
-        .fold((0usize, 0.0f32), |w, (i, d)| if d > w.1 || d.is_nan() { (i, d) } else { w });
-    let (i, diff) = worst;
+        .fold((0usize, 0.0f64), |w, (i, d)| if d > w.1 || d.is_nan() { (i, d) } else { w });
     assert!(
         diff <= bound,
         "{what}: element {i}: got {}, expected {}: |diff| {diff:e} exceeds {bound:e} ({rel:e}·max|ref| {max_ref})",
