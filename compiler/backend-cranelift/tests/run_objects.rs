@@ -3,7 +3,7 @@
 //! `{prefix}_weights` symbol) and run with chunked calls — natively on an
 //! x86-64 host (`cc`), and for aarch64 through `aarch64-linux-gnu-gcc
 //! -static` and `qemu-aarch64`. The arena written back is compared with the
-//! naive implementation. Skipped (with a note) when the tools are missing.
+//! naive implementation. A missing tool fails the test.
 
 mod common;
 
@@ -13,10 +13,7 @@ use std::process::Command;
 
 use common::{Rng, assert_close, naive, program, samples::samples};
 use vitc_backend_cranelift::{Target, compile_object};
-
-fn have(tool: &str) -> bool {
-    Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success())
-}
+use vitc_testkit::require_tool;
 
 fn f32_bytes(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
@@ -48,19 +45,18 @@ int main(int argc, char **argv) {
 
 #[test]
 fn aarch64_under_qemu() {
-    if !have("aarch64-linux-gnu-gcc") || !have("qemu-aarch64") {
-        eprintln!("note: aarch64-linux-gnu-gcc or qemu-aarch64 missing; aarch64 execution not tested");
-        return;
-    }
+    require_tool("aarch64-linux-gnu-gcc");
+    require_tool("qemu-aarch64");
     run_samples(Target::AARCH64, "aarch64-linux-gnu-gcc", Some("qemu-aarch64"));
 }
 
 #[test]
 fn x86_64_native() {
-    if !cfg!(target_arch = "x86_64") || !have("cc") {
-        eprintln!("note: not an x86-64 host with cc; native object execution not tested");
+    if !cfg!(target_arch = "x86_64") {
+        eprintln!("note: not an x86-64 host; native x86-64 object execution not tested");
         return;
     }
+    require_tool("cc");
     run_samples(Target::host().expect("host"), "cc", None);
     run_samples(Target::X86_64, "cc", None);
 }

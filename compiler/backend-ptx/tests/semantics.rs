@@ -13,15 +13,7 @@ use vitc_lower::{Kernel, reference};
 
 /// Deterministic values in [-2, 2).
 fn noise(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            ((s >> 40) as f32 / (1u64 << 24) as f32) * 4.0 - 2.0
-        })
-        .collect()
+    vitc_testkit::Rng::new(seed).vec(n, -2.0, 2.0)
 }
 
 /// Weights: random floats, with valid index tables where the kernel reads some.

@@ -1,7 +1,7 @@
 //! Test support: JIT-compiling programs in-process with `cranelift-jit`,
-//! deterministic random data, straightforward Rust implementations of the
-//! kernel contract (`naive`) and comparisons with it and with
-//! `vitc_lower::reference`.
+//! straightforward Rust implementations of the kernel contract (`naive`)
+//! and comparisons with it and with `vitc_lower::reference` (seeded data
+//! and `assert_close` come from `vitc-testkit`).
 
 #![allow(dead_code)]
 
@@ -12,6 +12,7 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, default_libcall_names};
 use vitc_backend_cranelift::{Target, define_kernels};
 use vitc_lower::{BatchPlan, Kernel, MemoryStats, Program};
+pub use vitc_testkit::{Rng, assert_close};
 
 /// The kernel ABI.
 pub type KernelFn = unsafe extern "C" fn(*mut f32, *const f32, u64, u64);
@@ -100,35 +101,6 @@ pub fn program(kernels: Vec<Kernel>, arena_len: usize, weights: &[f32]) -> Progr
     }
 }
 
-/// xorshift64* floats in `[lo, hi)`.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    pub fn f32(&mut self, lo: f32, hi: f32) -> f32 {
-        let u = (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32;
-        lo + (hi - lo) * u
-    }
-
-    pub fn vec(&mut self, n: usize, lo: f32, hi: f32) -> Vec<f32> {
-        (0..n).map(|_| self.f32(lo, hi)).collect()
-    }
-}
-
 /// Chunkings of `0..extent` to try: one call, single rows, and a few random
 /// splits.
 pub fn chunkings(extent: usize, rng: &mut Rng) -> Vec<Vec<(usize, usize)>> {
@@ -144,26 +116,6 @@ pub fn chunkings(extent: usize, rng: &mut Rng) -> Vec<Vec<(usize, usize)>> {
         }
     }
     out
-}
-
-/// Largest `|a - b| / (tol_abs + tol_rel * |b|)`; ≤ 1 passes.
-pub fn max_err(a: &[f32], b: &[f32], tol_abs: f32, tol_rel: f32) -> (f32, usize) {
-    assert_eq!(a.len(), b.len());
-    let mut worst = (0.0f32, 0usize);
-    for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
-        let e = if x == y || (x.is_nan() && y.is_nan()) { 0.0 } else { (x - y).abs() / (tol_abs + tol_rel * y.abs()) };
-        if e > worst.0 || e.is_nan() {
-            worst = (if e.is_nan() { f32::INFINITY } else { e }, i);
-        }
-    }
-    worst
-}
-
-/// Asserts two slices agree within `tol_abs + tol_rel·|expected|`.
-#[track_caller]
-pub fn assert_close(got: &[f32], expected: &[f32], tol_abs: f32, tol_rel: f32, what: &str) {
-    let (e, i) = max_err(got, expected, tol_abs, tol_rel);
-    assert!(e <= 1.0, "{what}: element {i}: got {} expected {} (error ratio {e})", got[i], expected[i]);
 }
 
 /// Compiles `kernels`, runs them with every chunking on the host targets and
