@@ -27,10 +27,7 @@ fn targets() -> Vec<LlvmTarget> {
 
 #[test]
 fn every_sample_matches_the_reference() {
-    if !common::have("cc") {
-        eprintln!("SKIPPED: cc is not installed");
-        return;
-    }
+    vitc_testkit::require_tool("cc");
     for target in targets() {
         for s in samples() {
             check(&s.name, s.kernels.clone(), &s.init, &s.weights, &target);
