@@ -76,7 +76,7 @@ fn levit_gemm_shapes() {
     let target = bench_target();
     let program = lower(&graph, &options_for(&target)).unwrap();
     let lib = common::Lib::new(&program, &target);
-    let weights = common::weights_f32(&program);
+    let weights = vitc_testkit::kernels::weights_f32(&program);
     let mut rng = common::Rng::new(3);
     let mut arena = rng.vec(program.arena_len, -1.0, 1.0);
     let ghz = clock_ghz().unwrap_or(f64::NAN);
@@ -157,7 +157,7 @@ fn kernel_profile() {
     let target = bench_target();
     let program = lower(&graph, &options_for(&target)).unwrap();
     let lib = common::Lib::new(&program, &target);
-    let weights = common::weights_f32(&program);
+    let weights = vitc_testkit::kernels::weights_f32(&program);
     let mut rng = common::Rng::new(5);
     let mut arena = rng.vec(program.arena_len, -1.0, 1.0);
     let mut best = vec![f64::INFINITY; program.kernels.len()];

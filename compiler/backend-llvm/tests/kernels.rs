@@ -1,4 +1,5 @@
-//! Every kernel kind, op and tail case (`common::samples`) compiled with
+//! Every shared kernel sample (`vitc_testkit::kernels`: every kernel kind,
+//! op and tail case, GEMM panels of 8 and of 16 columns) compiled with
 //! LLVM for the host CPU, the x86-64 baseline (SSE2: 4 lanes, no FMA),
 //! `x86-64-v3` (AVX2 + FMA: 8 lanes) and, where the host has AVX-512,
 //! `x86-64-v4` (16 lanes), run from a shared library and compared
@@ -9,8 +10,9 @@
 
 mod common;
 
-use common::{check, samples::samples};
+use common::check;
 use vitc_backend_llvm::{Arch, LlvmTarget};
+use vitc_testkit::kernels::samples;
 
 fn targets() -> Vec<LlvmTarget> {
     let mut t = vec![LlvmTarget::host().unwrap()];

@@ -8,9 +8,13 @@
 //! - [`rng`]: one seeded generator of test data.
 //! - [`close`]: comparisons of results ([`assert_close`], the whole-model
 //!   rule [`assert_within`] and [`compare`]).
+//! - `kernels` (feature `kernels`): the catalogue of kernel samples every
+//!   backend's tests compile and run.
 
 pub mod close;
 pub mod data;
+#[cfg(feature = "kernels")]
+pub mod kernels;
 pub mod rng;
 pub mod tools;
 

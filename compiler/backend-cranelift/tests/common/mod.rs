@@ -6,12 +6,12 @@
 #![allow(dead_code)]
 
 pub mod naive;
-pub mod samples;
 
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, default_libcall_names};
 use vitc_backend_cranelift::{Target, define_kernels};
-use vitc_lower::{BatchPlan, Kernel, MemoryStats, Program};
+use vitc_lower::{Kernel, Program};
+pub use vitc_testkit::kernels::{chunkings, program};
 pub use vitc_testkit::{Rng, assert_close};
 
 /// The kernel ABI.
@@ -84,38 +84,6 @@ pub fn host_targets() -> Vec<Target> {
         v.push(Target::X86_64);
     }
     v
-}
-
-/// A program of the given kernels over an arena of `arena_len` floats and
-/// the given weights.
-pub fn program(kernels: Vec<Kernel>, arena_len: usize, weights: &[f32]) -> Program {
-    Program {
-        name: "test".into(),
-        kernels,
-        arena_len,
-        weights: weights.iter().flat_map(|w| w.to_le_bytes()).collect(),
-        inputs: vec![],
-        outputs: vec![],
-        batch: BatchPlan { dynamic: false, max_batch: 1 },
-        memory: MemoryStats::default(),
-    }
-}
-
-/// Chunkings of `0..extent` to try: one call, single rows, and a few random
-/// splits.
-pub fn chunkings(extent: usize, rng: &mut Rng) -> Vec<Vec<(usize, usize)>> {
-    let mut out = vec![vec![(0, extent)]];
-    if extent > 1 {
-        out.push((0..extent).map(|i| (i, i + 1)).collect());
-        for _ in 0..3 {
-            let mut cuts: Vec<usize> = (0..3).map(|_| rng.below(extent + 1)).collect();
-            cuts.push(0);
-            cuts.push(extent);
-            cuts.sort_unstable();
-            out.push(cuts.windows(2).map(|w| (w[0], w[1])).collect());
-        }
-    }
-    out
 }
 
 /// Compiles `kernels`, runs them with every chunking on the host targets and

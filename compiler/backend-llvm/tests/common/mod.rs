@@ -6,13 +6,12 @@
 
 #![allow(dead_code)]
 
-pub mod samples;
-
 use std::path::PathBuf;
 use std::process::Command;
 
 use vitc_backend_llvm::{LlvmTarget, compile_object, kernel_symbol};
-use vitc_lower::{BatchPlan, Kernel, MemoryStats, Program, reference};
+use vitc_lower::{Kernel, Program, reference};
+pub use vitc_testkit::kernels::{chunkings, program};
 pub use vitc_testkit::{Rng, assert_close};
 
 /// The kernel ABI.
@@ -62,41 +61,6 @@ impl Lib {
         // indices within `0..extent` (checked above).
         unsafe { (self.fns[k])(arena.as_mut_ptr(), weights.as_ptr(), start as u64, end as u64) }
     }
-}
-
-/// A program of the given kernels over an arena of `arena_len` floats.
-pub fn program(kernels: Vec<Kernel>, arena_len: usize, weights: &[f32]) -> Program {
-    Program {
-        name: "test".into(),
-        kernels,
-        arena_len,
-        weights: weights.iter().flat_map(|w| w.to_le_bytes()).collect(),
-        inputs: vec![],
-        outputs: vec![],
-        batch: BatchPlan { dynamic: false, max_batch: 1 },
-        memory: MemoryStats::default(),
-    }
-}
-
-/// Chunkings of `0..extent`: one call, single rows, and a few random splits.
-pub fn chunkings(extent: usize, rng: &mut Rng) -> Vec<Vec<(usize, usize)>> {
-    let mut out = vec![vec![(0, extent)]];
-    if extent > 1 {
-        out.push((0..extent).map(|i| (i, i + 1)).collect());
-        for _ in 0..3 {
-            let mut cuts: Vec<usize> = (0..3).map(|_| rng.below(extent + 1)).collect();
-            cuts.push(0);
-            cuts.push(extent);
-            cuts.sort_unstable();
-            out.push(cuts.windows(2).map(|w| (w[0], w[1])).collect());
-        }
-    }
-    out
-}
-
-/// The weights of a program as f32 (what the kernels get).
-pub fn weights_f32(program: &Program) -> Vec<f32> {
-    program.weights.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
 }
 
 /// Compiles `kernels` for `target`, runs them in one call each and with

@@ -1,11 +1,8 @@
 //! Shared helpers of the PTX backend's tests: locating `ptxas` (a test
-//! that needs it fails when it is missing) and assembling with it, and a
-//! catalogue of single-kernel programs covering every kernel variant and
-//! every element-wise op.
+//! that needs it fails when it is missing) and assembling with it. The
+//! kernel samples come from `vitc_testkit::kernels`.
 
 #![allow(dead_code)]
-
-pub mod kernels;
 
 use std::path::{Path, PathBuf};
 
