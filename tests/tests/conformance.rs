@@ -19,7 +19,7 @@
 
 use std::path::Path;
 use vitc_driver::Stage;
-use vitc_tests::{node_data_dir, repo_root, require_data};
+use vitc_testkit::{node_data_dir, repo_root, require};
 
 /// One allowlist entry: an exact case name or a `prefix*` pattern.
 fn matches(pattern: &str, name: &str) -> bool {
@@ -103,10 +103,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
 
 #[test]
 fn allowlisted_node_cases_pass_on_the_interpreter() {
-    let data = node_data_dir();
-    if !require_data(&data, "ONNX node test data (run tests/conformance/generate_node_data.py)") {
-        return;
-    }
+    let data = require(node_data_dir(), "the ONNX node test data");
     let mut cases: Vec<String> = std::fs::read_dir(&data)
         .unwrap()
         .flatten()

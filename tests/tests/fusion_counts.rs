@@ -6,7 +6,7 @@
 
 use vitc_driver::{ModelSource, Stage};
 use vitc_ir::OpKind;
-use vitc_tests::{require_data, shared_models_dir};
+use vitc_testkit::model_file;
 
 fn op_table(source: &ModelSource) -> (String, std::collections::BTreeMap<OpKind, usize>) {
     let graph = vitc_driver::load(source, Stage::Rewritten).unwrap();
@@ -17,12 +17,8 @@ fn op_table(source: &ModelSource) -> (String, std::collections::BTreeMap<OpKind,
 
 #[test]
 fn levit_fuses_alike_from_onnx_and_from_its_definition() {
-    let dir = shared_models_dir();
-    let onnx = dir.join("levit_128s.onnx");
-    let weights = dir.join("levit_128s.safetensors");
-    if !require_data(&onnx, "reference model levit_128s") || !require_data(&weights, "levit_128s.safetensors") {
-        return;
-    }
+    let onnx = model_file("levit_128s.onnx");
+    let weights = model_file("levit_128s.safetensors");
     let (onnx_text, from_onnx) = op_table(&ModelSource::Onnx(onnx));
     let (arch_text, from_arch) = op_table(&ModelSource::Arch { name: "levit_128s".into(), weights: Some(weights) });
     for kind in [OpKind::Attention, OpKind::BatchNormalization, OpKind::Softmax, OpKind::HardSwish, OpKind::Gelu] {

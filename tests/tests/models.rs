@@ -8,16 +8,13 @@
 use std::time::Instant;
 use vitc_driver::Stage;
 use vitc_ir::npy::read_npy;
-use vitc_tests::{compare, require_data, shared_models_dir};
+use vitc_testkit::{compare, model_file};
 
 fn check_model(model: &str, input: &str, output: &str) {
-    let dir = shared_models_dir();
-    let path = dir.join(format!("{model}.onnx"));
-    if !require_data(&path, &format!("reference model {model}")) {
-        return;
-    }
+    let path = model_file(&format!("{model}.onnx"));
+    let (input, output) = (model_file(input), model_file(output));
     for stage in [Stage::Canonical, Stage::Rewritten] {
-        check_stage(model, &path, &dir.join(input), &dir.join(output), stage);
+        check_stage(model, &path, &input, &output, stage);
     }
 }
 

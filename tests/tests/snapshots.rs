@@ -5,14 +5,11 @@
 #![allow(clippy::unwrap_used)] // tests may unwrap: a failure is a test failure
 
 use vitc_driver::Stage;
-use vitc_tests::{require_data, shared_models_dir};
+use vitc_testkit::model_file;
 
 /// The canonical IR of the ops whose ONNX node name starts with `prefix`.
-fn block_ir(model: &str, prefix: &str, name: &str) -> Option<String> {
-    let path = shared_models_dir().join(format!("{model}.onnx"));
-    if !require_data(&path, &format!("reference model {model}")) {
-        return None;
-    }
+fn block_ir(model: &str, prefix: &str, name: &str) -> String {
+    let path = model_file(&format!("{model}.onnx"));
     let graph = vitc_driver::load_onnx(&path, Stage::Canonical).unwrap();
     let block = vitc_ir::subgraph::extract(&graph, name, |n| n.name.starts_with(prefix)).unwrap();
     vitc_ir::verify::verify(&block).unwrap();
@@ -20,28 +17,23 @@ fn block_ir(model: &str, prefix: &str, name: &str) -> Option<String> {
     // The cut prints and parses back to the same text.
     let back = vitc_ir::text::parse_graph(&text, &block.weights).unwrap();
     assert_eq!(vitc_ir::text::print_graph(&back).unwrap(), text);
-    Some(text)
+    text
 }
 
 #[test]
 fn levit_attention_block() {
-    if let Some(text) = block_ir("levit_128s", "/stages/stages.0/blocks/blocks.0/attn/", "levit_stage0_attention") {
-        insta::assert_snapshot!(text);
-    }
+    let text = block_ir("levit_128s", "/stages/stages.0/blocks/blocks.0/attn/", "levit_stage0_attention");
+    insta::assert_snapshot!(text);
 }
 
 #[test]
 fn levit_subsample_attention_block() {
-    if let Some(text) =
-        block_ir("levit_128s", "/stages/stages.1/downsample/attn_downsample/", "levit_subsample_attention")
-    {
-        insta::assert_snapshot!(text);
-    }
+    let text = block_ir("levit_128s", "/stages/stages.1/downsample/attn_downsample/", "levit_subsample_attention");
+    insta::assert_snapshot!(text);
 }
 
 #[test]
 fn deit_transformer_block() {
-    if let Some(text) = block_ir("deit_tiny_patch16_224", "/blocks/blocks.0/", "deit_block0") {
-        insta::assert_snapshot!(text);
-    }
+    let text = block_ir("deit_tiny_patch16_224", "/blocks/blocks.0/", "deit_block0");
+    insta::assert_snapshot!(text);
 }

@@ -13,20 +13,11 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use vitc_driver::Stage;
 use vitc_ir::{DType, Tensor};
 use vitc_lower::{LowerOptions, lower, reference};
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn node_data() -> PathBuf {
-    std::env::var_os("VITC_ONNX_NODE_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("conformance-data/node"))
-}
+use vitc_testkit::{node_data_dir, repo_root, require};
 
 fn allowlist() -> Vec<String> {
     let text = std::fs::read_to_string(repo_root().join("tests/conformance/node.txt")).unwrap();
@@ -113,12 +104,7 @@ fn run_case(dir: &Path) -> Outcome {
 
 #[test]
 fn allowlisted_node_cases_pass_in_native_code() {
-    let data = node_data();
-    if !data.exists() {
-        assert!(std::env::var("CI").map_or(true, |v| v != "true"), "{} missing on CI", data.display());
-        eprintln!("SKIPPED: ONNX node test data is missing at {}", data.display());
-        return;
-    }
+    let data = require(node_data_dir(), "the ONNX node test data");
     let cases = allowlist();
     let (mut passed, mut failed, mut not_lowered) = (0, Vec::new(), BTreeMap::<String, Vec<String>>::new());
     for case in &cases {

@@ -5,25 +5,18 @@
 //! `max|ours − ref| ≤ 1e-4 · max|ref|` and agree with
 //! `vitc_lower::reference::execute`. On a mismatch the kernels are replayed
 //! one by one from the reference's arena to name the first one that differs.
-//! Missing data skips a model with a printed reason.
+//! Missing data fails the test, naming the file.
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use common::Jit;
 use vitc_driver::Stage;
 use vitc_ir::npy::read_npy;
 use vitc_lower::{LowerOptions, Program, lower, reference};
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn models_dir() -> PathBuf {
-    std::env::var_os("VITC_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared/models"))
-}
+use vitc_testkit::{models_dir, repo_root, require};
 
 /// Runs one image through the JIT'd program, each kernel in `chunks` chunks.
 fn run_jit(jit: &Jit, program: &Program, weights: &[f32], x: &[f32], chunks: usize) -> (Vec<f32>, Vec<f32>) {
@@ -68,11 +61,8 @@ fn localise(jit: &Jit, program: &Program, weights: &[f32], x: &[f32]) -> String 
 }
 
 fn check(name: &str, onnx: &Path, input: &Path, output: &Path) {
-    for p in [onnx, input, output] {
-        if !p.exists() {
-            eprintln!("SKIPPED {name}: {} is missing", p.display());
-            return;
-        }
+    for (p, what) in [(onnx, "model"), (input, "input"), (output, "reference output")] {
+        require(p, &format!("{name}: the {what}"));
     }
     let graph = vitc_driver::load_onnx(onnx, Stage::Canonical).unwrap_or_else(|e| panic!("{name}: {e:#}"));
     let program = lower(&graph, &LowerOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"));

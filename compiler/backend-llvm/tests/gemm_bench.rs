@@ -15,7 +15,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use vitc_backend_llvm::LlvmTarget;
@@ -61,12 +61,6 @@ fn measured_peak(lanes: u32) -> Option<(f64, u32)> {
     Some((gflops, lanes))
 }
 
-fn models() -> PathBuf {
-    std::env::var_os("VITC_MODELS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/models"))
-}
-
 /// Batch 1, GEMM panels as the driver packs them for `target`.
 fn options_for(target: &LlvmTarget) -> LowerOptions {
     LowerOptions { max_batch: 1, gemm_nr: vitc_backend_llvm::gemm_panel_width(target).unwrap() }
@@ -77,16 +71,12 @@ fn options_for(target: &LlvmTarget) -> LowerOptions {
 #[ignore = "a benchmark; run with --ignored --nocapture"]
 fn levit_gemm_shapes() {
     let model = std::env::var("VITC_PROFILE_MODEL").unwrap_or_else(|_| "levit_128s".into());
-    let onnx = models().join(format!("{model}.onnx"));
-    if !onnx.exists() {
-        eprintln!("SKIPPED: {} is missing", onnx.display());
-        return;
-    }
+    let onnx = vitc_testkit::model_file(&format!("{model}.onnx"));
     let graph = vitc_driver::load_onnx(&onnx, Stage::Rewritten).unwrap();
     let target = bench_target();
     let program = lower(&graph, &options_for(&target)).unwrap();
     let lib = common::Lib::new(&program, &target);
-    let weights = common::weights_f32(&program);
+    let weights = vitc_testkit::kernels::weights_f32(&program);
     let mut rng = common::Rng::new(3);
     let mut arena = rng.vec(program.arena_len, -1.0, 1.0);
     let ghz = clock_ghz().unwrap_or(f64::NAN);
@@ -162,16 +152,12 @@ fn levit_gemm_shapes() {
 #[ignore = "a benchmark; run with --ignored --nocapture"]
 fn kernel_profile() {
     let model = std::env::var("VITC_PROFILE_MODEL").unwrap_or_else(|_| "levit_128s".into());
-    let onnx = models().join(format!("{model}.onnx"));
-    if !onnx.exists() {
-        eprintln!("SKIPPED: {} is missing", onnx.display());
-        return;
-    }
+    let onnx = vitc_testkit::model_file(&format!("{model}.onnx"));
     let graph = vitc_driver::load_onnx(&onnx, Stage::Rewritten).unwrap();
     let target = bench_target();
     let program = lower(&graph, &options_for(&target)).unwrap();
     let lib = common::Lib::new(&program, &target);
-    let weights = common::weights_f32(&program);
+    let weights = vitc_testkit::kernels::weights_f32(&program);
     let mut rng = common::Rng::new(5);
     let mut arena = rng.vec(program.arena_len, -1.0, 1.0);
     let mut best = vec![f64::INFINITY; program.kernels.len()];

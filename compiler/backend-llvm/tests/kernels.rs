@@ -1,4 +1,5 @@
-//! Every kernel kind, op and tail case (`common::samples`) compiled with
+//! Every shared kernel sample (`vitc_testkit::kernels`: every kernel kind,
+//! op and tail case, GEMM panels of 8 and of 16 columns) compiled with
 //! LLVM for the host CPU, the x86-64 baseline (SSE2: 4 lanes, no FMA),
 //! `x86-64-v3` (AVX2 + FMA: 8 lanes) and, where the host has AVX-512,
 //! `x86-64-v4` (16 lanes), run from a shared library and compared
@@ -9,8 +10,9 @@
 
 mod common;
 
-use common::{check, samples::samples};
+use common::check;
 use vitc_backend_llvm::{Arch, LlvmTarget};
+use vitc_testkit::kernels::samples;
 
 fn targets() -> Vec<LlvmTarget> {
     let mut t = vec![LlvmTarget::host().unwrap()];
@@ -27,10 +29,7 @@ fn targets() -> Vec<LlvmTarget> {
 
 #[test]
 fn every_sample_matches_the_reference() {
-    if !common::have("cc") {
-        eprintln!("SKIPPED: cc is not installed");
-        return;
-    }
+    vitc_testkit::require_tool("cc");
     for target in targets() {
         for s in samples() {
             check(&s.name, s.kernels.clone(), &s.init, &s.weights, &target);

@@ -6,14 +6,14 @@
 //! `max|ours − ref| ≤ 1e-4 · max|ref|`. The dynamic-batch LeViT runs at
 //! batches 1, 3 and 16. LeViT is also compiled for aarch64 into a `.a`,
 //! linked with `aarch64-linux-gnu-gcc` and run under `qemu-aarch64`.
-//! Missing data or tools skip with a printed reason.
+//! Missing data or tools fail the test, naming what is missing.
 
 #![cfg(feature = "llvm")]
 #![allow(clippy::unwrap_used)] // tests may unwrap: a failure is a test failure
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
@@ -24,30 +24,19 @@ use vitc_link::{LinkOptions, Target as LinkTarget};
 use vitc_loader::ModelLibrary;
 use vitc_lower::{LowerOptions, Program, lower};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn models() -> PathBuf {
-    std::env::var_os("VITC_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| repo().join("../shared/models"))
-}
-
-fn floats(path: &Path) -> Vec<f32> {
-    read_npy(path).unwrap().to_f64_vec().iter().map(|&v| v as f32).collect()
+/// The floats of `file` in the reference models' folder.
+fn floats(file: &str) -> Vec<f32> {
+    read_npy(&vitc_testkit::model_file(file)).unwrap().to_f64_vec().iter().map(|&v| v as f32).collect()
 }
 
 /// Lowers `model` (rewritten graph) for up to `max_batch` images, packing
 /// constant GEMM operands in panels of `gemm_nr` columns.
-fn program(model: &str, max_batch: usize, gemm_nr: usize) -> Option<Program> {
-    let onnx = models().join(format!("{model}.onnx"));
-    if !onnx.exists() {
-        eprintln!("SKIPPED {model}: {} is missing", onnx.display());
-        return None;
-    }
+fn program(model: &str, max_batch: usize, gemm_nr: usize) -> Program {
+    let onnx = vitc_testkit::model_file(&format!("{model}.onnx"));
     let graph = vitc_driver::load_onnx(&onnx, Stage::Rewritten).unwrap_or_else(|e| panic!("{model}: {e:#}"));
     let mut p = lower(&graph, &LowerOptions { max_batch, gemm_nr }).unwrap_or_else(|e| panic!("{model}: {e}"));
     p.name = model.to_string();
-    Some(p)
+    p
 }
 
 /// Compiles and links `program` into `dir/{prefix}.{ext}`.
@@ -60,26 +49,24 @@ fn build(program: &Program, prefix: &str, target: &LlvmTarget, link: LinkTarget,
     eprintln!("{prefix}: {} kernels compiled with LLVM for {} in {secs:.2} s", program.kernels.len(), target.name());
 }
 
-/// `max|a − b| ≤ 1e-4 · max|b|`, all finite.
+/// `max|a − b| ≤ 1e-4 · max|b|`, all finite (printing the relative error).
 #[track_caller]
 fn assert_matches(what: &str, ours: &[f32], reference: &[f32]) {
-    assert_eq!(ours.len(), reference.len(), "{what}: output size");
     let diff = ours.iter().zip(reference).fold(0.0f64, |m, (a, b)| m.max((f64::from(*a) - f64::from(*b)).abs()));
     let scale = reference.iter().fold(0.0f64, |m, b| m.max(f64::from(*b).abs()));
-    let finite = ours.iter().all(|v| v.is_finite());
     eprintln!("{what}: max diff {diff:.3e}, max |ref| {scale:.3}, relative {:.3e}", diff / scale);
-    assert!(finite && diff <= 1e-4 * scale, "{what}: relative error {:.3e} (finite: {finite})", diff / scale);
+    vitc_testkit::assert_within(ours, reference, 1e-4, what);
 }
 
 /// One model at batch 1 with 1 and 2 threads, lowered as the driver does
 /// for the host (GEMM panels of 16 columns with AVX-512).
 fn check_model(model: &str, prefix: &str) {
     let nr = vitc_backend_llvm::gemm_panel_width(&LlvmTarget::host().unwrap()).unwrap();
-    let Some(p) = program(model, 1, nr) else { return };
+    let p = program(model, 1, nr);
     let lib = common::scratch(model).join(format!("{prefix}.so"));
     build(&p, prefix, &LlvmTarget::host().unwrap(), LinkTarget::X86_64Linux, &lib);
-    let x = floats(&models().join(format!("{model}.input.npy")));
-    let expected = floats(&models().join(format!("{model}.output.npy")));
+    let x = floats(&format!("{model}.input.npy"));
+    let expected = floats(&format!("{model}.output.npy"));
     let lib = ModelLibrary::open(&lib, None).unwrap();
     for threads in [1, 2] {
         let mut out = vec![f32::NAN; lib.output_len()];
@@ -124,11 +111,11 @@ fn levit_dynamic_batch_1_3_16() {
     let model = "levit_128s_dynbatch";
     // Panels of 8 columns whatever the host: with AVX-512, 16-lane B
     // vectors are assembled from two panels.
-    let Some(p) = program(model, 16, vitc_lower::GEMM_NR) else { return };
+    let p = program(model, 16, vitc_lower::GEMM_NR);
     let lib = common::scratch(model).join("levit_dyn.so");
     build(&p, "levit_dyn", &LlvmTarget::host().unwrap(), LinkTarget::X86_64Linux, &lib);
-    let x = floats(&models().join(format!("{model}.input_b16.npy")));
-    let expected = floats(&models().join(format!("{model}.output_b16.npy")));
+    let x = floats(&format!("{model}.input_b16.npy"));
+    let expected = floats(&format!("{model}.output_b16.npy"));
     let lib = ModelLibrary::open(&lib, None).unwrap();
     let mut ctx = lib.context(2).unwrap();
     for batch in [1, 3, 16] {
@@ -142,24 +129,22 @@ fn levit_dynamic_batch_1_3_16() {
 /// API test program by `aarch64-linux-gnu-gcc`, run under qemu.
 #[test]
 fn levit_aarch64_under_qemu() {
-    if !(common::have("aarch64-linux-gnu-gcc") && common::have("qemu-aarch64")) {
-        eprintln!("SKIPPED: aarch64-linux-gnu-gcc or qemu-aarch64 is not installed");
-        return;
-    }
+    vitc_testkit::require_tool("aarch64-linux-gnu-gcc");
+    vitc_testkit::require_tool("qemu-aarch64");
     let model = "levit_128s";
-    let Some(p) = program(model, 1, vitc_lower::GEMM_NR) else { return };
+    let p = program(model, 1, vitc_lower::GEMM_NR);
     let dir = common::scratch("levit_aarch64");
     let lib = dir.join("levit.a");
     build(&p, "levit", &LlvmTarget::new(Arch::Aarch64), LinkTarget::Aarch64Linux, &lib);
     let raw = dir.join("input.f32");
-    let x = floats(&models().join(format!("{model}.input.npy")));
+    let x = floats(&format!("{model}.input.npy"));
     std::fs::write(&raw, x.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>()).unwrap();
     let exe = dir.join("api_test");
     let out = Command::new("aarch64-linux-gnu-gcc")
         .args(["-std=c11", "-O2", "-include"])
         .arg(lib.with_extension("h"))
         .arg("-DMODEL=levit")
-        .arg(repo().join("runtime/c/tests/api_test.c"))
+        .arg(vitc_testkit::repo_root().join("runtime/c/tests/api_test.c"))
         .arg(&lib)
         .args(["-lm", "-lpthread", "-static", "-o"])
         .arg(&exe)
@@ -172,5 +157,5 @@ fn levit_aarch64_under_qemu() {
     assert!(run.status.success(), "api_test under qemu failed: {stdout}{}", String::from_utf8_lossy(&run.stderr));
     let ours: Vec<f32> = stdout.lines().map(|l| l.trim().parse().unwrap()).collect();
     eprintln!("levit aarch64 under qemu: {:.1} s", t.elapsed().as_secs_f64());
-    assert_matches("levit_128s aarch64 (qemu)", &ours, &floats(&models().join(format!("{model}.output.npy"))));
+    assert_matches("levit_128s aarch64 (qemu)", &ours, &floats(&format!("{model}.output.npy")));
 }

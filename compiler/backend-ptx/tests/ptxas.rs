@@ -1,18 +1,20 @@
 //! Every generated PTX assembles with NVIDIA's `ptxas`: `.target sm_80`
 //! text for `-arch=sm_80` and `-arch=sm_90`, `.target sm_90` text for
 //! `-arch=sm_90`. Modules checked:
-//! a module holding the whole single-kernel catalogue (every kernel
-//! variant, map op and activation) and the module of every shared model.
-//! Without `ptxas` the tests print why they skip (and fail when `CI` is set).
+//! a module holding every shared kernel sample (`vitc_testkit::kernels`:
+//! every kernel variant, map op and activation; those with GEMM panels the
+//! PTX kernels do not read must be refused) and the module of every shared
+//! model.
+//! Without `ptxas` (`bash .ci/setup` installs it) or the models the tests fail.
 
 #![allow(clippy::unwrap_used)] // tests may unwrap: a failure is a test failure
 
 mod common;
 
-use common::kernels;
 use vitc_backend_ptx::{Manifest, PtxTarget, compile_ptx};
 use vitc_driver::Stage;
 use vitc_lower::{LowerOptions, Program};
+use vitc_testkit::kernels::{program, samples};
 
 /// Summarises ptxas `-v` output: entries, most registers, spills.
 fn summary(report: &str) -> String {
@@ -30,7 +32,7 @@ fn summary(report: &str) -> String {
 }
 
 fn check(name: &str, program: &Program) {
-    let Some(ptxas) = common::ptxas() else { return };
+    let ptxas = common::ptxas();
     for target in [PtxTarget::Sm80, PtxTarget::Sm90] {
         let module = compile_ptx(program, name, target).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(module.entries.len(), program.kernels.len());
@@ -50,20 +52,26 @@ fn check(name: &str, program: &Program) {
 }
 
 #[test]
-fn every_catalogue_kernel_assembles() {
-    let cases = kernels::catalogue();
-    let mut program = kernels::program("catalogue", cases[0].1.clone());
-    program.kernels = cases.iter().map(|(_, k)| k.clone()).collect();
+fn every_sample_kernel_assembles() {
+    let (wide, supported): (Vec<_>, Vec<_>) = samples().into_iter().partition(|s| s.wide_panels());
+    // One module of every kernel, over the largest arena and weights.
+    let kernels: Vec<_> = supported.iter().flat_map(|s| s.kernels.clone()).collect();
+    let arena = supported.iter().map(|s| s.init.len()).max().unwrap();
+    let weights = vec![0.0; supported.iter().map(|s| s.weights.len()).max().unwrap()];
+    let mut program = program(kernels, arena, &weights);
+    program.name = "catalogue".into();
     program.validate().unwrap();
-    eprintln!("{} single kernels", cases.len());
+    eprintln!("{} kernels of {} samples", program.kernels.len(), supported.len());
     check("catalogue", &program);
+    assert!(!wide.is_empty());
+    for s in wide {
+        let err = compile_ptx(&s.program(), "t", PtxTarget::Sm80).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("packed GEMM panels of 16 columns"), "{}: {err:?}", s.name);
+    }
 }
 
 fn check_model(model: &str) {
-    let path = common::models_dir().join(format!("{model}.onnx"));
-    if !common::require(&path, &format!("reference model {model}")) {
-        return;
-    }
+    let path = vitc_testkit::model_file(&format!("{model}.onnx"));
     let graph = vitc_driver::load_onnx(&path, Stage::Rewritten).unwrap();
     let mut program = vitc_lower::lower(&graph, &LowerOptions { max_batch: 256, ..Default::default() }).unwrap();
     program.name = model.to_string();

@@ -18,13 +18,7 @@ const HIDDEN: usize = 16;
 
 /// Deterministic values in [-1, 1).
 fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-    (0..n)
-        .map(|_| {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        })
-        .collect()
+    vitc_testkit::Rng::new(seed).vec(n, -1.0, 1.0)
 }
 
 fn tensor(dims: &[usize], seed: u64) -> Tensor {

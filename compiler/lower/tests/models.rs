@@ -2,38 +2,17 @@
 //! reference export in `../shared/models` and `examples/tiny_vit` is
 //! loaded (canonical stage), lowered, run with 1 and 3 chunks per kernel
 //! and compared with the ONNX Runtime output by the shared rule
-//! `max|ours − ref| ≤ 1e-4 · max|ref|`. Missing data skips the test with a
-//! printed reason, except on CI (`CI=true`), where it fails.
+//! `max|ours − ref| ≤ 1e-4 · max|ref|`. Missing data fails the test.
 
 #![allow(clippy::unwrap_used)] // tests may unwrap: a failure is a test failure
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 use vitc_driver::Stage;
 use vitc_ir::npy::read_npy;
 use vitc_lower::{LowerOptions, Program, lower, reference};
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn models_dir() -> PathBuf {
-    std::env::var_os("VITC_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared/models"))
-}
-
-fn on_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-fn available(path: &Path) -> bool {
-    if path.exists() {
-        return true;
-    }
-    assert!(!on_ci(), "{} is missing (CI=true, so this is a failure, not a skip)", path.display());
-    eprintln!("SKIPPED: {} is missing", path.display());
-    false
-}
+use vitc_testkit::{models_dir, repo_root, require};
 
 fn kernel_counts(p: &Program) -> String {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
@@ -49,8 +28,8 @@ fn check(name: &str, onnx: &Path, input: &Path, output: &Path, batch: usize) {
 
 /// Lowers the graph at `stage` and runs `batch` images with each chunking.
 fn check_stage(name: &str, onnx: &Path, input: &Path, output: &Path, batch: usize, stage: Stage, chunkings: &[usize]) {
-    if !(available(onnx) && available(input) && available(output)) {
-        return;
+    for (path, what) in [(onnx, "model"), (input, "input"), (output, "reference output")] {
+        require(path, &format!("{name}: the {what}"));
     }
     let graph = vitc_driver::load_onnx(onnx, stage).unwrap_or_else(|e| panic!("{name}: {e:#}"));
     let name = &format!("{name} ({stage:?})");

@@ -11,17 +11,9 @@ use vitc_ir::ndarray::{ArrayD, IxDyn};
 use vitc_ir::{Attr, Attrs, DType, Graph, OpKind, Tensor, Value, ValueType};
 use vitc_lower::{Kernel, LowerOptions, lower, reference};
 
-/// Deterministic values in about [-2, 2].
+/// Deterministic values in [-2, 2).
 fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            ((s >> 40) as f32 / (1u64 << 24) as f32) * 4.0 - 2.0
-        })
-        .collect()
+    vitc_testkit::Rng::new(seed).vec(n, -2.0, 2.0)
 }
 
 fn tensor(dims: &[usize], seed: u64) -> Tensor {

@@ -3,34 +3,14 @@
 
 #![allow(clippy::unwrap_used)] // tests may unwrap: a failure is a test failure
 
-use std::path::PathBuf;
 use vitc_driver::Stage;
 use vitc_ir::OpKind;
 
-fn model(name: &str) -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../../../shared/models/{name}.onnx"));
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var("CI").is_err_and(|_| true) || std::env::var("CI").unwrap() != "true",
-        "{} missing on CI",
-        path.display()
-    );
-    eprintln!("SKIPPED: {} is missing", path.display());
-    None
-}
-
-fn max_rel_err(a: &vitc_ir::Tensor, b: &vitc_ir::Tensor) -> f64 {
-    let (a, b) = (a.to_f64_vec(), b.to_f64_vec());
-    let diff = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
-    diff / b.iter().map(|v| v.abs()).fold(0.0, f64::max)
-}
-
 fn check(name: &str, expect: &[(OpKind, usize)], absent: &[OpKind]) {
-    let Some(path) = model(name) else { return };
+    let path = vitc_testkit::model_file(&format!("{name}.onnx"));
+    let input = vitc_testkit::model_file(&format!("{name}.input.npy"));
     let graph = vitc_driver::load_onnx(&path, Stage::Canonical).unwrap();
-    let input = vitc_ir::npy::read_npy(&path.with_extension("input.npy")).unwrap();
+    let input = vitc_ir::npy::read_npy(&input).unwrap();
     let before = vitc_interp::run(&graph, std::slice::from_ref(&input)).unwrap();
     let (out, stats) = vitc_rewrite::rewrite(&graph).unwrap();
     let after = vitc_interp::run(&out, &[input]).unwrap();
@@ -53,8 +33,8 @@ fn check(name: &str, expect: &[(OpKind, usize)], absent: &[OpKind]) {
         assert!(!hist.contains_key(kind), "{name}: {kind} should be gone: {hist:?}");
     }
     assert!(stats.nodes_after <= stats.nodes_before, "{name}: rewriting grew the graph");
-    let err = max_rel_err(&after[0], &before[0]);
-    assert!(err <= 1e-5, "{name}: rewritten graph differs from the original by {err:e}");
+    let c = vitc_testkit::compare(&after[0], &before[0]).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert!(c.passes(1e-5), "{name}: rewritten graph differs from the original by {:e} ({c:?})", c.relative_error());
 }
 
 #[test]

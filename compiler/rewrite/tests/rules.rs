@@ -24,7 +24,7 @@ fn input_for(graph: &vitc_ir::Graph) -> Vec<Tensor> {
 fn prove(group: &str, start: &str, goal: &str) {
     let graph = parse_graph(start, &Weights::default()).unwrap();
     vitc_ir::verify::verify(&graph).unwrap();
-    let (out, _) = vitc_rewrite::rewrite_with(&graph, &vitc_rewrite::rules::group(group)).unwrap();
+    let (out, _) = vitc_rewrite::rewrite_with(&graph, &vitc_rewrite::rules::group(group).unwrap()).unwrap();
     let text = print_graph(&out).unwrap();
     assert_eq!(text.trim(), goal.trim(), "rewritten graph:\n{text}");
     let x = input_for(&graph);
@@ -324,7 +324,7 @@ fn lepe_needs_matching_layouts() {
   return %13 "y"
 }"#;
     let graph = parse_graph(start, &Weights::default()).unwrap();
-    let (out, _) = vitc_rewrite::rewrite_with(&graph, &vitc_rewrite::rules::group("lepe")).unwrap();
+    let (out, _) = vitc_rewrite::rewrite_with(&graph, &vitc_rewrite::rules::group("lepe").unwrap()).unwrap();
     let text = print_graph(&out).unwrap();
     assert!(text.contains("conv("), "the conv must survive:\n{text}");
     assert!(!text.contains("lepe_grid"), "no LePE fusion expected:\n{text}");

@@ -5,17 +5,11 @@
 
 #![allow(clippy::unwrap_used)] // tests may unwrap: a failure is a test failure
 
-use std::path::PathBuf;
 use vitc_driver::Stage;
 use vitc_ir::text::print_graph;
 
-fn block(model: &str, prefix: &str, name: &str) -> Option<String> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../../../shared/models/{model}.onnx"));
-    if !path.exists() {
-        assert!(std::env::var("CI").map_or(true, |v| v != "true"), "{} missing on CI", path.display());
-        eprintln!("SKIPPED: {} is missing", path.display());
-        return None;
-    }
+fn block(model: &str, prefix: &str, name: &str) -> String {
+    let path = vitc_testkit::model_file(&format!("{model}.onnx"));
     let graph = vitc_driver::load_onnx(&path, Stage::Canonical).unwrap();
     let cut = vitc_ir::subgraph::extract(&graph, name, |n| n.name.starts_with(prefix)).unwrap();
     let (out, _) = vitc_rewrite::rewrite(&cut).unwrap();
@@ -40,40 +34,35 @@ fn block(model: &str, prefix: &str, name: &str) -> Option<String> {
         let diff = x.iter().zip(&y).fold(0.0f64, |m, (p, q)| m.max((p - q).abs()));
         assert!(diff <= 1e-5 * scale, "{name}: rewritten block differs by {diff:e} (scale {scale})");
     }
-    Some(print_graph(&out).unwrap())
+    print_graph(&out).unwrap()
 }
 
 #[test]
 fn levit_attention_block() {
-    if let Some(text) = block("levit_128s", "/stages/stages.0/blocks/blocks.0/attn/", "levit_attention") {
-        insta::assert_snapshot!(text);
-    }
+    let text = block("levit_128s", "/stages/stages.0/blocks/blocks.0/attn/", "levit_attention");
+    insta::assert_snapshot!(text);
 }
 
 #[test]
 fn levit_subsample_block() {
-    if let Some(text) = block("levit_128s", "/stages/stages.1/downsample/attn_downsample/", "levit_subsample") {
-        insta::assert_snapshot!(text);
-    }
+    let text = block("levit_128s", "/stages/stages.1/downsample/attn_downsample/", "levit_subsample");
+    insta::assert_snapshot!(text);
 }
 
 #[test]
 fn deit_block() {
-    if let Some(text) = block("deit_tiny_patch16_224", "/blocks/blocks.0/", "deit_block") {
-        insta::assert_snapshot!(text);
-    }
+    let text = block("deit_tiny_patch16_224", "/blocks/blocks.0/", "deit_block");
+    insta::assert_snapshot!(text);
 }
 
 #[test]
 fn cswin_block_with_lepe() {
-    if let Some(text) = block("cswin_micro", "/stage1.0/", "cswin_block") {
-        insta::assert_snapshot!(text);
-    }
+    let text = block("cswin_micro", "/stage1.0/", "cswin_block");
+    insta::assert_snapshot!(text);
 }
 
 #[test]
 fn lvt_block() {
-    if let Some(text) = block("lvt", "/backbone.0.1/backbone.0.1.0/", "lvt_block") {
-        insta::assert_snapshot!(text);
-    }
+    let text = block("lvt", "/backbone.0.1/backbone.0.1.0/", "lvt_block");
+    insta::assert_snapshot!(text);
 }

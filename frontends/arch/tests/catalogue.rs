@@ -5,8 +5,6 @@
 
 #![allow(clippy::unwrap_used)] // tests may unwrap: a failure is a test failure
 
-mod common;
-
 use vitc_arch::{BuildOptions, Family, WeightSource};
 use vitc_driver::{Stage, graph_cost};
 use vitc_ir::{DType, Dim, ValueType};
@@ -94,10 +92,7 @@ fn every_architecture_builds_verifies_and_costs_what_the_paper_says() {
 #[test]
 fn reference_models_cost_the_same_as_their_onnx_exports() {
     for name in ["levit_128s", "deit_tiny_patch16_224", "cswin_micro", "lvt"] {
-        let onnx = common::models_dir().join(format!("{name}.onnx"));
-        if !common::require(&[&onnx], &format!("ONNX export of {name}")) {
-            continue;
-        }
+        let onnx = vitc_testkit::model_file(&format!("{name}.onnx"));
         let reference = vitc_driver::load_onnx(&onnx, Stage::Canonical).unwrap();
         let mut ours = vitc_arch::build(name, None).unwrap();
         vitc_driver::run_pipeline(&mut ours, Stage::Canonical).unwrap();

@@ -5,8 +5,6 @@
 
 #![allow(clippy::unwrap_used)] // tests may unwrap: a failure is a test failure
 
-mod common;
-
 use ndarray::{ArrayD, IxDyn};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -135,10 +133,7 @@ fn levit_index_buffers_are_optional_but_checked() {
 
 #[test]
 fn another_models_checkpoint_is_refused() {
-    let path = common::models_dir().join("deit_tiny_patch16_224.safetensors");
-    if !common::require(&[&path], "the DeiT-Ti checkpoint") {
-        return;
-    }
+    let path = vitc_testkit::model_file("deit_tiny_patch16_224.safetensors");
     let e = vitc_arch::build("deit_small_patch16_224", Some(&path)).unwrap_err();
     assert!(matches!(e, ArchError::ShapeMismatch { .. }), "{e}");
     let e = vitc_arch::build("levit_128s", Some(&path)).unwrap_err();

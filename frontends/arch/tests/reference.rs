@@ -6,8 +6,6 @@
 
 #![allow(clippy::unwrap_used)] // tests may unwrap: a failure is a test failure
 
-mod common;
-
 use std::time::Instant;
 use vitc_arch::{BuildOptions, WeightSource};
 use vitc_driver::Stage;
@@ -15,12 +13,8 @@ use vitc_ir::Dim;
 use vitc_ir::npy::read_npy;
 
 fn check(name: &str, options: &BuildOptions, input: &str, output: &str) {
-    let dir = common::models_dir();
-    let weights = dir.join(format!("{name}.safetensors"));
-    let (input, output) = (dir.join(input), dir.join(output));
-    if !common::require(&[&weights, &input, &output], &format!("reference data of {name}")) {
-        return;
-    }
+    let weights = vitc_testkit::model_file(&format!("{name}.safetensors"));
+    let (input, output) = (vitc_testkit::model_file(input), vitc_testkit::model_file(output));
     let start = Instant::now();
     let model = vitc_arch::build_with(name, WeightSource::File(&weights), options).unwrap_or_else(|e| panic!("{e}"));
     let mut graph = model.graph;
@@ -30,7 +24,8 @@ fn check(name: &str, options: &BuildOptions, input: &str, output: &str) {
     let reference = read_npy(&output).unwrap();
     let start = Instant::now();
     let y = vitc_interp::run(&graph, &[x]).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let (diff, max_ref, finite) = common::compare(&y[0], &reference);
+    let c = vitc_testkit::compare(&y[0], &reference).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let (diff, max_ref, finite) = (c.max_abs_diff, c.max_abs_ref, c.finite);
     eprintln!(
         "{name}: max_abs_diff={diff:.3e} max_abs_ref={max_ref:.4} rel_err={:.3e} params={} build={:.0} ms run={:.0} ms",
         diff / max_ref,

@@ -46,11 +46,8 @@ fn truncated_model_is_a_decode_error() {
 
 #[test]
 fn truncated_copy_of_a_real_model_is_a_decode_error() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/models/levit_128s.onnx");
-    let Ok(bytes) = std::fs::read(&src) else {
-        eprintln!("skipped: {} is absent", src.display());
-        return;
-    };
+    let src = vitc_testkit::model_file("levit_128s.onnx");
+    let bytes = std::fs::read(&src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
     let dir = temp_dir("truncated");
     let path = dir.join("levit_truncated.onnx");
     std::fs::write(&path, &bytes[..bytes.len() * 2 / 3]).unwrap();
@@ -63,16 +60,9 @@ fn truncated_copy_of_a_real_model_is_a_decode_error() {
 
 #[test]
 fn random_bytes_are_rejected() {
-    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut rng = vitc_testkit::Rng::new(1);
     for len in [1usize, 7, 64, 1000, 100_000] {
-        let bytes: Vec<u8> = (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                (state >> 24) as u8
-            })
-            .collect();
+        let bytes = rng.bytes(len);
         let err = vitc_onnx::load_model_bytes(&bytes, None).unwrap_err();
         assert!(matches!(err, OnnxError::Decode { .. } | OnnxError::NotAModel { .. }), "len {len}: {err}");
     }
@@ -419,21 +409,15 @@ fn corrupted_models_never_panic() {
     );
     let bytes = encode(&m);
     load(&m).unwrap();
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut rng = vitc_testkit::Rng::new(2);
     let (mut ok, mut failed) = (0, 0);
     // VITC_ONNX_FUZZ_ITERS raises the count for a longer local run.
     let iters = std::env::var("VITC_ONNX_FUZZ_ITERS").ok().and_then(|s| s.parse().ok()).unwrap_or(3000);
     for i in 0..iters {
         let mut b = bytes.clone();
         for _ in 0..1 + i % 3 {
-            let at = (next() % b.len() as u64) as usize;
-            b[at] = (next() >> 56) as u8;
+            let at = rng.below(b.len());
+            b[at] = rng.byte();
         }
         match vitc_onnx::load_model_bytes(&b, None) {
             Ok(_) => ok += 1,

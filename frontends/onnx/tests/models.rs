@@ -1,34 +1,25 @@
-//! Loads every model in `../shared/models/*.onnx` (skipped, with a printed
-//! reason, when the folder is absent) and checks the graph signatures.
+//! Loads every model in `../shared/models/*.onnx` and checks the graph
+//! signatures; a missing folder or model fails the test.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use vitc_ir::{DType, Dim, Graph, ValueType};
-
-fn models_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/models")
-}
+use vitc_testkit::{model_file, models_dir, require};
 
 fn model_paths() -> Vec<PathBuf> {
-    let dir = models_dir();
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        eprintln!("skipped: {} is absent", dir.display());
-        return Vec::new();
-    };
+    let dir = require(models_dir(), "the reference models folder");
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "onnx"))
         .collect();
     paths.sort();
+    assert!(!paths.is_empty(), "no .onnx model in {}", dir.display());
     paths
 }
 
-fn load(name: &str) -> Option<Graph> {
-    let path = models_dir().join(format!("{name}.onnx"));
-    if !path.exists() {
-        eprintln!("skipped: {} is absent", path.display());
-        return None;
-    }
-    Some(vitc_onnx::load_model(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+fn load(name: &str) -> Graph {
+    let path = model_file(&format!("{name}.onnx"));
+    vitc_onnx::load_model(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn signature(g: &Graph) -> (Vec<ValueType>, Vec<ValueType>) {
@@ -61,7 +52,7 @@ fn every_shared_model_loads() {
 
 #[test]
 fn levit_128s_signature() {
-    let Some(g) = load("levit_128s") else { return };
+    let g = load("levit_128s");
     let k = |n: usize| Dim::Known(n);
     assert_eq!(g.name, "main_graph");
     let (ins, outs) = signature(&g);
@@ -72,7 +63,7 @@ fn levit_128s_signature() {
 
 #[test]
 fn levit_128s_dynbatch_has_a_symbolic_batch() {
-    let Some(g) = load("levit_128s_dynbatch") else { return };
+    let g = load("levit_128s_dynbatch");
     let k = |n: usize| Dim::Known(n);
     let (ins, outs) = signature(&g);
     assert_eq!(ins, vec![f32_type(&[Dim::sym("batch"), k(3), k(224), k(224)])]);
@@ -95,11 +86,7 @@ fn summaries_of_shared_models() {
 
 #[test]
 fn levit_summary_counts() {
-    let path = models_dir().join("levit_128s_dynbatch.onnx");
-    if !path.exists() {
-        eprintln!("skipped: {} is absent", path.display());
-        return;
-    }
+    let path = model_file("levit_128s_dynbatch.onnx");
     let s = vitc_onnx::summarize(&path).unwrap();
     assert_eq!(s.node_count, 734);
     assert_eq!(s.op_histogram.get("MatMul"), Some(&68));

@@ -1,12 +1,13 @@
-//! Opt-in sweep over ONNX backend node tests: set `VITC_ONNX_NODE_DATA` to a
-//! folder of `<case>/model.onnx` + `<case>/test_data_set_0/output_*.pb` (the
+//! Sweep over the ONNX backend node tests: `conformance-data/node` (which
+//! `bash .ci/setup` generates), or the folder `VITC_ONNX_NODE_DATA` names,
+//! of `<case>/model.onnx` + `<case>/test_data_set_0/output_*.pb` (the
 //! layout of `onnx/backend/test/data/node`). Every case whose ops and types
 //! this frontend supports must load, and its graph outputs must have the
 //! dtype and shape of the expected outputs. Cases that feed axes, shapes or
 //! scales as graph inputs are loaded again with every input frozen to its
-//! test value (vitc needs those at compile time). Without the variable the
-//! test prints why it is skipped and passes. `VITC_ONNX_NODE_DATA_VERBOSE=1`
-//! also lists the unsupported cases and why.
+//! test value (vitc needs those at compile time). Missing data fails the
+//! test. `VITC_ONNX_NODE_DATA_VERBOSE=1` also lists the unsupported cases
+//! and why.
 
 use prost::Message;
 use std::path::{Path, PathBuf};
@@ -37,16 +38,14 @@ fn load_case(case: &Path) -> Result<Graph, OnnxError> {
 
 #[test]
 fn backend_node_cases_load_with_the_expected_output_types() {
-    let Some(root) = std::env::var_os("VITC_ONNX_NODE_DATA").map(PathBuf::from) else {
-        eprintln!("skipped: set VITC_ONNX_NODE_DATA to an onnx/backend/test/data/node folder");
-        return;
-    };
+    let root = vitc_testkit::require(vitc_testkit::node_data_dir(), "the ONNX node test data");
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
         .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.join("model.onnx").exists())
         .collect();
     cases.sort();
+    assert!(!cases.is_empty(), "no <case>/model.onnx in {}", root.display());
     let verbose = std::env::var_os("VITC_ONNX_NODE_DATA_VERBOSE").is_some();
     let (mut loaded, mut unsupported) = (0, 0);
     let mut failures = Vec::new();

@@ -1,25 +1,21 @@
 //! Test support: programs compiled with LLVM into an object, linked into a
 //! shared library with `cc` and opened with `libloading`, so the tests run
-//! exactly the code `vitc compile --backend llvm` ships; deterministic
-//! random data; comparison with `vitc_lower::reference`.
+//! exactly the code `vitc compile --backend llvm` ships; comparison with
+//! `vitc_lower::reference` (seeded data and `assert_close` come from
+//! `vitc-testkit`).
 
 #![allow(dead_code)]
-
-pub mod samples;
 
 use std::path::PathBuf;
 use std::process::Command;
 
 use vitc_backend_llvm::{LlvmTarget, compile_object, kernel_symbol};
-use vitc_lower::{BatchPlan, Kernel, MemoryStats, Program, reference};
+use vitc_lower::{Kernel, Program, reference};
+pub use vitc_testkit::kernels::{chunkings, program};
+pub use vitc_testkit::{Rng, assert_close};
 
 /// The kernel ABI.
 pub type KernelFn = unsafe extern "C" fn(*mut f32, *const f32, u64, u64);
-
-/// Whether a tool runs.
-pub fn have(tool: &str) -> bool {
-    Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success())
-}
 
 /// A program compiled for the host, loaded in this process.
 pub struct Lib {
@@ -65,80 +61,6 @@ impl Lib {
         // indices within `0..extent` (checked above).
         unsafe { (self.fns[k])(arena.as_mut_ptr(), weights.as_ptr(), start as u64, end as u64) }
     }
-}
-
-/// A program of the given kernels over an arena of `arena_len` floats.
-pub fn program(kernels: Vec<Kernel>, arena_len: usize, weights: &[f32]) -> Program {
-    Program {
-        name: "test".into(),
-        kernels,
-        arena_len,
-        weights: weights.iter().flat_map(|w| w.to_le_bytes()).collect(),
-        inputs: vec![],
-        outputs: vec![],
-        batch: BatchPlan { dynamic: false, max_batch: 1 },
-        memory: MemoryStats::default(),
-    }
-}
-
-/// xorshift64* floats in `[lo, hi)`.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    pub fn f32(&mut self, lo: f32, hi: f32) -> f32 {
-        let u = (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32;
-        lo + (hi - lo) * u
-    }
-
-    pub fn vec(&mut self, n: usize, lo: f32, hi: f32) -> Vec<f32> {
-        (0..n).map(|_| self.f32(lo, hi)).collect()
-    }
-}
-
-/// Chunkings of `0..extent`: one call, single rows, and a few random splits.
-pub fn chunkings(extent: usize, rng: &mut Rng) -> Vec<Vec<(usize, usize)>> {
-    let mut out = vec![vec![(0, extent)]];
-    if extent > 1 {
-        out.push((0..extent).map(|i| (i, i + 1)).collect());
-        for _ in 0..3 {
-            let mut cuts: Vec<usize> = (0..3).map(|_| rng.below(extent + 1)).collect();
-            cuts.push(0);
-            cuts.push(extent);
-            cuts.sort_unstable();
-            out.push(cuts.windows(2).map(|w| (w[0], w[1])).collect());
-        }
-    }
-    out
-}
-
-/// Asserts `got` agrees with `expected` within `tol_abs + tol_rel·|expected|`.
-#[track_caller]
-pub fn assert_close(got: &[f32], expected: &[f32], tol_abs: f32, tol_rel: f32, what: &str) {
-    assert_eq!(got.len(), expected.len());
-    for (i, (&x, &y)) in got.iter().zip(expected).enumerate() {
-        let ok = x == y || (x.is_nan() && y.is_nan()) || (x - y).abs() <= tol_abs + tol_rel * y.abs();
-        assert!(ok, "{what}: element {i}: got {x} expected {y}");
-    }
-}
-
-/// The weights of a program as f32 (what the kernels get).
-pub fn weights_f32(program: &Program) -> Vec<f32> {
-    program.weights.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
 }
 
 /// Compiles `kernels` for `target`, runs them in one call each and with

@@ -1,51 +1,17 @@
-//! Shared helpers of the PTX backend's tests: locating data and `ptxas`
-//! (skipping with a printed reason, or failing when `CI` is set), and a
-//! catalogue of single-kernel programs covering every kernel variant and
-//! every element-wise op.
+//! Shared helpers of the PTX backend's tests: locating `ptxas` (a test
+//! that needs it fails when it is missing) and assembling with it. The
+//! kernel samples come from `vitc_testkit::kernels`.
 
 #![allow(dead_code)]
 
-pub mod kernels;
-
 use std::path::{Path, PathBuf};
 
-/// The repository root.
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// `../shared/models` beside the checkout (override with `VITC_MODELS_DIR`).
-pub fn models_dir() -> PathBuf {
-    std::env::var_os("VITC_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared/models"))
-}
-
-/// Whether this run is CI (`CI` set to anything but empty, `0` or `false`).
-pub fn on_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
-}
-
-/// `ptxas`, or `None` after printing why the test skips (panics on CI).
-pub fn ptxas() -> Option<PathBuf> {
-    match vitc_backend_ptx::ptxas::find(&repo_root()) {
-        Ok(p) => Some(p),
-        Err(why) if on_ci() => panic!("{why} (CI is set, so this is a failure, not a skip)"),
-        Err(why) => {
-            eprintln!("SKIPPED: {why}");
-            None
-        }
-    }
-}
-
-/// Whether `path` exists; otherwise prints a skip reason (panics on CI).
-pub fn require(path: &Path, what: &str) -> bool {
-    if path.exists() {
-        return true;
-    }
-    if on_ci() {
-        panic!("{what} is missing at {} (CI is set, so this is a failure, not a skip)", path.display());
-    }
-    eprintln!("SKIPPED: {what} is missing at {}", path.display());
-    false
+/// `ptxas`; panics with how to install it when it is missing (a test that
+/// needs it fails, it is never skipped).
+#[track_caller]
+pub fn ptxas() -> PathBuf {
+    vitc_backend_ptx::ptxas::find(&vitc_testkit::repo_root())
+        .unwrap_or_else(|why| panic!("{why}; a test whose tools are missing fails, it is never skipped"))
 }
 
 /// Assembles `ptx` for each of `archs` (e.g. `sm_80`); returns the `-v`
