@@ -85,10 +85,8 @@ fn backend_object_links_without_text_relocations() {
 
 #[test]
 fn backend_aarch64_object_runs_under_qemu() {
-    if !(support::have("aarch64-linux-gnu-gcc") && support::have("qemu-aarch64")) {
-        eprintln!("SKIPPED: aarch64-linux-gnu-gcc or qemu-aarch64 is not installed");
-        return;
-    }
+    vitc_testkit::require_tool("aarch64-linux-gnu-gcc");
+    vitc_testkit::require_tool("qemu-aarch64");
     let mut program = backend_program();
     program.batch = vitc_lower::BatchPlan { dynamic: false, max_batch: 1 };
     let target = vitc_backend_cranelift::Target::parse("aarch64-linux").unwrap();

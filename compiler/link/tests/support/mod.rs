@@ -31,11 +31,6 @@ pub fn build(file: &str, prefix: &str, dynamic: bool, target: Target) -> Built {
     Built { dir, lib }
 }
 
-/// Whether `tool` is on the PATH.
-pub fn have(tool: &str) -> bool {
-    Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success())
-}
-
 pub fn run_ok(cmd: &mut Command) -> Output {
     let out = cmd.output().unwrap();
     assert!(
@@ -81,11 +76,8 @@ pub fn write_raw(path: &Path, data: &[f32]) {
     std::fs::write(path, data.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>()).unwrap();
 }
 
-/// Asserts `ours` is within `1e-5 · max|reference|` of `reference`.
+/// Asserts `ours` is within `1e-5 · max|reference|` of `reference` (and finite).
+#[track_caller]
 pub fn assert_close(ours: &[f32], reference: &[f32]) {
-    assert_eq!(ours.len(), reference.len());
-    let max_ref = reference.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-    for (i, (a, b)) in ours.iter().zip(reference).enumerate() {
-        assert!((a - b).abs() <= 1e-5 * max_ref, "element {i}: {a} vs {b} (max|ref| {max_ref})");
-    }
+    vitc_testkit::assert_within(ours, reference, 1e-5, "the C API test program's output");
 }
