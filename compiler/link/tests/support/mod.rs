@@ -75,9 +75,3 @@ pub fn parse_floats(stdout: &[u8]) -> Vec<f32> {
 pub fn write_raw(path: &Path, data: &[f32]) {
     std::fs::write(path, data.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>()).unwrap();
 }
-
-/// Asserts `ours` is within `1e-5 · max|reference|` of `reference` (and finite).
-#[track_caller]
-pub fn assert_close(ours: &[f32], reference: &[f32]) {
-    vitc_testkit::assert_within(ours, reference, 1e-5, "the C API test program's output");
-}
