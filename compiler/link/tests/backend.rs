@@ -8,10 +8,10 @@
 
 mod support;
 
-use support::assert_close;
 use vitc_link::{LinkOptions, Target, link, stub};
 use vitc_loader::ModelLibrary;
 use vitc_lower::IoSlot;
+use vitc_testkit::assert_within;
 
 /// The stub program without its final reduction, the ReLU fused into the
 /// first GEMM (the backend refuses the stub's in-place map: a kernel may not
@@ -44,7 +44,7 @@ fn backend_object_runs_chunked_on_any_thread_count() {
     for threads in [1, 2, 3, 5] {
         let mut out = vec![f32::NAN; batch * stub::INPUT_LEN];
         lib.context(threads).unwrap().run(&input, &mut out, batch).unwrap();
-        assert_close(&out, &expected);
+        assert_within(&out, &expected, 1e-5, &format!("{threads} thread(s)"));
         match &first {
             None => first = Some(out),
             Some(f) => assert!(f.iter().zip(&out).all(|(a, b)| a.to_bits() == b.to_bits()), "threads {threads}"),
@@ -85,10 +85,8 @@ fn backend_object_links_without_text_relocations() {
 
 #[test]
 fn backend_aarch64_object_runs_under_qemu() {
-    if !(support::have("aarch64-linux-gnu-gcc") && support::have("qemu-aarch64")) {
-        eprintln!("SKIPPED: aarch64-linux-gnu-gcc or qemu-aarch64 is not installed");
-        return;
-    }
+    vitc_testkit::require_tool("aarch64-linux-gnu-gcc");
+    vitc_testkit::require_tool("qemu-aarch64");
     let mut program = backend_program();
     program.batch = vitc_lower::BatchPlan { dynamic: false, max_batch: 1 };
     let target = vitc_backend_cranelift::Target::parse("aarch64-linux").unwrap();
@@ -115,6 +113,6 @@ fn backend_aarch64_object_runs_under_qemu() {
             std::process::Command::new("qemu-aarch64").args(["-L", "/usr/aarch64-linux-gnu"]).arg(&exe).arg(&raw),
         );
         let expected = vitc_lower::reference::execute(&program, &[&input], 1).unwrap().remove(0);
-        assert_close(&support::parse_floats(&run.stdout), &expected);
+        assert_within(&support::parse_floats(&run.stdout), &expected, 1e-5, &format!("api_test with {file} (qemu)"));
     }
 }

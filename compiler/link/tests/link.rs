@@ -87,10 +87,9 @@ fn generated_c_compiles_without_warnings() {
                 .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-c", "use.c"])
                 .current_dir(d),
         );
-        if support::have("c++") {
-            std::fs::write(d.join("use.cc"), "#include \"vitc_model.h\"\nint main() { return 0; }\n").unwrap();
-            run_ok(Command::new("c++").args(["-Wall", "-Wextra", "-Werror", "-c", "use.cc"]).current_dir(d));
-        }
+        vitc_testkit::require_tool("c++");
+        std::fs::write(d.join("use.cc"), "#include \"vitc_model.h\"\nint main() { return 0; }\n").unwrap();
+        run_ok(Command::new("c++").args(["-Wall", "-Wextra", "-Werror", "-c", "use.cc"]).current_dir(d));
     }
     // The runtime on its own, with external linkage.
     run_ok(

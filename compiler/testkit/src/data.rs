@@ -26,7 +26,9 @@ pub fn node_data_dir() -> PathBuf {
 
 /// How to get what lives under `path`.
 fn how_to_get(path: &Path) -> String {
-    if path.starts_with(models_dir()) {
+    if path.starts_with(node_data_dir()) {
+        "`bash .ci/setup` generates the ONNX node test data (or set VITC_ONNX_NODE_DATA)".to_string()
+    } else if path.starts_with(models_dir()) {
         match std::env::var_os("VITC_MODELS_DIR") {
             Some(dir) => format!("the reference models are taken from VITC_MODELS_DIR={}", dir.to_string_lossy()),
             None => format!(
@@ -35,8 +37,6 @@ fn how_to_get(path: &Path) -> String {
                 models_dir().display()
             ),
         }
-    } else if path.starts_with(node_data_dir()) {
-        "`bash .ci/setup` generates the ONNX node test data (or set VITC_ONNX_NODE_DATA)".to_string()
     } else {
         "`bash .ci/setup` installs the test tools and generates the test data".to_string()
     }

@@ -8,25 +8,21 @@
 mod common;
 
 use common::*;
+use vitc_testkit::{assert_within, model_file};
 
 /// `vitc compile --arch NAME --weights …` → `.so` → `vitc run` → compare.
 fn arch_so_matches(name: &str) {
-    let weights = models().join(format!("{name}.safetensors"));
-    if !weights.exists() {
-        assert!(std::env::var("CI").map_or(true, |v| v != "true"), "{} missing on CI", weights.display());
-        eprintln!("SKIPPED: {} is missing", weights.display());
-        return;
-    }
+    let weights = model_file(&format!("{name}.safetensors"));
     let dir = tempfile::tempdir().unwrap();
     let lib = dir.path().join(format!("{name}.so"));
     run_ok(vitc().args(["compile", "--arch", name, "--weights"]).arg(&weights).arg("-o").arg(&lib));
     let y = dir.path().join("y.npy");
-    let input = models().join(format!("{name}.input.npy"));
+    let input = model_file(&format!("{name}.input.npy"));
     run_ok(vitc().arg("run").arg(&lib).arg("--input").arg(&input).arg("--output").arg(&y));
     let (dims, ours) = read_npy(&y);
-    let (ref_dims, expected) = read_npy(&models().join(format!("{name}.output.npy")));
+    let (ref_dims, expected) = read_npy(&model_file(&format!("{name}.output.npy")));
     assert_eq!(dims, ref_dims);
-    assert_within(&ours, &expected, 1e-4);
+    assert_within(&ours, &expected, 1e-4, name);
 }
 
 #[test]

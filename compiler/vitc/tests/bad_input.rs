@@ -85,15 +85,7 @@ fn truncated_model() {
 #[test]
 fn random_bytes() {
     let s = Scratch::new("random");
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let bytes: Vec<u8> = (0..4096)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect();
+    let bytes = vitc_testkit::Rng::new(4).bytes(4096);
     let model = s.write("random.onnx", &bytes);
     assert_run_fails(&s, &model, &input(), &["random.onnx"]);
 }

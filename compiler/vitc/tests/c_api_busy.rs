@@ -8,14 +8,12 @@ mod common;
 
 use common::*;
 use std::process::Command;
+use vitc_testkit::{model_file, repo_root, require_tool};
 
 #[test]
 fn a_context_shared_by_two_threads_is_refused_not_corrupted() {
-    let model = models().join("levit_128s.onnx");
-    if !model.exists() {
-        eprintln!("SKIPPED: {} is missing", model.display());
-        return;
-    }
+    let model = model_file("levit_128s.onnx");
+    require_tool("cc");
     let dir = tempfile::tempdir().unwrap();
     let lib = dir.path().join("m.so");
     compile_native(&model, &lib, &["--name", "m"]);
@@ -25,7 +23,7 @@ fn a_context_shared_by_two_threads_is_refused_not_corrupted() {
             .arg("-O1")
             .arg("-I")
             .arg(dir.path())
-            .arg(repo().join("compiler/vitc/tests/c/busy.c"))
+            .arg(repo_root().join("compiler/vitc/tests/c/busy.c"))
             .arg("-o")
             .arg(&exe)
             .arg(&lib)

@@ -10,6 +10,7 @@ use common::*;
 use std::path::Path;
 use std::process::Command;
 use vitc_link::stub;
+use vitc_testkit::{assert_within, repo_root, require_tool};
 
 /// Checks the "image I top-5: c (v) ..." lines against the stub's reference.
 fn assert_top5_lines(stdout: &str, input: &[f32], line_start: impl Fn(usize) -> String) {
@@ -40,10 +41,7 @@ fn input_npy(dir: &Path, images: usize) -> (std::path::PathBuf, Vec<f32>) {
 
 #[test]
 fn c_example_builds_and_classifies() {
-    if !have("make") {
-        eprintln!("SKIPPED: make is not installed");
-        return;
-    }
+    require_tool("make");
     let dir = tempfile::tempdir().unwrap();
     let lib = stub_library(dir.path(), "levit.so", "levit", true);
     let (input, data) = input_npy(dir.path(), 3);
@@ -51,7 +49,7 @@ fn c_example_builds_and_classifies() {
     let out = run_ok(
         Command::new("make")
             .arg("-C")
-            .arg(repo().join("examples/c"))
+            .arg(repo_root().join("examples/c"))
             .arg(format!("OUT={}", dir.path().display()))
             .arg("-o")
             .arg(&lib)
@@ -65,24 +63,25 @@ fn c_example_builds_and_classifies() {
 
 /// The set-up script's venv Python (it has numpy), else `python3`.
 fn python() -> std::path::PathBuf {
-    let venv = repo().join(".venv/bin/python");
+    let venv = repo_root().join(".venv/bin/python");
     if venv.exists() { venv } else { "python3".into() }
 }
 
 #[test]
 fn python_example_classifies() {
     let numpy = Command::new(python()).args(["-c", "import numpy"]).output();
-    if !numpy.is_ok_and(|o| o.status.success()) {
-        eprintln!("SKIPPED: {} with numpy is not available", python().display());
-        return;
-    }
+    assert!(
+        numpy.is_ok_and(|o| o.status.success()),
+        "{} with numpy is needed: `bash .ci/setup` creates .venv with numpy",
+        python().display()
+    );
     let dir = tempfile::tempdir().unwrap();
     let lib = stub_library(dir.path(), "model.so", "whatever_prefix", true);
     let (input, data) = input_npy(dir.path(), 10);
     let y = dir.path().join("y.npy");
     let out = run_ok(
         Command::new(python())
-            .arg(repo().join("examples/python/classify.py"))
+            .arg(repo_root().join("examples/python/classify.py"))
             .arg(&lib)
             .arg(&input)
             .args(["--threads", "2", "--output"])
@@ -92,11 +91,12 @@ fn python_example_classifies() {
     assert_top5_lines(&stdout, &data, |i| format!("stub[{i}] top-5:"));
     let (dims, ours) = read_npy(&y);
     assert_eq!(dims, [10, 64]);
-    assert_within(&ours, &stub_reference(&data), 1e-5);
+    assert_within(&ours, &stub_reference(&data), 1e-5, "the Python example's output");
 
     // A static library rejects a batch of 10 with a message.
     let fixed = stub_library(dir.path(), "fixed.so", "fixed", false);
-    let out = Command::new(python()).arg(repo().join("examples/python/classify.py")).arg(&fixed).arg(&input).output();
+    let out =
+        Command::new(python()).arg(repo_root().join("examples/python/classify.py")).arg(&fixed).arg(&input).output();
     let out = out.unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("the model takes [1, 64, 64]"));
@@ -110,7 +110,7 @@ fn rust_example_links_the_archive() {
     let out = run_ok(
         Command::new(env!("CARGO"))
             .args(["run", "--quiet", "--release", "--manifest-path"])
-            .arg(repo().join("examples/rust/Cargo.toml"))
+            .arg(repo_root().join("examples/rust/Cargo.toml"))
             .env("CARGO_TARGET_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("example-rust"))
             .env("VITC_MODEL_LIB", &lib)
             .arg("--")

@@ -8,6 +8,7 @@ mod common;
 
 use common::*;
 use vitc_link::stub;
+use vitc_testkit::{assert_within, repo_root};
 
 #[test]
 fn run_library_matches_the_reference() {
@@ -25,7 +26,7 @@ fn run_library_matches_the_reference() {
         let (dims, ours) = read_npy(&y);
         assert_eq!(dims, [images, 64]);
         let expected = stub_reference(&input);
-        assert_within(&ours, &expected, 1e-5);
+        assert_within(&ours, &expected, 1e-5, "the library output");
         let first = top5(&expected[..64]).iter().map(|c| format!("{c} (")).collect::<Vec<_>>();
         assert!(first.iter().all(|c| stdout.lines().next().unwrap().contains(c.as_str())), "{stdout}");
     }
@@ -63,7 +64,7 @@ fn run_library_rejects_bad_input() {
     std::fs::write(d.join("fake.so"), b"not elf").unwrap();
     assert_fails(&mut run(&d.join("fake.so")), &["not an ELF shared library"]);
     assert_fails(&mut run(&d.join("missing.so")), &["missing.so"]);
-    let model = repo().join("examples/tiny_vit/tiny_vit.onnx");
+    let model = repo_root().join("examples/tiny_vit/tiny_vit.onnx");
     assert_fails(vitc().arg("run").arg(&model).args(["--threads", "2"]), &["--threads and --name apply to compiled"]);
     assert!(!y.exists());
 }
@@ -104,7 +105,7 @@ fn bench_prints_one_json_line() {
 #[test]
 fn compile_checks_arguments_before_compiling() {
     let dir = tempfile::tempdir().unwrap();
-    let model = repo().join("examples/tiny_vit/tiny_vit.onnx");
+    let model = repo_root().join("examples/tiny_vit/tiny_vit.onnx");
     let compile = |out: &str| {
         let mut c = vitc();
         c.arg("compile").arg(&model).arg("-o").arg(dir.path().join(out));

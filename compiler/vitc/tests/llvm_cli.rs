@@ -9,9 +9,10 @@
 mod common;
 
 use common::*;
+use vitc_testkit::repo_root;
 
 fn tiny() -> (std::path::PathBuf, std::path::PathBuf) {
-    (repo().join("examples/tiny_vit/tiny_vit.onnx"), repo().join("examples/tiny_vit/input.npy"))
+    (repo_root().join("examples/tiny_vit/tiny_vit.onnx"), repo_root().join("examples/tiny_vit/input.npy"))
 }
 
 #[test]
@@ -48,7 +49,7 @@ fn tiny_vit_with_llvm_matches_the_interpreter() {
     run_ok(vitc().arg("run").arg(&model).arg("-i").arg(&input).arg("-o").arg(&interp));
     let (a, b) = (read_npy(&ours), read_npy(&interp));
     assert_eq!(a.0, b.0);
-    assert_within(&a.1, &b.1, 1e-4);
+    vitc_testkit::assert_within(&a.1, &b.1, 1e-4, "LLVM-compiled tiny_vit vs the interpreter");
     // A portable build for AVX2 + FMA machines.
     let v3 = dir.path().join("tiny_v3.so");
     run_ok(vitc().arg("compile").arg(&model).arg("-o").arg(&v3).args([

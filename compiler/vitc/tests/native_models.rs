@@ -2,7 +2,7 @@
 //! against the ONNX Runtime references in `../shared/models` (bound
 //! `max|ours − ref| ≤ 1e-4 · max|ref|`), the C API checks through `.o` and
 //! `.a`, concurrent contexts, the C example, aarch64 under qemu, and
-//! `vitc bench`. Tests print SKIPPED when the reference models are missing.
+//! `vitc bench`. A missing reference file or tool fails the test, naming it.
 
 #![allow(clippy::unwrap_used)] // tests may unwrap: a failure is a test failure
 
@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use vitc_loader::ModelLibrary;
+use vitc_testkit::{assert_within, model_file, repo_root, require_tool};
 
-const REL: f32 = 1e-4;
+const REL: f64 = 1e-4;
 
 /// A directory under cargo's per-test scratch space.
 fn scratch(name: &str) -> PathBuf {
@@ -24,39 +25,35 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 /// `levit_128s` compiled once per test binary into `scratch/levit/levit.so`.
-fn levit_so() -> Option<&'static Path> {
-    static LIB: OnceLock<Option<PathBuf>> = OnceLock::new();
+fn levit_so() -> &'static Path {
+    static LIB: OnceLock<PathBuf> = OnceLock::new();
     LIB.get_or_init(|| {
-        let model = models().join("levit_128s.onnx");
-        if !model.exists() {
-            eprintln!("SKIPPED: {} is missing", model.display());
-            return None;
-        }
+        let model = model_file("levit_128s.onnx");
         let out = scratch("levit").join("levit.so");
         let result = compile_native(&model, &out, &[]);
         let stdout = String::from_utf8_lossy(&result.stdout);
         assert!(stdout.contains("weights") && stdout.contains("bytes") && stdout.contains(" s "), "{stdout}");
-        Some(out)
+        out
     })
-    .as_deref()
 }
 
+/// The reference input file of `name` and its ONNX Runtime output.
 fn reference(name: &str) -> (PathBuf, Vec<f32>) {
-    (models().join(format!("{name}.input.npy")), read_npy(&models().join(format!("{name}.output.npy"))).1)
+    (model_file(&format!("{name}.input.npy")), read_npy(&model_file(&format!("{name}.output.npy"))).1)
 }
 
 #[test]
 fn tiny_vit_matches_the_interpreter() {
     let dir = tempfile::tempdir().unwrap();
-    let model = repo().join("examples/tiny_vit/tiny_vit.onnx");
-    let input = repo().join("examples/tiny_vit/input.npy");
+    let model = repo_root().join("examples/tiny_vit/tiny_vit.onnx");
+    let input = repo_root().join("examples/tiny_vit/input.npy");
     compile_native(&model, &dir.path().join("tiny.so"), &[]);
     let (ours, interp) = (dir.path().join("ours.npy"), dir.path().join("interp.npy"));
     run_ok(vitc().arg("run").arg(dir.path().join("tiny.so")).arg("-i").arg(&input).arg("-o").arg(&ours));
     run_ok(vitc().arg("run").arg(&model).arg("-i").arg(&input).arg("-o").arg(&interp));
     let (a, b) = (read_npy(&ours), read_npy(&interp));
     assert_eq!(a.0, b.0);
-    assert_within(&a.1, &b.1, REL);
+    assert_within(&a.1, &b.1, REL, "tiny_vit vs the interpreter");
     assert!(dir.path().join("tiny.h").exists());
     let asm = run_ok(vitc().arg("compile").arg(&model).args(["--emit", "asm"]));
     assert!(!asm.stdout.is_empty());
@@ -64,7 +61,7 @@ fn tiny_vit_matches_the_interpreter() {
 
 #[test]
 fn levit_so_matches_onnx_runtime() {
-    let Some(lib) = levit_so() else { return };
+    let lib = levit_so();
     let (input, expected) = reference("levit_128s");
     for threads in ["1", "2"] {
         let y = scratch("levit").join(format!("y{threads}.npy"));
@@ -73,18 +70,14 @@ fn levit_so_matches_onnx_runtime() {
         );
         let (dims, ours) = read_npy(&y);
         assert_eq!(dims, [1, 1000]);
-        assert_within(&ours, &expected, REL);
+        assert_within(&ours, &expected, REL, &format!("levit_128s.so, {threads} thread(s)"));
     }
 }
 
 #[test]
 fn every_reference_model_matches_onnx_runtime() {
     for name in ["deit_tiny_patch16_224", "cswin_micro", "lvt"] {
-        let model = models().join(format!("{name}.onnx"));
-        if !model.exists() {
-            eprintln!("SKIPPED: {} is missing", model.display());
-            continue;
-        }
+        let model = model_file(&format!("{name}.onnx"));
         let dir = scratch(name);
         let lib = dir.join(format!("{name}.so"));
         compile_native(&model, &lib, &[]);
@@ -92,7 +85,7 @@ fn every_reference_model_matches_onnx_runtime() {
         let y = dir.join("y.npy");
         run_ok(vitc().arg("run").arg(&lib).arg("--input").arg(&input).arg("--output").arg(&y).args(["--threads", "2"]));
         let ours = read_npy(&y).1;
-        assert_within(&ours, &expected, REL);
+        assert_within(&ours, &expected, REL, name);
         let name_from_library = ModelLibrary::open(&lib, None).unwrap().name().to_string();
         assert_eq!(name_from_library, name);
     }
@@ -100,32 +93,28 @@ fn every_reference_model_matches_onnx_runtime() {
 
 #[test]
 fn levit_dynamic_batch_matches_onnx_runtime() {
-    let model = models().join("levit_128s_dynbatch.onnx");
-    if !model.exists() {
-        eprintln!("SKIPPED: {} is missing", model.display());
-        return;
-    }
+    let model = model_file("levit_128s_dynbatch.onnx");
     let dir = scratch("levit_dyn");
     let lib = dir.join("levit_dyn.so");
     compile_native(&model, &lib, &["--max-batch", "16"]);
     let y = dir.join("y.npy");
-    let input = models().join("levit_128s_dynbatch.input_b16.npy");
+    let input = model_file("levit_128s_dynbatch.input_b16.npy");
     run_ok(vitc().arg("run").arg(&lib).arg("--input").arg(&input).arg("--output").arg(&y).args(["--threads", "2"]));
     let (dims, ours) = read_npy(&y);
     assert_eq!(dims, [16, 1000]);
-    assert_within(&ours, &read_npy(&models().join("levit_128s_dynbatch.output_b16.npy")).1, REL);
+    let expected = read_npy(&model_file("levit_128s_dynbatch.output_b16.npy")).1;
+    assert_within(&ours, &expected, REL, "levit_128s_dynbatch at batch 16");
     let bench =
         run_ok(vitc().arg("bench").arg(&lib).args(["--batch", "4", "--threads", "2", "--warmup", "1", "--runs", "3"]));
     assert!(String::from_utf8_lossy(&bench.stdout).contains("\"input_shape\": [4, 3, 224, 224]"));
     // Batches 1 and 3 through the C API: the first images of the batch-16 pair.
     let (_, x) = read_npy(&input);
-    let (_, expected) = read_npy(&models().join("levit_128s_dynbatch.output_b16.npy"));
     let lib = ModelLibrary::open(&lib, None).unwrap();
     let mut ctx = lib.context(2).unwrap();
     for batch in [1, 3] {
         let mut out = vec![f32::NAN; batch * lib.output_len()];
         ctx.run(&x[..batch * lib.input_len()], &mut out, batch).unwrap();
-        assert_within(&out, &expected[..batch * lib.output_len()], REL);
+        assert_within(&out, &expected[..batch * lib.output_len()], REL, &format!("C API at batch {batch}"));
     }
 }
 
@@ -148,7 +137,7 @@ fn api_test_model(cc: &str, lib: &Path, runner: &[&str], model: &str, prefix: &s
             .args(["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-include"])
             .arg(lib.with_extension("h"))
             .arg(format!("-DMODEL={prefix}"))
-            .arg(repo().join("runtime/c/tests/api_test.c"))
+            .arg(repo_root().join("runtime/c/tests/api_test.c"))
             .arg(lib)
             .args(["-lm", "-lpthread", "-o"])
             .arg(&exe),
@@ -167,21 +156,18 @@ fn api_test_model(cc: &str, lib: &Path, runner: &[&str], model: &str, prefix: &s
 
 #[test]
 fn levit_object_and_archive_pass_the_c_api_checks() {
-    if levit_so().is_none() {
-        return;
-    }
+    require_tool("cc");
     let dir = scratch("levit_static");
     for file in ["levit.o", "levit.a"] {
         let lib = dir.join(file);
-        compile_native(&models().join("levit_128s.onnx"), &lib, &[]);
-        assert_within(&api_test("cc", &lib, &[]), &reference("levit_128s").1, REL);
+        compile_native(&model_file("levit_128s.onnx"), &lib, &[]);
+        assert_within(&api_test("cc", &lib, &[]), &reference("levit_128s").1, REL, file);
     }
 }
 
 #[test]
 fn two_threads_with_two_contexts_are_bit_identical() {
-    let Some(lib) = levit_so() else { return };
-    let lib = ModelLibrary::open(lib, None).unwrap();
+    let lib = ModelLibrary::open(levit_so(), None).unwrap();
     let input = read_npy(&reference("levit_128s").0).1;
     let mut expected = vec![0.0; lib.output_len()];
     lib.context(1).unwrap().run(&input, &mut expected, 1).unwrap();
@@ -206,11 +192,8 @@ fn two_threads_with_two_contexts_are_bit_identical() {
 
 #[test]
 fn c_example_classifies_levit() {
-    let Some(lib) = levit_so() else { return };
-    if !have("make") {
-        eprintln!("SKIPPED: make is not installed");
-        return;
-    }
+    require_tool("make");
+    let lib = levit_so();
     let out_dir = scratch("c_example");
     std::fs::copy(lib, out_dir.join("levit.so")).unwrap();
     std::fs::copy(lib.with_extension("h"), out_dir.join("levit.h")).unwrap();
@@ -218,7 +201,7 @@ fn c_example_classifies_levit() {
     let out = run_ok(
         Command::new("make")
             .arg("-C")
-            .arg(repo().join("examples/c"))
+            .arg(repo_root().join("examples/c"))
             .arg(format!("OUT={}", out_dir.display()))
             .arg("-o")
             .arg(out_dir.join("levit.so"))
@@ -232,32 +215,21 @@ fn c_example_classifies_levit() {
 
 #[test]
 fn levit_aarch64_runs_under_qemu() {
-    if levit_so().is_none() {
-        return;
-    }
-    if !(have("aarch64-linux-gnu-gcc") && have("qemu-aarch64")) {
-        eprintln!("SKIPPED: aarch64-linux-gnu-gcc or qemu-aarch64 is not installed");
-        return;
-    }
+    require_tool("aarch64-linux-gnu-gcc");
+    require_tool("qemu-aarch64");
     let lib = scratch("levit_aarch64").join("levit.a");
-    compile_native(&models().join("levit_128s.onnx"), &lib, &["--target", "aarch64-linux"]);
+    compile_native(&model_file("levit_128s.onnx"), &lib, &["--target", "aarch64-linux"]);
     let ours = api_test("aarch64-linux-gnu-gcc", &lib, &["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"]);
-    assert_within(&ours, &reference("levit_128s").1, REL);
+    assert_within(&ours, &reference("levit_128s").1, REL, "levit_128s on aarch64 (qemu)");
 }
 
 /// Every other reference model on aarch64 under qemu (LeViT is above).
 #[test]
 fn other_models_aarch64_run_under_qemu() {
-    if !(have("aarch64-linux-gnu-gcc") && have("qemu-aarch64")) {
-        eprintln!("SKIPPED: aarch64-linux-gnu-gcc or qemu-aarch64 is not installed");
-        return;
-    }
+    require_tool("aarch64-linux-gnu-gcc");
+    require_tool("qemu-aarch64");
     for (model, prefix) in [("deit_tiny_patch16_224", "deit"), ("cswin_micro", "cswin"), ("lvt", "lvt")] {
-        let onnx = models().join(format!("{model}.onnx"));
-        if !onnx.exists() {
-            eprintln!("SKIPPED: {} is missing", onnx.display());
-            continue;
-        }
+        let onnx = model_file(&format!("{model}.onnx"));
         let lib = scratch("aarch64_models").join(format!("{prefix}.a"));
         compile_native(&onnx, &lib, &["--target", "aarch64-linux"]);
         let ours = api_test_model(
@@ -267,7 +239,7 @@ fn other_models_aarch64_run_under_qemu() {
             model,
             prefix,
         );
-        assert_within(&ours, &reference(model).1, REL);
+        assert_within(&ours, &reference(model).1, REL, &format!("{model} on aarch64 (qemu)"));
         eprintln!("{model}: aarch64 under qemu matches");
     }
 }

@@ -1,43 +1,24 @@
 //! On a machine with an NVIDIA GPU (and a build with `--features cuda`):
 //! every shared model compiled to PTX runs through the launcher and matches
 //! the ONNX Runtime reference by the shared rule `max|ours − ref| ≤ 1e-4 ·
-//! max|ref|`. Without the feature or a driver, the tests print why they skip.
+//! max|ref|`. Without the feature the GPU tests are ignored (and say so);
+//! with it, a missing CUDA driver or reference file fails them.
 
 #![allow(clippy::unwrap_used)] // tests may unwrap: a failure is a test failure
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use vitc_backend_ptx::{Manifest, PtxTarget, compile_ptx};
 use vitc_cuda::{Bundle, GpuModel};
 
-fn models_dir() -> PathBuf {
-    std::env::var_os("VITC_MODELS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/models"))
-}
-
-/// Whether a GPU can be used; prints why not otherwise.
-fn gpu() -> bool {
-    if !vitc_cuda::BUILT_WITH_CUDA {
-        eprintln!("SKIPPED: built without the `cuda` feature (cargo test -p vitc-cuda --features cuda)");
-        return false;
-    }
-    if !vitc_cuda::driver_present() {
-        eprintln!("SKIPPED: no CUDA driver (libcuda.so) on this machine");
-        return false;
-    }
-    true
-}
-
 fn check(model: &str, input: &str, output: &str) {
-    if !gpu() {
-        return;
+    if !vitc_cuda::BUILT_WITH_CUDA {
+        panic!("the GPU tests need a build with the `cuda` feature: cargo test -p vitc-cuda --features cuda");
     }
-    let dir = models_dir();
-    let path = dir.join(format!("{model}.onnx"));
-    if !path.exists() {
-        eprintln!("SKIPPED: {} is missing", path.display());
-        return;
-    }
+    assert!(
+        vitc_cuda::driver_present(),
+        "no CUDA driver (libcuda.so) on this machine: the GPU tests need an NVIDIA GPU and its driver"
+    );
+    let path = vitc_testkit::model_file(&format!("{model}.onnx"));
     let graph = vitc_driver::load_onnx(&path, vitc_driver::Stage::Rewritten).unwrap();
     let mut program =
         vitc_lower::lower(&graph, &vitc_lower::LowerOptions { max_batch: 16, ..Default::default() }).unwrap();
@@ -51,8 +32,8 @@ fn check(model: &str, input: &str, output: &str) {
     let manifest = Manifest::new(&program, &module, "m.ptx", "m.weights");
     std::fs::write(vitc_cuda::manifest_path(&ptx), manifest.to_json().unwrap()).unwrap();
     let bundle = Bundle::load(&ptx).unwrap();
-    let x = vitc_ir::npy::read_npy(&dir.join(input)).unwrap();
-    let reference = vitc_ir::npy::read_npy(&dir.join(output)).unwrap();
+    let x = vitc_ir::npy::read_npy(&vitc_testkit::model_file(input)).unwrap();
+    let reference = vitc_ir::npy::read_npy(&vitc_testkit::model_file(output)).unwrap();
     let data: Vec<f32> = x.to_f64_vec().into_iter().map(|v| v as f32).collect();
     let images = if program.batch.dynamic { x.dims()[0] } else { 1 };
     let mut gpu = GpuModel::new(&bundle, 0).unwrap();
@@ -67,26 +48,31 @@ fn check(model: &str, input: &str, output: &str) {
 }
 
 #[test]
+#[cfg_attr(not(feature = "cuda"), ignore = "needs an NVIDIA GPU and `--features cuda`")]
 fn levit_128s_runs_on_the_gpu() {
     check("levit_128s", "levit_128s.input.npy", "levit_128s.output.npy");
 }
 
 #[test]
+#[cfg_attr(not(feature = "cuda"), ignore = "needs an NVIDIA GPU and `--features cuda`")]
 fn levit_128s_dynbatch_16_runs_on_the_gpu() {
     check("levit_128s_dynbatch", "levit_128s_dynbatch.input_b16.npy", "levit_128s_dynbatch.output_b16.npy");
 }
 
 #[test]
+#[cfg_attr(not(feature = "cuda"), ignore = "needs an NVIDIA GPU and `--features cuda`")]
 fn deit_tiny_runs_on_the_gpu() {
     check("deit_tiny_patch16_224", "deit_tiny_patch16_224.input.npy", "deit_tiny_patch16_224.output.npy");
 }
 
 #[test]
+#[cfg_attr(not(feature = "cuda"), ignore = "needs an NVIDIA GPU and `--features cuda`")]
 fn cswin_micro_runs_on_the_gpu() {
     check("cswin_micro", "cswin_micro.input.npy", "cswin_micro.output.npy");
 }
 
 #[test]
+#[cfg_attr(not(feature = "cuda"), ignore = "needs an NVIDIA GPU and `--features cuda`")]
 fn lvt_runs_on_the_gpu() {
     check("lvt", "lvt.input.npy", "lvt.output.npy");
 }

@@ -31,11 +31,6 @@ pub fn build(file: &str, prefix: &str, dynamic: bool, target: Target) -> Built {
     Built { dir, lib }
 }
 
-/// Whether `tool` is on the PATH.
-pub fn have(tool: &str) -> bool {
-    Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success())
-}
-
 pub fn run_ok(cmd: &mut Command) -> Output {
     let out = cmd.output().unwrap();
     assert!(
@@ -79,13 +74,4 @@ pub fn parse_floats(stdout: &[u8]) -> Vec<f32> {
 /// Writes `data` as raw little-endian float32.
 pub fn write_raw(path: &Path, data: &[f32]) {
     std::fs::write(path, data.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>()).unwrap();
-}
-
-/// Asserts `ours` is within `1e-5 · max|reference|` of `reference`.
-pub fn assert_close(ours: &[f32], reference: &[f32]) {
-    assert_eq!(ours.len(), reference.len());
-    let max_ref = reference.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-    for (i, (a, b)) in ours.iter().zip(reference).enumerate() {
-        assert!((a - b).abs() <= 1e-5 * max_ref, "element {i}: {a} vs {b} (max|ref| {max_ref})");
-    }
 }

@@ -1,5 +1,6 @@
 //! Helpers shared by the native-output tests: the vitc binary, stub
 //! libraries built without a backend (`vitc_link::stub`), `.npy` files.
+//! Reference data, tools and the whole-model rule come from `vitc-testkit`.
 
 #![allow(dead_code)] // each test file uses a different subset
 
@@ -11,15 +12,6 @@ use vitc_link::{LinkOptions, Target, stub};
 
 pub fn vitc() -> Command {
     Command::new(env!("CARGO_BIN_EXE_vitc"))
-}
-
-pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// `../shared/models`, where the whole-model references live.
-pub fn models() -> PathBuf {
-    repo().join("../shared/models")
 }
 
 pub fn run_ok(cmd: &mut Command) -> Output {
@@ -72,15 +64,6 @@ pub fn stub_reference(input: &[f32]) -> Vec<f32> {
     input.chunks(stub::INPUT_LEN).flat_map(stub::reference).collect()
 }
 
-/// The whole-model comparison rule: `max|ours − ref| ≤ rel · max|ref|`, no NaN.
-pub fn assert_within(ours: &[f32], reference: &[f32], rel: f32) {
-    assert_eq!(ours.len(), reference.len());
-    let max_ref = reference.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-    let max_diff = ours.iter().zip(reference).fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
-    assert!(ours.iter().all(|v| v.is_finite()), "non-finite output");
-    assert!(max_diff <= rel * max_ref, "max |diff| {max_diff} > {rel} * max|ref| {max_ref}");
-}
-
 /// Indices of the five largest values of `row`, largest first.
 pub fn top5(row: &[f32]) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..row.len()).collect();
@@ -92,8 +75,4 @@ pub fn top5(row: &[f32]) -> Vec<usize> {
 /// `vitc compile MODEL -o OUT ARGS...`, which must succeed.
 pub fn compile_native(model: &Path, out: &Path, args: &[&str]) -> Output {
     run_ok(vitc().arg("compile").arg(model).arg("-o").arg(out).args(args))
-}
-
-pub fn have(tool: &str) -> bool {
-    Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success())
 }
