@@ -20,17 +20,6 @@ use crate::BackendError;
 use crate::emit::{EL, F32X4, Fx};
 use crate::window::{sweep_out_row, tap_values, window_rows};
 
-/// Checks the parts of a window geometry the emitters divide by.
-pub(crate) fn check_geom(g: &Conv2dGeom) -> Result<(), BackendError> {
-    if g.stride_h == 0 || g.stride_w == 0 || g.dil_h == 0 || g.dil_w == 0 {
-        return Err(BackendError::Invalid(format!("zero stride or dilation in {g:?}")));
-    }
-    if g.groups == 0 || !g.c.is_multiple_of(g.groups) || !g.oc.is_multiple_of(g.groups) {
-        return Err(BackendError::Invalid(format!("groups do not divide the channels in {g:?}")));
-    }
-    Ok(())
-}
-
 /// The group of output channel `o` (run time).
 fn group_of(fx: &mut Fx, o: Value, per_group: usize, groups: usize) -> Value {
     if groups == 1 {
@@ -52,7 +41,6 @@ pub(crate) fn emit_conv(
     out: Loc,
     act: Activation,
 ) -> Result<(), BackendError> {
-    check_geom(g)?;
     if g.oh == 0 || g.ow == 0 {
         return Ok(());
     }
@@ -139,7 +127,6 @@ pub(crate) fn emit_conv_transpose(
     bias: Option<Loc>,
     out: Loc,
 ) -> Result<(), BackendError> {
-    check_geom(g)?;
     let (cpg, opg) = (g.c / g.groups, g.oc / g.groups);
     let taps = g.kh * g.kw;
     let (ih, iw) = (g.oh, g.ow);

@@ -44,12 +44,8 @@ pub(crate) fn build_kernel(
         Kernel::Gather { src_axis, inner, indices, table, src, out, .. } => {
             window::emit_gather(&mut fx, *src_axis, *inner, *indices, *table, *src, *out)
         }
-        Kernel::Im2col { geom, x, out } => {
-            conv::check_geom(geom)?;
-            window::emit_im2col(&mut fx, geom, *x, *out)
-        }
+        Kernel::Im2col { geom, x, out } => window::emit_im2col(&mut fx, geom, *x, *out),
         Kernel::Pool2d { kind, geom, count_include_pad, x, out } => {
-            conv::check_geom(geom)?;
             window::emit_pool(&mut fx, *kind, geom, *count_include_pad, *x, *out)
         }
         Kernel::Conv2d { geom, x, w, bias, out, act } => conv::emit_conv(&mut fx, geom, *x, *w, *bias, *out, *act)?,

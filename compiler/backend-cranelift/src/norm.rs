@@ -218,15 +218,7 @@ pub(crate) fn emit_reduce(fx: &mut Fx, op: ReduceOp, reduce: usize, inner: usize
     if inner == 0 {
         return;
     }
-    let init = match op {
-        ReduceOp::Sum | ReduceOp::Mean => 0.0,
-        ReduceOp::Max => f32::NEG_INFINITY,
-        ReduceOp::Min => f32::INFINITY,
-    };
-    let scale = match op {
-        ReduceOp::Mean if reduce > 0 => Some(1.0 / reduce as f32),
-        _ => None,
-    };
+    let (init, scale) = (op.identity(), op.finish_scale(reduce));
     let mut combine = move |fx: &mut Fx, a: Value, v: Value| match op {
         ReduceOp::Sum | ReduceOp::Mean => fx.b.ins().fadd(a, v),
         ReduceOp::Max => fx.vmax(a, v),

@@ -15,20 +15,8 @@
 use inkwell::IntPredicate;
 use vitc_lower::{Activation, Conv2dGeom, Loc};
 
-use crate::LlvmError;
 use crate::fx::{Fx, I, P, R, V};
 use crate::window::{sweep_out_row, tap_values, window_rows};
-
-/// Checks the parts of a window geometry the emitters divide by.
-pub(crate) fn check_geom(g: &Conv2dGeom) -> R<()> {
-    if g.stride_h == 0 || g.stride_w == 0 || g.dil_h == 0 || g.dil_w == 0 {
-        return Err(LlvmError::Invalid(format!("zero stride or dilation in {g:?}")));
-    }
-    if g.groups == 0 || !g.c.is_multiple_of(g.groups) || !g.oc.is_multiple_of(g.groups) {
-        return Err(LlvmError::Invalid(format!("groups do not divide the channels in {g:?}")));
-    }
-    Ok(())
-}
 
 /// Emits a `Conv2d` kernel (output channels `start..end`).
 pub(crate) fn emit_conv<'a, 'c>(
@@ -40,7 +28,6 @@ pub(crate) fn emit_conv<'a, 'c>(
     out: Loc,
     act: Activation,
 ) -> R<()> {
-    check_geom(g)?;
     if g.oh == 0 || g.ow == 0 {
         return Ok(());
     }
@@ -109,7 +96,6 @@ pub(crate) fn emit_conv_transpose(
     bias: Option<Loc>,
     out: Loc,
 ) -> R<()> {
-    check_geom(g)?;
     let (cpg, opg) = (g.c / g.groups, g.oc / g.groups);
     let taps = g.kh * g.kw;
     let (ih, iw) = (g.oh, g.ow);

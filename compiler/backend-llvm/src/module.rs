@@ -103,12 +103,8 @@ fn build_kernel(fx: &mut Fx<'_, '_>, kernel: &Kernel) -> R<()> {
         Kernel::Gather { src_axis, inner, indices, table, src, out, .. } => {
             window::emit_gather(fx, *src_axis, *inner, *indices, *table, *src, *out)
         }
-        Kernel::Im2col { geom, x, out } => {
-            conv::check_geom(geom)?;
-            window::emit_im2col(fx, geom, *x, *out)
-        }
+        Kernel::Im2col { geom, x, out } => window::emit_im2col(fx, geom, *x, *out),
         Kernel::Pool2d { kind, geom, count_include_pad, x, out } => {
-            conv::check_geom(geom)?;
             window::emit_pool(fx, *kind, geom, *count_include_pad, *x, *out)
         }
         Kernel::Conv2d { geom, x, w, bias, out, act } => conv::emit_conv(fx, geom, *x, *w, *bias, *out, *act),

@@ -193,15 +193,7 @@ pub(crate) fn emit_reduce<'a, 'c>(
     if inner == 0 {
         return Ok(());
     }
-    let init = match op {
-        ReduceOp::Sum | ReduceOp::Mean => 0.0,
-        ReduceOp::Max => f32::NEG_INFINITY,
-        ReduceOp::Min => f32::INFINITY,
-    };
-    let scale = match op {
-        ReduceOp::Mean if reduce > 0 => Some(1.0 / reduce as f32),
-        _ => None,
-    };
+    let (init, scale) = (op.identity(), op.finish_scale(reduce));
     let combine = move |fx: &Fx<'a, 'c>, a: V<'c>, v: V<'c>| -> R<V<'c>> {
         match op {
             ReduceOp::Sum | ReduceOp::Mean => fx.fadd(a, v),

@@ -14,19 +14,7 @@ use vitc_lower::{Conv2dGeom, Loc, PoolKind};
 
 use crate::fx::{Fx, I, P, R, V};
 
-/// Output positions `[lo, hi)` along one axis whose whole window lies inside
-/// the input.
-pub(crate) fn interior(out: usize, inp: usize, k: usize, stride: usize, pad: usize, dil: usize) -> (usize, usize) {
-    let lo = pad.div_ceil(stride).min(out);
-    let last = (inp + pad) as i64 - 1 - (k.saturating_sub(1) * dil) as i64;
-    let hi = if last < 0 { 0 } else { (last as usize / stride + 1).min(out) };
-    (lo, hi.max(lo))
-}
-
-/// Input coordinate of output `o`, window tap `t` (may be outside).
-pub(crate) fn tap(o: usize, t: usize, stride: usize, pad: usize, dil: usize) -> i64 {
-    (o * stride + t * dil) as i64 - pad as i64
-}
+pub(crate) use vitc_lower::{window_interior as interior, window_tap as tap};
 
 /// Emits a `Gather` kernel (outer indices `start..end`).
 pub(crate) fn emit_gather(

@@ -325,6 +325,41 @@ pub enum ReduceOp {
     Min,
 }
 
+impl ReduceOp {
+    /// The value a reduction starts from (0, −∞ for `Max`, +∞ for `Min`).
+    pub fn identity(self) -> f32 {
+        match self {
+            ReduceOp::Sum | ReduceOp::Mean => 0.0,
+            ReduceOp::Max => f32::NEG_INFINITY,
+            ReduceOp::Min => f32::INFINITY,
+        }
+    }
+
+    /// The factor applied to the result over `reduce` elements (`1/reduce`
+    /// for a non-empty `Mean`, none otherwise).
+    pub fn finish_scale(self, reduce: usize) -> Option<f32> {
+        match self {
+            ReduceOp::Mean if reduce > 0 => Some(1.0 / reduce as f32),
+            _ => None,
+        }
+    }
+}
+
+/// Output positions `[lo, hi)` along one window axis whose whole window
+/// (`k` taps, `dil` apart, input `inp` long with `pad` before it) lies
+/// inside the input (`lo ≤ hi ≤ out`): the loop part without bounds checks.
+pub fn window_interior(out: usize, inp: usize, k: usize, stride: usize, pad: usize, dil: usize) -> (usize, usize) {
+    let lo = pad.div_ceil(stride).min(out);
+    let last = (inp + pad) as i64 - 1 - (k.saturating_sub(1) * dil) as i64;
+    let hi = if last < 0 { 0 } else { (last as usize / stride + 1).min(out) };
+    (lo, hi.max(lo))
+}
+
+/// Input coordinate of output `o`, window tap `t` (may be outside).
+pub fn window_tap(o: usize, t: usize, stride: usize, pad: usize, dil: usize) -> i64 {
+    (o * stride + t * dil) as i64 - pad as i64
+}
+
 /// Pool kinds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PoolKind {
