@@ -12,10 +12,11 @@
 //!    out-of-grid taps read a clamped row with a zero weight).
 
 use cranelift_codegen::ir::{InstBuilder, StackSlotData, StackSlotKind, Value, condcodes::IntCC, types::F32};
-use vitc_lower::{ATTENTION_MAX_KEYS, AttentionGeom, Kernel, Lepe, View4};
+use vitc_lower::{ATTENTION_MAX_KEYS, AttentionGeom, Lepe, View4};
 
 use crate::emit::{EL, F32X4, Fx, I64};
 use crate::{BackendError, norm};
+use vitc_lower::Attention;
 
 /// Vectors per block of keys in the logits sweep.
 const KEY_BLOCK: usize = 4;
@@ -23,10 +24,8 @@ const KEY_BLOCK: usize = 4;
 const VALUE_BLOCK: usize = 8;
 
 /// Emits an `Attention` kernel (rows `start..end`).
-pub(crate) fn emit_attention(fx: &mut Fx, kernel: &Kernel) -> Result<(), BackendError> {
-    let Kernel::Attention { geom: g, scale, q, kt, v, bias, lepe, out, act } = kernel else {
-        return Err(BackendError::Invalid("internal: not an attention kernel".into()));
-    };
+pub(crate) fn emit_attention(fx: &mut Fx, att: &Attention) -> Result<(), BackendError> {
+    let Attention { geom: g, scale, q, kt, v, bias, lepe, out, act } = att;
     let g = *g;
     if g.m == 0 || g.m > ATTENTION_MAX_KEYS {
         return Err(BackendError::Invalid(format!("attention with {} keys (1..={ATTENTION_MAX_KEYS})", g.m)));

@@ -20,10 +20,11 @@
 //! packed stack buffer (or, for very deep k, gathered lane by lane).
 
 use cranelift_codegen::ir::{InstBuilder, StackSlot, StackSlotData, StackSlotKind, Value};
-use vitc_lower::{Activation, GEMM_NR, GemmB, Kernel, Loc};
+use vitc_lower::{Activation, GEMM_NR, GemmB, Loc};
 
 use crate::emit::{EL, F32X4, Fx, I64};
 use crate::{Arch, BackendError, Target};
+use vitc_lower::Gemm;
 
 /// k steps per iteration of the micro-kernel loop.
 const KU: usize = 4;
@@ -347,8 +348,8 @@ fn batch_rows(fx: &mut Fx, s: &Spec, kb: &GemmB, base: Ptrs, lo: Value, hi: Valu
 }
 
 /// Emits a `Gemm` kernel.
-pub(crate) fn emit_gemm(fx: &mut Fx, kernel: &Kernel) -> Result<(), BackendError> {
-    let Kernel::Gemm {
+pub(crate) fn emit_gemm(fx: &mut Fx, gemm: &Gemm) -> Result<(), BackendError> {
+    let Gemm {
         m,
         n,
         k,
@@ -364,10 +365,7 @@ pub(crate) fn emit_gemm(fx: &mut Fx, kernel: &Kernel) -> Result<(), BackendError
         bias_batch_stride,
         residual,
         act,
-    } = kernel
-    else {
-        return Err(BackendError::Invalid("emit_gemm on a non-GEMM kernel".into()));
-    };
+    } = gemm;
     if let GemmB::Packed { nr, .. } = b
         && *nr != GEMM_NR
     {

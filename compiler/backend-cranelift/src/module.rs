@@ -15,6 +15,9 @@ use vitc_lower::{Kernel, Program, WEIGHT_ALIGN, kernel_symbol, weights_symbol};
 
 use crate::emit::{Fx, kernel_signature};
 use crate::{BackendError, Target, attention, conv, gemm, map, norm, resample, window};
+use vitc_lower::{
+    Conv2d, ConvTranspose2d, Fill, Gather, Gemm, Im2col, LayerNorm, Map, Pool2d, Reduce, Resample, Softmax,
+};
 
 /// Emits the body of one kernel into `func` (whose signature must be the
 /// kernel signature). `resolve` maps imported names (`powf`) to the index of
@@ -30,29 +33,31 @@ pub(crate) fn build_kernel(
     let b = FunctionBuilder::new(func, &mut fctx);
     let mut fx = Fx::new(b, *target, frontend, resolve);
     match kernel {
-        Kernel::Fill { value, out, .. } => map::emit_fill(&mut fx, *value, *out),
-        Kernel::Map { op, dims, out, inputs } => map::emit_map(&mut fx, *op, dims, *out, inputs),
-        Kernel::Gemm { .. } => gemm::emit_gemm(&mut fx, kernel)?,
-        Kernel::Attention { .. } => attention::emit_attention(&mut fx, kernel)?,
-        Kernel::Softmax { cols, x, out, .. } => norm::emit_softmax(&mut fx, *cols, *x, *out),
-        Kernel::LayerNorm { cols, eps, x, scale, bias, out, .. } => {
+        Kernel::Fill(Fill { value, out, .. }) => map::emit_fill(&mut fx, *value, *out),
+        Kernel::Map(Map { op, dims, out, inputs }) => map::emit_map(&mut fx, *op, dims, *out, inputs),
+        Kernel::Gemm(g) => gemm::emit_gemm(&mut fx, g)?,
+        Kernel::Attention(a) => attention::emit_attention(&mut fx, a)?,
+        Kernel::Softmax(Softmax { cols, x, out, .. }) => norm::emit_softmax(&mut fx, *cols, *x, *out),
+        Kernel::LayerNorm(LayerNorm { cols, eps, x, scale, bias, out, .. }) => {
             norm::emit_layer_norm(&mut fx, *cols, *eps, *x, *scale, *bias, *out)
         }
-        Kernel::Reduce { op, reduce, inner, src, out, .. } => {
+        Kernel::Reduce(Reduce { op, reduce, inner, src, out, .. }) => {
             norm::emit_reduce(&mut fx, *op, *reduce, *inner, *src, *out)
         }
-        Kernel::Gather { src_axis, inner, indices, table, src, out, .. } => {
+        Kernel::Gather(Gather { src_axis, inner, indices, table, src, out, .. }) => {
             window::emit_gather(&mut fx, *src_axis, *inner, *indices, *table, *src, *out)
         }
-        Kernel::Im2col { geom, x, out } => window::emit_im2col(&mut fx, geom, *x, *out),
-        Kernel::Pool2d { kind, geom, count_include_pad, x, out } => {
+        Kernel::Im2col(Im2col { geom, x, out }) => window::emit_im2col(&mut fx, geom, *x, *out),
+        Kernel::Pool2d(Pool2d { kind, geom, count_include_pad, x, out }) => {
             window::emit_pool(&mut fx, *kind, geom, *count_include_pad, *x, *out)
         }
-        Kernel::Conv2d { geom, x, w, bias, out, act } => conv::emit_conv(&mut fx, geom, *x, *w, *bias, *out, *act)?,
-        Kernel::ConvTranspose2d { geom, x, w, bias, out } => {
+        Kernel::Conv2d(Conv2d { geom, x, w, bias, out, act }) => {
+            conv::emit_conv(&mut fx, geom, *x, *w, *bias, *out, *act)?
+        }
+        Kernel::ConvTranspose2d(ConvTranspose2d { geom, x, w, bias, out }) => {
             conv::emit_conv_transpose(&mut fx, geom, *x, *w, *bias, *out)?
         }
-        Kernel::Resample { src_axis, inner, dst_axis, taps, index, coeff, src, out, .. } => {
+        Kernel::Resample(Resample { src_axis, inner, dst_axis, taps, index, coeff, src, out, .. }) => {
             let shape = resample::Shape { src_axis: *src_axis, inner: *inner, dst_axis: *dst_axis, taps: *taps };
             resample::emit_resample(&mut fx, shape, *index, *coeff, *src, *out)
         }
@@ -67,7 +72,7 @@ pub(crate) fn build_kernel(
 /// load of four k steps is live at once and the accumulators spill (measured
 /// on LeViT's 196×384×128: 32 GFLOP/s optimised, 46 GFLOP/s in order).
 fn keeps_order(kernel: &Kernel) -> bool {
-    matches!(kernel, Kernel::Gemm { .. })
+    matches!(kernel, Kernel::Gemm(Gemm { .. }))
 }
 
 fn module_err(what: &str, e: ModuleError) -> BackendError {

@@ -8,6 +8,7 @@
 mod common;
 
 use common::{Rng, check_program};
+use vitc_lower::Attention;
 use vitc_lower::{Activation, AttentionGeom, Kernel, Lepe, Loc, View4};
 
 /// Dense strides of `[b, h, r, c]` dims.
@@ -53,7 +54,7 @@ fn case(g: AttentionGeom, bias: bool, lepe: Option<(usize, usize, usize)>, act: 
             bias: Some(Loc::weights(b)),
         }
     });
-    let k = Kernel::Attention { geom: g, scale: 0.3, q, kt, v, bias, lepe, out, act };
+    let k = Kernel::Attention(Attention { geom: g, scale: 0.3, q, kt, v, bias, lepe, out, act });
     check_program(vec![k], &init, &weights, 1e-5, 1e-4);
 }
 

@@ -4,6 +4,7 @@
 mod common;
 
 use common::{Jit, Rng, check_program, host, program};
+use vitc_lower::Gemm;
 use vitc_lower::{Activation, GEMM_NR, GemmB, Kernel, Loc};
 
 /// Packs a row-major `k × n` matrix into panels of `GEMM_NR` columns.
@@ -62,7 +63,7 @@ fn case(
     } else {
         GemmB::Strided { at: Loc::arena(b_off), row_stride: n as isize, col_stride: 1, batch_stride: b_bs as isize }
     };
-    let kernel = Kernel::Gemm {
+    let kernel = Kernel::Gemm(Gemm {
         m,
         n,
         k,
@@ -78,7 +79,7 @@ fn case(
         bias_batch_stride: 0,
         residual: res.then_some(Loc::arena(r_off)),
         act,
-    };
+    });
     check_program(vec![kernel], &init, &weights, 1e-5, 1e-5);
 }
 
@@ -140,7 +141,7 @@ fn in_place_residual() {
     let mut rng = Rng::new(11);
     let init = rng.vec(2 * m * n, -1.0, 1.0);
     let weights = pack(&rng.vec(k * n, -1.0, 1.0), k, n);
-    let kernel = Kernel::Gemm {
+    let kernel = Kernel::Gemm(Gemm {
         m,
         n,
         k,
@@ -156,7 +157,7 @@ fn in_place_residual() {
         bias_batch_stride: 0,
         residual: Some(Loc::arena(m * n)),
         act: Activation::None,
-    };
+    });
     check_program(vec![kernel], &init, &weights, 1e-5, 1e-5);
 }
 
@@ -179,7 +180,7 @@ fn throughput() {
         ("strided", GemmB::Strided { at: Loc::weights(0), row_stride: n as isize, col_stride: 1, batch_stride: 0 }),
         ("transposed", GemmB::Strided { at: Loc::weights(0), row_stride: 1, col_stride: k as isize, batch_stride: 0 }),
     ] {
-        let kernel = Kernel::Gemm {
+        let kernel = Kernel::Gemm(Gemm {
             m,
             n,
             k,
@@ -195,7 +196,7 @@ fn throughput() {
             bias_batch_stride: 0,
             residual: None,
             act: Activation::None,
-        };
+        });
         let prog = program(vec![kernel], arena.len(), &weights);
         let jit = Jit::new(&prog, &host());
         for _ in 0..20 {

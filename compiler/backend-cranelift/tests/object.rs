@@ -9,6 +9,7 @@ use vitc_backend_cranelift::{Target, compile_object, emit_clif, emit_disasm};
 use vitc_lower::{
     Activation, BinaryOp, Conv2dGeom, GemmB, Kernel, Loc, MapOp, PoolKind, Program, ReduceOp, Strided, UnaryOp,
 };
+use vitc_lower::{Conv2d, ConvTranspose2d, Fill, Gather, Gemm, Im2col, LayerNorm, Map, Pool2d, Reduce, Softmax};
 
 fn geom() -> Conv2dGeom {
     Conv2dGeom {
@@ -34,32 +35,32 @@ fn geom() -> Conv2dGeom {
 fn all_kinds() -> Program {
     let st = |o: usize, s: &[isize]| Strided { at: Loc::arena(o), strides: s.to_vec() };
     let kernels = vec![
-        Kernel::Fill { len: 10, value: 2.0, out: Loc::arena(1000) },
-        Kernel::Map {
+        Kernel::Fill(Fill { len: 10, value: 2.0, out: Loc::arena(1000) }),
+        Kernel::Map(Map {
             op: MapOp::Unary(UnaryOp::Erf),
             dims: vec![4, 6],
             out: Loc::arena(1100),
             inputs: vec![st(100, &[6, 1])],
-        },
-        Kernel::Map {
+        }),
+        Kernel::Map(Map {
             op: MapOp::Unary(UnaryOp::Log),
             dims: vec![4, 6],
             out: Loc::arena(1200),
             inputs: vec![st(100, &[1, 4])],
-        },
-        Kernel::Map {
+        }),
+        Kernel::Map(Map {
             op: MapOp::Binary(BinaryOp::Pow),
             dims: vec![3, 5],
             out: Loc::arena(1300),
             inputs: vec![st(100, &[5, 1]), st(200, &[0, 0])],
-        },
-        Kernel::Map {
+        }),
+        Kernel::Map(Map {
             op: MapOp::Unary(UnaryOp::Act(Activation::GeluTanh)),
             dims: vec![9],
             out: Loc::arena(1400),
             inputs: vec![st(100, &[1])],
-        },
-        Kernel::Gemm {
+        }),
+        Kernel::Gemm(Gemm {
             m: 7,
             n: 13,
             k: 9,
@@ -75,8 +76,8 @@ fn all_kinds() -> Program {
             bias_batch_stride: 0,
             residual: Some(Loc::arena(300)),
             act: Activation::Gelu,
-        },
-        Kernel::Gemm {
+        }),
+        Kernel::Gemm(Gemm {
             m: 7,
             n: 13,
             k: 9,
@@ -92,9 +93,9 @@ fn all_kinds() -> Program {
             bias_batch_stride: 0,
             residual: None,
             act: Activation::None,
-        },
-        Kernel::Softmax { rows: 3, cols: 13, x: Loc::arena(0), out: Loc::arena(1900) },
-        Kernel::LayerNorm {
+        }),
+        Kernel::Softmax(Softmax { rows: 3, cols: 13, x: Loc::arena(0), out: Loc::arena(1900) }),
+        Kernel::LayerNorm(LayerNorm {
             rows: 3,
             cols: 13,
             eps: 1e-5,
@@ -102,9 +103,16 @@ fn all_kinds() -> Program {
             scale: Loc::weights(0),
             bias: None,
             out: Loc::arena(2000),
-        },
-        Kernel::Reduce { op: ReduceOp::Max, outer: 2, reduce: 5, inner: 3, src: Loc::arena(0), out: Loc::arena(2100) },
-        Kernel::Gather {
+        }),
+        Kernel::Reduce(Reduce {
+            op: ReduceOp::Max,
+            outer: 2,
+            reduce: 5,
+            inner: 3,
+            src: Loc::arena(0),
+            out: Loc::arena(2100),
+        }),
+        Kernel::Gather(Gather {
             outer: 2,
             src_axis: 4,
             inner: 3,
@@ -112,30 +120,30 @@ fn all_kinds() -> Program {
             table: Loc::weights(190),
             src: Loc::arena(0),
             out: Loc::arena(2150),
-        },
-        Kernel::Im2col { geom: geom(), x: Loc::arena(0), out: Loc::arena(2200) },
-        Kernel::Pool2d {
+        }),
+        Kernel::Im2col(Im2col { geom: geom(), x: Loc::arena(0), out: Loc::arena(2200) }),
+        Kernel::Pool2d(Pool2d {
             kind: PoolKind::Avg,
             geom: geom(),
             count_include_pad: false,
             x: Loc::arena(0),
             out: Loc::arena(4600),
-        },
-        Kernel::Conv2d {
+        }),
+        Kernel::Conv2d(Conv2d {
             geom: geom(),
             x: Loc::arena(0),
             w: Loc::weights(0),
             bias: None,
             out: Loc::arena(4900),
             act: Activation::Relu,
-        },
-        Kernel::ConvTranspose2d {
+        }),
+        Kernel::ConvTranspose2d(ConvTranspose2d {
             geom: geom(),
             x: Loc::arena(0),
             w: Loc::weights(0),
             bias: None,
             out: Loc::arena(5200),
-        },
+        }),
     ];
     let mut weights = vec![0.5f32; 200];
     weights[190..].fill(0.0); // the gather table: indices 0
@@ -230,13 +238,13 @@ fn objects_link_into_shared_libraries() {
 #[test]
 fn invalid_programs_are_errors() {
     let mut p = all_kinds();
-    p.kernels.push(Kernel::Fill { len: 10, value: 0.0, out: Loc::arena(5995) });
+    p.kernels.push(Kernel::Fill(Fill { len: 10, value: 0.0, out: Loc::arena(5995) }));
     assert!(compile_object(&p, "vit", &Target::X86_64).is_err(), "write past the arena");
     let mut p = all_kinds();
     p.weights[190 * 4] = 9; // gather index 9 on an axis of 4
     assert!(compile_object(&p, "vit", &Target::X86_64).is_err(), "gather index out of range");
     let mut p = all_kinds();
-    if let Kernel::Conv2d { geom, .. } = &mut p.kernels[13] {
+    if let Kernel::Conv2d(Conv2d { geom, .. }) = &mut p.kernels[13] {
         geom.stride_h = 0;
     }
     let err = compile_object(&p, "vit", &Target::X86_64).expect_err("zero stride");

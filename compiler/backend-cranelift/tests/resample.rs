@@ -8,6 +8,7 @@
 mod common;
 
 use common::{Rng, check_program};
+use vitc_lower::Resample;
 use vitc_lower::{Kernel, Loc};
 
 /// A random resample of `outer × src_axis × inner` to `dst_axis` rows with
@@ -22,7 +23,7 @@ fn case(rng: &mut Rng, outer: usize, src_axis: usize, inner: usize, dst_axis: us
     weights.extend(coeffs);
     let n_src = outer * src_axis * inner;
     let init = rng.vec(n_src + outer * dst_axis * inner + 3, -2.0, 2.0);
-    let k = Kernel::Resample {
+    let k = Kernel::Resample(Resample {
         outer,
         src_axis,
         inner,
@@ -32,7 +33,7 @@ fn case(rng: &mut Rng, outer: usize, src_axis: usize, inner: usize, dst_axis: us
         coeff: Loc::weights(coeff_at),
         src: Loc::arena(0),
         out: Loc::arena(n_src + 3),
-    };
+    });
     check_program(vec![k], &init, &weights, 1e-5, 1e-5);
 }
 

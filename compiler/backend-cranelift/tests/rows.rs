@@ -4,6 +4,7 @@ mod common;
 
 use common::{Rng, check_program};
 use vitc_lower::{Kernel, Loc, ReduceOp};
+use vitc_lower::{LayerNorm, Reduce, Softmax};
 
 #[test]
 fn softmax() {
@@ -11,9 +12,9 @@ fn softmax() {
     for cols in [1usize, 3, 4, 5, 8, 9, 13, 196] {
         let rows = 7;
         let init = rng.vec(2 * rows * cols, -8.0, 8.0);
-        let out_of_place = Kernel::Softmax { rows, cols, x: Loc::arena(0), out: Loc::arena(rows * cols) };
+        let out_of_place = Kernel::Softmax(Softmax { rows, cols, x: Loc::arena(0), out: Loc::arena(rows * cols) });
         check_program(vec![out_of_place], &init, &[], 1e-7, 2e-6);
-        let in_place = Kernel::Softmax { rows, cols, x: Loc::arena(0), out: Loc::arena(0) };
+        let in_place = Kernel::Softmax(Softmax { rows, cols, x: Loc::arena(0), out: Loc::arena(0) });
         check_program(vec![in_place], &init, &[], 1e-7, 2e-6);
     }
 }
@@ -26,7 +27,7 @@ fn layer_norm() {
         let init = rng.vec(2 * rows * cols, -3.0, 5.0);
         let weights = rng.vec(2 * cols + 16, 0.5, 1.5);
         for bias in [None, Some(Loc::weights(cols + 3))] {
-            let k = Kernel::LayerNorm {
+            let k = Kernel::LayerNorm(LayerNorm {
                 rows,
                 cols,
                 eps: 1e-5,
@@ -34,10 +35,10 @@ fn layer_norm() {
                 scale: Loc::weights(0),
                 bias,
                 out: Loc::arena(rows * cols),
-            };
+            });
             check_program(vec![k], &init, &weights, 2e-5, 2e-5);
         }
-        let in_place = Kernel::LayerNorm {
+        let in_place = Kernel::LayerNorm(LayerNorm {
             rows,
             cols,
             eps: 1e-6,
@@ -45,7 +46,7 @@ fn layer_norm() {
             scale: Loc::weights(1),
             bias: Some(Loc::weights(cols)),
             out: Loc::arena(0),
-        };
+        });
         check_program(vec![in_place], &init, &weights, 2e-5, 2e-5);
     }
 }
@@ -59,7 +60,7 @@ fn reduce() {
         {
             let n = outer * reduce * inner;
             let init = rng.vec(n + outer * inner + 1, -2.0, 2.0);
-            let k = Kernel::Reduce { op, outer, reduce, inner, src: Loc::arena(0), out: Loc::arena(n) };
+            let k = Kernel::Reduce(Reduce { op, outer, reduce, inner, src: Loc::arena(0), out: Loc::arena(n) });
             check_program(vec![k], &init, &[], 1e-5, 1e-5);
         }
     }

@@ -5,6 +5,7 @@ mod common;
 
 use common::{Rng, check_program};
 use vitc_lower::{Activation, Conv2dGeom, Kernel, Loc, PoolKind};
+use vitc_lower::{Conv2d, ConvTranspose2d, Gather, Im2col, Pool2d};
 
 /// A window geometry with symmetric padding `p` (plus `extra` at the
 /// bottom/right).
@@ -61,7 +62,7 @@ fn gather() {
         let n = outer * src_axis * inner;
         let init = rng.vec(n + outer * indices * inner, -1.0, 1.0);
         let table: Vec<f32> = (0..indices).map(|_| f32::from_bits(rng.below(src_axis) as u32)).collect();
-        let k = Kernel::Gather {
+        let k = Kernel::Gather(Gather {
             outer,
             src_axis,
             inner,
@@ -69,7 +70,7 @@ fn gather() {
             table: Loc::weights(0),
             src: Loc::arena(0),
             out: Loc::arena(n),
-        };
+        });
         check_program(vec![k], &init, &table, 0.0, 0.0);
     }
 }
@@ -80,7 +81,7 @@ fn im2col() {
     for g in geoms() {
         let n = g.c * g.h * g.w;
         let init = rng.vec(n + g.oh * g.ow * g.c * g.kh * g.kw, -1.0, 1.0);
-        let k = Kernel::Im2col { geom: g, x: Loc::arena(0), out: Loc::arena(n) };
+        let k = Kernel::Im2col(Im2col { geom: g, x: Loc::arena(0), out: Loc::arena(n) });
         check_program(vec![k], &init, &[], 0.0, 0.0);
     }
 }
@@ -92,7 +93,8 @@ fn pool() {
         let n = g.c * g.h * g.w;
         let init = rng.vec(n + g.c * g.oh * g.ow, -1.0, 1.0);
         for (kind, cip) in [(PoolKind::Max, false), (PoolKind::Avg, false), (PoolKind::Avg, true)] {
-            let k = Kernel::Pool2d { kind, geom: g, count_include_pad: cip, x: Loc::arena(0), out: Loc::arena(n) };
+            let k =
+                Kernel::Pool2d(Pool2d { kind, geom: g, count_include_pad: cip, x: Loc::arena(0), out: Loc::arena(n) });
             check_program(vec![k], &init, &[], 1e-6, 1e-5);
         }
     }
@@ -104,14 +106,14 @@ fn conv_case(g: Conv2dGeom, act: Activation, bias: bool, seed: u64) {
     let init = rng.vec(n + g.oc * g.oh * g.ow, -1.0, 1.0);
     let wlen = g.oc * (g.c / g.groups) * g.kh * g.kw;
     let weights = rng.vec(wlen + g.oc, -1.0, 1.0);
-    let k = Kernel::Conv2d {
+    let k = Kernel::Conv2d(Conv2d {
         geom: g,
         x: Loc::arena(0),
         w: Loc::weights(0),
         bias: bias.then_some(Loc::weights(wlen)),
         out: Loc::arena(n),
         act,
-    };
+    });
     check_program(vec![k], &init, &weights, 1e-5, 1e-5);
 }
 
@@ -172,8 +174,13 @@ fn conv_transpose() {
         let wlen = c * (oc / groups) * k * k;
         let weights = rng.vec(wlen + oc, -1.0, 1.0);
         for bias in [None, Some(Loc::weights(wlen))] {
-            let kernel =
-                Kernel::ConvTranspose2d { geom: g, x: Loc::arena(0), w: Loc::weights(0), bias, out: Loc::arena(n) };
+            let kernel = Kernel::ConvTranspose2d(ConvTranspose2d {
+                geom: g,
+                x: Loc::arena(0),
+                w: Loc::weights(0),
+                bias,
+                out: Loc::arena(n),
+            });
             check_program(vec![kernel], &init, &weights, 1e-5, 1e-5);
         }
     }

@@ -23,10 +23,11 @@
 
 use inkwell::IntPredicate;
 use inkwell::values::BasicValueEnum;
-use vitc_lower::{Activation, AttentionGeom, Kernel, Lepe, View4};
+use vitc_lower::{Activation, AttentionGeom, Lepe, View4};
 
 use crate::LlvmError;
 use crate::fx::{Fx, I, P, R, V};
+use vitc_lower::Attention;
 
 /// Query rows computed together: `rows × BLOCK_VECTORS` accumulators stay
 /// in registers (24 of 32 with AVX-512 or NEON, 8 of 16 with AVX2 / SSE).
@@ -100,10 +101,8 @@ struct Slice<'k, 'c> {
 }
 
 /// Emits an `Attention` kernel.
-pub(crate) fn emit_attention(fx: &mut Fx<'_, '_>, kernel: &Kernel) -> R<()> {
-    let Kernel::Attention { geom, scale, q, kt, v, bias, lepe, out, act } = kernel else {
-        return Err(LlvmError::Invalid("emit_attention on another kernel".into()));
-    };
+pub(crate) fn emit_attention(fx: &mut Fx<'_, '_>, att: &Attention) -> R<()> {
+    let Attention { geom, scale, q, kt, v, bias, lepe, out, act } = att;
     let g = *geom;
     if g.m == 0 || g.m > vitc_lower::ATTENTION_MAX_KEYS {
         return Err(LlvmError::Invalid(format!("attention with {} keys", g.m)));

@@ -30,10 +30,11 @@
 //! lane. A vector wider than the panels (16 lanes over 8-column panels) is
 //! assembled from one row of each panel it spans.
 
-use vitc_lower::{Activation, GEMM_NR, GemmB, Kernel, Loc};
+use vitc_lower::{Activation, GEMM_NR, GemmB, Loc};
 
 use crate::LlvmError;
 use crate::fx::{Fx, I, P, R, V};
+use vitc_lower::Gemm;
 
 /// Rows of the tiles that take the rows left over below `mr`.
 const LEFTOVER_TILE: usize = 4;
@@ -400,8 +401,8 @@ fn batch_rows<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Spec, kb: &GemmB, base: &Bases<'c
 }
 
 /// Emits a `Gemm` kernel.
-pub(crate) fn emit_gemm(fx: &mut Fx<'_, '_>, kernel: &Kernel) -> R<()> {
-    let Kernel::Gemm {
+pub(crate) fn emit_gemm(fx: &mut Fx<'_, '_>, gemm: &Gemm) -> R<()> {
+    let Gemm {
         m,
         n,
         k,
@@ -417,10 +418,7 @@ pub(crate) fn emit_gemm(fx: &mut Fx<'_, '_>, kernel: &Kernel) -> R<()> {
         bias_batch_stride,
         residual,
         act,
-    } = kernel
-    else {
-        return Err(LlvmError::Invalid("emit_gemm on a non-GEMM kernel".into()));
-    };
+    } = gemm;
     if *m == 0 || *n == 0 || *batch == 0 {
         return Ok(());
     }

@@ -4,16 +4,12 @@
 //! time (partial vectors for its tail); the index and coefficient tables
 //! are constants in the weights.
 
-use vitc_lower::Kernel;
-
-use crate::LlvmError;
 use crate::fx::{Fx, I, R};
+use vitc_lower::Resample;
 
 /// Emits a `Resample` kernel (outer indices `start..end`).
-pub(crate) fn emit_resample<'a, 'c>(fx: &mut Fx<'a, 'c>, kernel: &Kernel) -> R<()> {
-    let Kernel::Resample { src_axis, inner, dst_axis, taps, index, coeff, src, out, .. } = kernel else {
-        return Err(LlvmError::Invalid("emit_resample on another kernel".into()));
-    };
+pub(crate) fn emit_resample<'a, 'c>(fx: &mut Fx<'a, 'c>, rs: &Resample) -> R<()> {
+    let Resample { src_axis, inner, dst_axis, taps, index, coeff, src, out, .. } = rs;
     let (src_axis, inner, dst_axis, taps) = (*src_axis, *inner, *dst_axis, *taps);
     if inner == 0 || dst_axis == 0 {
         return Ok(());

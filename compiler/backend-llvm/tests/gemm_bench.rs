@@ -20,6 +20,7 @@ use std::time::Instant;
 
 use vitc_backend_llvm::LlvmTarget;
 use vitc_driver::Stage;
+use vitc_lower::Gemm;
 use vitc_lower::{GemmB, Kernel, LowerOptions, lower};
 
 /// The CPU clock in GHz from `/proc/cpuinfo` (first `cpu MHz`).
@@ -92,7 +93,7 @@ fn levit_gemm_shapes() {
     let mut by_shape: BTreeMap<String, (f64, f64, usize)> = BTreeMap::new();
     let (mut all_flops, mut all_secs) = (0.0, 0.0);
     for (i, k) in program.kernels.iter().enumerate() {
-        let Kernel::Gemm { m, n, k: kk, batch, b, bias, act, .. } = k else { continue };
+        let Kernel::Gemm(Gemm { m, n, k: kk, batch, b, bias, act, .. }) = k else { continue };
         let flops = 2.0 * (*m * *n * *kk * *batch) as f64;
         let kind = match b {
             GemmB::Packed { .. } => "packed",

@@ -17,7 +17,8 @@
 use crate::emit::{Body, D, F, P, R};
 use crate::error::PtxError;
 use crate::launch::{Ctx, Launch, fits};
-use vitc_lower::{GEMM_NR, GemmB, Kernel, Loc};
+use vitc_lower::Gemm;
+use vitc_lower::{GEMM_NR, GemmB, Loc};
 
 const BM: usize = 64;
 const BN: usize = 64;
@@ -157,8 +158,8 @@ fn store_slice(b: &mut Body, op: &Operand, l: &Loader) {
 }
 
 /// Emits the GEMM kernel.
-pub fn gemm(b: &mut Body, ctx: &Ctx, kernel: &Kernel) -> Result<Launch, PtxError> {
-    let Kernel::Gemm {
+pub fn gemm(b: &mut Body, ctx: &Ctx, gemm: &Gemm) -> Result<Launch, PtxError> {
+    let Gemm {
         m,
         n,
         k,
@@ -174,10 +175,7 @@ pub fn gemm(b: &mut Body, ctx: &Ctx, kernel: &Kernel) -> Result<Launch, PtxError
         bias_batch_stride,
         residual,
         act,
-    } = kernel
-    else {
-        return Err(PtxError::Invalid("not a gemm".into()));
-    };
+    } = gemm;
     let (m, n, k, batch) = (*m, *n, *k, *batch);
     let (tiles_m, tiles_n) = (m.div_ceil(BM), n.div_ceil(BN));
     let blocks = tiles_m * tiles_n * batch;

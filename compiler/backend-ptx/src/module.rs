@@ -8,6 +8,9 @@ use crate::error::PtxError;
 use crate::launch::{Ctx, Launch};
 use crate::{attention, elementwise, gemm, rows, window};
 use std::fmt::Write;
+use vitc_lower::{
+    Attention, Conv2d, ConvTranspose2d, Fill, Gather, Im2col, LayerNorm, Map, Pool2d, Reduce, Resample, Softmax,
+};
 use vitc_lower::{Kernel, Program};
 
 /// PTX ISA version of the generated text (CUDA 11.8 and later assemble it).
@@ -139,31 +142,33 @@ pub fn entry(name: &str, kernel: &Kernel) -> Result<(String, Launch), PtxError> 
 /// Dispatches on the kernel kind.
 fn body(b: &mut Body, ctx: &Ctx, kernel: &Kernel) -> Result<Launch, PtxError> {
     match kernel {
-        Kernel::Gemm { .. } => gemm::gemm(b, ctx, kernel),
-        Kernel::Map { op, dims, out, inputs } => elementwise::map(b, ctx, *op, dims, *out, inputs),
-        Kernel::Gather { outer, src_axis, inner, indices, table, src, out } => {
+        Kernel::Gemm(g) => gemm::gemm(b, ctx, g),
+        Kernel::Map(Map { op, dims, out, inputs }) => elementwise::map(b, ctx, *op, dims, *out, inputs),
+        Kernel::Gather(Gather { outer, src_axis, inner, indices, table, src, out }) => {
             elementwise::gather(b, ctx, *outer, *src_axis, *inner, *indices, *table, *src, *out)
         }
-        Kernel::Softmax { rows, cols, x, out } => rows::softmax(b, ctx, *rows, *cols, *x, *out),
-        Kernel::LayerNorm { rows, cols, eps, x, scale, bias, out } => {
+        Kernel::Softmax(Softmax { rows, cols, x, out }) => rows::softmax(b, ctx, *rows, *cols, *x, *out),
+        Kernel::LayerNorm(LayerNorm { rows, cols, eps, x, scale, bias, out }) => {
             rows::layer_norm(b, ctx, *rows, *cols, *eps, *x, *scale, *bias, *out)
         }
-        Kernel::Reduce { op, outer, reduce, inner, src, out } => {
+        Kernel::Reduce(Reduce { op, outer, reduce, inner, src, out }) => {
             rows::reduce(b, ctx, *op, *outer, *reduce, *inner, *src, *out)
         }
-        Kernel::Conv2d { geom, x, w, bias, out, act } => window::conv2d(b, ctx, geom, *x, *w, *bias, *out, *act),
-        Kernel::Im2col { geom, x, out } => window::im2col(b, ctx, geom, *x, *out),
-        Kernel::Pool2d { kind, geom, count_include_pad, x, out } => {
+        Kernel::Conv2d(Conv2d { geom, x, w, bias, out, act }) => {
+            window::conv2d(b, ctx, geom, *x, *w, *bias, *out, *act)
+        }
+        Kernel::Im2col(Im2col { geom, x, out }) => window::im2col(b, ctx, geom, *x, *out),
+        Kernel::Pool2d(Pool2d { kind, geom, count_include_pad, x, out }) => {
             window::pool2d(b, ctx, *kind, geom, *count_include_pad, *x, *out)
         }
-        Kernel::ConvTranspose2d { geom, x, w, bias, out } => {
+        Kernel::ConvTranspose2d(ConvTranspose2d { geom, x, w, bias, out }) => {
             window::conv_transpose2d(b, ctx, geom, *x, *w, *bias, *out)
         }
-        Kernel::Fill { len, value, out } => elementwise::fill(b, ctx, *len, *value, *out),
-        Kernel::Attention { geom, scale, q, kt, v, bias, lepe, out, act } => {
+        Kernel::Fill(Fill { len, value, out }) => elementwise::fill(b, ctx, *len, *value, *out),
+        Kernel::Attention(Attention { geom, scale, q, kt, v, bias, lepe, out, act }) => {
             attention::attention(b, ctx, geom, *scale, q, kt, v, *bias, lepe.as_ref(), out, *act)
         }
-        Kernel::Resample { outer, src_axis, inner, dst_axis, taps, index, coeff, src, out } => {
+        Kernel::Resample(Resample { outer, src_axis, inner, dst_axis, taps, index, coeff, src, out }) => {
             elementwise::resample(b, ctx, *outer, *src_axis, *inner, *dst_axis, *taps, *index, *coeff, *src, *out)
         }
     }

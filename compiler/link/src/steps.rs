@@ -18,18 +18,19 @@ pub fn max_chunks(kernel: &Kernel) -> u32 {
 mod tests {
     use super::*;
     use vitc_lower::Loc;
+    use vitc_lower::{Fill, Gemm, Softmax};
 
     #[test]
     fn small_kernels_are_one_chunk() {
-        assert_eq!(max_chunks(&Kernel::Fill { len: 1000, value: 0.0, out: Loc::arena(0) }), 1);
-        assert_eq!(max_chunks(&Kernel::Fill { len: 0, value: 0.0, out: Loc::arena(0) }), 1);
-        let softmax = Kernel::Softmax { rows: 16, cols: 16, x: Loc::arena(0), out: Loc::arena(0) };
+        assert_eq!(max_chunks(&Kernel::Fill(Fill { len: 1000, value: 0.0, out: Loc::arena(0) })), 1);
+        assert_eq!(max_chunks(&Kernel::Fill(Fill { len: 0, value: 0.0, out: Loc::arena(0) })), 1);
+        let softmax = Kernel::Softmax(Softmax { rows: 16, cols: 16, x: Loc::arena(0), out: Loc::arena(0) });
         assert_eq!(max_chunks(&softmax), 1);
     }
 
     #[test]
     fn large_kernels_split() {
-        let gemm = Kernel::Gemm {
+        let gemm = Kernel::Gemm(Gemm {
             m: 196,
             n: 256,
             k: 128,
@@ -45,7 +46,7 @@ mod tests {
             bias_batch_stride: 0,
             residual: None,
             act: vitc_lower::Activation::None,
-        };
+        });
         assert_eq!(max_chunks(&gemm), (196 * 256 * 128 / MIN_CHUNK_WORK) as u32);
     }
 }

@@ -15,6 +15,7 @@ use vitc_lower::{
     Activation, BatchPlan, DType, GEMM_NR, GemmB, IoSlot, Kernel, Loc, MapOp, MemoryStats, Program, ReduceOp, Strided,
     UnaryOp,
 };
+use vitc_lower::{Gemm, Map, Reduce};
 
 /// Rows and columns of the image (and of both GEMMs).
 pub const N: usize = 64;
@@ -37,7 +38,7 @@ fn packed_index(g: usize, kk: usize, j: usize) -> usize {
 }
 
 fn gemm(a: usize, c: usize, b: usize) -> Kernel {
-    Kernel::Gemm {
+    Kernel::Gemm(Gemm {
         m: N,
         n: N,
         k: N,
@@ -53,7 +54,7 @@ fn gemm(a: usize, c: usize, b: usize) -> Kernel {
         bias_batch_stride: 0,
         residual: None,
         act: Activation::None,
-    }
+    })
 }
 
 /// `out = mean_cols(gemm(relu(gemm(x, B0)), B1))` for one `N × N` image `x`.
@@ -63,21 +64,21 @@ pub fn program(name: &str, dynamic: bool, max_batch: usize) -> Program {
         name: name.to_string(),
         kernels: vec![
             gemm(0, TMP, 0),
-            Kernel::Map {
+            Kernel::Map(Map {
                 op: MapOp::Unary(UnaryOp::Act(Activation::Relu)),
                 dims: vec![N, N],
                 out: Loc::arena(TMP),
                 inputs: vec![Strided { at: Loc::arena(TMP), strides: vec![N as isize, 1] }],
-            },
+            }),
             gemm(TMP, 0, N * N),
-            Kernel::Reduce {
+            Kernel::Reduce(Reduce {
                 op: ReduceOp::Mean,
                 outer: N,
                 reduce: N,
                 inner: 1,
                 src: Loc::arena(0),
                 out: Loc::arena(OUT),
-            },
+            }),
         ],
         arena_len: OUT + N,
         weights,

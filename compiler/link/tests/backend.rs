@@ -10,6 +10,7 @@ mod support;
 
 use vitc_link::{LinkOptions, Target, link, stub};
 use vitc_loader::ModelLibrary;
+use vitc_lower::Gemm;
 use vitc_lower::IoSlot;
 use vitc_testkit::assert_within;
 
@@ -20,7 +21,7 @@ fn backend_program() -> vitc_lower::Program {
     let mut program = stub::program("gemm_relu_gemm", true, 4);
     program.kernels.truncate(3);
     program.kernels.remove(1);
-    if let vitc_lower::Kernel::Gemm { act, .. } = &mut program.kernels[0] {
+    if let vitc_lower::Kernel::Gemm(Gemm { act, .. }) = &mut program.kernels[0] {
         *act = vitc_lower::Activation::Relu;
     }
     program.outputs[0] =

@@ -15,6 +15,9 @@
 use std::fmt::{self, Display, Formatter};
 
 use crate::kernel::{Activation, Conv2dGeom, GemmB, Kernel, Loc, MapOp, Region, Strided, View4};
+use crate::kernel::{
+    Attention, Conv2d, ConvTranspose2d, Fill, Gather, Gemm, Im2col, LayerNorm, Map, Pool2d, Reduce, Resample, Softmax,
+};
 use crate::program::{IoSlot, Program};
 
 impl Display for Loc {
@@ -103,7 +106,7 @@ impl Display for Kernel {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.name())?;
         match self {
-            Kernel::Gemm {
+            Kernel::Gemm(Gemm {
                 m,
                 n,
                 k,
@@ -119,7 +122,7 @@ impl Display for Kernel {
                 bias_batch_stride,
                 residual,
                 act,
-            } => {
+            }) => {
                 write!(f, " m={m} n={n} k={k} batch={batch} a={a} lda={lda}")?;
                 if *a_batch_stride != 0 {
                     write!(f, " a_batch={a_batch_stride}")?;
@@ -146,35 +149,35 @@ impl Display for Kernel {
                 }
                 write!(f, "{}{}", Opt("residual", *residual), Act(*act))
             }
-            Kernel::Map { op, dims, out, inputs } => {
+            Kernel::Map(Map { op, dims, out, inputs }) => {
                 let ins: Vec<String> = inputs.iter().map(strided).collect();
                 write!(f, " {} dims={} out={out} in=({})", map_op(*op), list(dims), ins.join(", "))
             }
-            Kernel::Gather { outer, src_axis, inner, indices, table, src, out } => write!(
+            Kernel::Gather(Gather { outer, src_axis, inner, indices, table, src, out }) => write!(
                 f,
                 " outer={outer} axis={src_axis} inner={inner} indices={indices} table={table} src={src} out={out}"
             ),
-            Kernel::Softmax { rows, cols, x, out } => write!(f, " rows={rows} cols={cols} x={x} out={out}"),
-            Kernel::LayerNorm { rows, cols, eps, x, scale, bias, out } => {
+            Kernel::Softmax(Softmax { rows, cols, x, out }) => write!(f, " rows={rows} cols={cols} x={x} out={out}"),
+            Kernel::LayerNorm(LayerNorm { rows, cols, eps, x, scale, bias, out }) => {
                 write!(f, " rows={rows} cols={cols} eps={eps} x={x} scale={scale}{} out={out}", Opt("bias", *bias))
             }
-            Kernel::Reduce { op, outer, reduce, inner, src, out } => {
+            Kernel::Reduce(Reduce { op, outer, reduce, inner, src, out }) => {
                 let op = format!("{op:?}").to_lowercase();
                 write!(f, " {op} outer={outer} reduce={reduce} inner={inner} src={src} out={out}")
             }
-            Kernel::Conv2d { geom: g, x, w, bias, out, act } => {
+            Kernel::Conv2d(Conv2d { geom: g, x, w, bias, out, act }) => {
                 write!(f, " {} x={x} w={w}{} out={out}{}", geom(g), Opt("bias", *bias), Act(*act))
             }
-            Kernel::Im2col { geom: g, x, out } => write!(f, " {} x={x} out={out}", geom(g)),
-            Kernel::Pool2d { kind, geom: g, count_include_pad, x, out } => {
+            Kernel::Im2col(Im2col { geom: g, x, out }) => write!(f, " {} x={x} out={out}", geom(g)),
+            Kernel::Pool2d(Pool2d { kind, geom: g, count_include_pad, x, out }) => {
                 let kind = format!("{kind:?}").to_lowercase();
                 write!(f, " {kind} {} include_pad={count_include_pad} x={x} out={out}", geom(g))
             }
-            Kernel::ConvTranspose2d { geom: g, x, w, bias, out } => {
+            Kernel::ConvTranspose2d(ConvTranspose2d { geom: g, x, w, bias, out }) => {
                 write!(f, " {} x={x} w={w}{} out={out}", geom(g), Opt("bias", *bias))
             }
-            Kernel::Fill { len, value, out } => write!(f, " len={len} value={value} out={out}"),
-            Kernel::Attention { geom: g, scale, q, kt, v, bias, lepe, out, act } => {
+            Kernel::Fill(Fill { len, value, out }) => write!(f, " len={len} value={value} out={out}"),
+            Kernel::Attention(Attention { geom: g, scale, q, kt, v, bias, lepe, out, act }) => {
                 write!(
                     f,
                     " batch={} heads={} n={} m={} d={} dv={} scale={scale}",
@@ -197,7 +200,7 @@ impl Display for Kernel {
                 }
                 write!(f, " out={}{}", view(out), Act(*act))
             }
-            Kernel::Resample { outer, src_axis, inner, dst_axis, taps, index, coeff, src, out } => write!(
+            Kernel::Resample(Resample { outer, src_axis, inner, dst_axis, taps, index, coeff, src, out }) => write!(
                 f,
                 " outer={outer} axis={src_axis}->{dst_axis} inner={inner} taps={taps} index={index} coeff={coeff} \
                  src={src} out={out}"

@@ -160,116 +160,228 @@ pub enum GemmB {
     Strided { at: Loc, row_stride: isize, col_stride: isize, batch_stride: isize },
 }
 
-/// One kernel instance, fully specialised.
+/// One kernel instance, fully specialised: one named struct per kind.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Kernel {
-    /// `C[b] = act(A[b] · B[b] + bias + residual[b])` for `b in 0..batch`.
-    /// A is `m × k` with element `(i, kk)` at `a + b·a_batch_stride + i*lda + kk`
-    /// (rows contiguous in k). C is `m × n`, element `(i, j)` at
-    /// `c + b·c_batch_stride + i*ldc + j`. `bias` is `n` floats (per column)
-    /// at `bias + b·bias_batch_stride`. `residual`, when present, has C's
-    /// layout (its own location) and is added before the activation.
-    /// Extent: `batch * m` (chunks of rows of all batches flattened, row `r`
-    /// = batch `r / m`, row `r % m`).
-    ///
-    /// A GEMM with few rows and many columns is lowered *column-split*: its
-    /// batches are blocks of [`crate::GEMM_COL_BLOCK`] columns of one
-    /// product (`a_batch_stride` 0, `c_batch_stride` and `bias_batch_stride`
-    /// the block width, B's `batch_stride` the block's panels), so threads
-    /// share out the weights instead of each streaming all of them.
-    Gemm {
-        m: usize,
-        n: usize,
-        k: usize,
-        batch: usize,
-        a: Loc,
-        lda: usize,
-        a_batch_stride: usize,
-        b: GemmB,
-        c: Loc,
-        ldc: usize,
-        c_batch_stride: usize,
-        bias: Option<Loc>,
-        bias_batch_stride: usize,
-        residual: Option<Loc>,
-        act: Activation,
-    },
-    /// `out[idx] = op(in_0[idx], ...)` over `dims` (row-major, `out`
-    /// contiguous from `out`). Extent: `dims[0]` (or 1 for a scalar).
-    Map { op: MapOp, dims: Vec<usize>, out: Loc, inputs: Vec<Strided> },
-    /// `out[o, i, :] = src[o, idx[i], :]` with `idx` a constant table of
-    /// `indices` u32 values in the weights region. `src` is `outer ×
-    /// src_axis × inner` contiguous. Extent: `outer`.
-    Gather { outer: usize, src_axis: usize, inner: usize, indices: usize, table: Loc, src: Loc, out: Loc },
-    /// `out[r, :] = softmax(x[r, :])` over `rows × cols` contiguous rows
-    /// (subtract the row max first). Extent: `rows`.
-    Softmax { rows: usize, cols: usize, x: Loc, out: Loc },
-    /// `out[r, :] = (x[r, :] − mean) / sqrt(var + eps) * scale + bias`
-    /// (population variance). Extent: `rows`.
-    LayerNorm { rows: usize, cols: usize, eps: f32, x: Loc, scale: Loc, bias: Option<Loc>, out: Loc },
-    /// `out[o, i] = reduce_r src[o, r, i]` over `outer × reduce × inner`
-    /// contiguous. Extent: `outer`.
-    Reduce { op: ReduceOp, outer: usize, reduce: usize, inner: usize, src: Loc, out: Loc },
-    /// Direct 2-D convolution of one image: `x` is `c × h × w`, `w` is
-    /// `oc × (c/groups) × kh × kw` (weights region), `out` is `oc × oh × ow`,
-    /// plus `bias` (`oc`) and the activation. Extent: `oc`.
-    Conv2d { geom: Conv2dGeom, x: Loc, w: Loc, bias: Option<Loc>, out: Loc, act: Activation },
-    /// `cols[(oy*ow + ox), (ci*kh + ky)*kw + kx] = x[ci, oy*sh - pt + ky*dh, ox*sw - pl + kx*dw]`
-    /// (0 outside): the transposed im2col of one image, `(oh*ow) × (c*kh*kw)`
-    /// row-major, ready to be A of a Gemm with packed weights. Extent: `oh`.
-    Im2col { geom: Conv2dGeom, x: Loc, out: Loc },
-    /// 2-D pooling of `c × h × w` into `c × oh × ow`. Taps outside the
-    /// image are skipped. For `Avg`, `count_include_pad` decides the
-    /// divisor: `kh · kw` when set (the lowering never emits windows that
-    /// reach past the end padding), else the number of taps inside the
-    /// image. Extent: `c`.
-    Pool2d { kind: PoolKind, geom: Conv2dGeom, count_include_pad: bool, x: Loc, out: Loc },
-    /// Transposed 2-D convolution of one image: `x` is `c × h × w`, `w` is
-    /// `c × (oc/groups) × kh × kw`, `out` is `oc × oh × ow` (output geometry
-    /// in `geom`: `h, w` are the *output* sizes, `oh, ow` the *input* sizes,
-    /// strides/pads/dilations as in ONNX). Extent: `oc`.
-    ConvTranspose2d { geom: Conv2dGeom, x: Loc, w: Loc, bias: Option<Loc>, out: Loc },
-    /// `out[0..len] = value`. Extent: `len`.
-    Fill { len: usize, value: f32, out: Loc },
-    /// Fused scaled-dot-product attention, one query row per outer index
-    /// (see [`AttentionGeom`]): for row `r` = `(b·heads + h)·n + i`,
-    /// `l[j] = scale · Σ_e q[b,h,i,e]·kt[b,h,e,j] + bias[h,i,j]` (`j < m`),
-    /// `p = softmax(l)` (row max subtracted), then
-    /// `out[b,h,i,c] = act(Σ_j p[j]·v[b,h,j,c]) + lepe[b,h,i,c]` (`c < dv`).
-    /// The logits row lives in the kernel's own scratch (at most
-    /// [`ATTENTION_MAX_KEYS`] keys), never in the arena. `kt`, `v` and `out`
-    /// have unit stride on their last axis; `bias` is a dense `heads × n × m`
-    /// table in the weights region. Extent: `batch · heads · n`.
-    Attention {
-        geom: AttentionGeom,
-        scale: f32,
-        q: View4,
-        kt: View4,
-        v: View4,
-        bias: Option<Loc>,
-        lepe: Option<Lepe>,
-        out: View4,
-        act: Activation,
-    },
-    /// Separable resampling of one axis (linear and cubic Resize):
-    /// `out[o, i, e] = Σ_{t < taps} coeff[i·taps + t] · src[o, index[i·taps + t], e]`
-    /// for `o < outer`, `i < dst_axis`, `e < inner`, the sum accumulated
-    /// from `0.0` in tap order. `src` is `outer × src_axis × inner` and `out`
-    /// `outer × dst_axis × inner`, both contiguous; `index` is a table of
-    /// `dst_axis · taps` u32 values below `src_axis` and `coeff` one of
-    /// `dst_axis · taps` f32 values, both in the weights region.
-    /// Extent: `outer`.
-    Resample {
-        outer: usize,
-        src_axis: usize,
-        inner: usize,
-        dst_axis: usize,
-        taps: usize,
-        index: Loc,
-        coeff: Loc,
-        src: Loc,
-        out: Loc,
-    },
+    /// See [`Gemm`].
+    Gemm(Gemm),
+    /// See [`Map`].
+    Map(Map),
+    /// See [`Gather`].
+    Gather(Gather),
+    /// See [`Softmax`].
+    Softmax(Softmax),
+    /// See [`LayerNorm`].
+    LayerNorm(LayerNorm),
+    /// See [`Reduce`].
+    Reduce(Reduce),
+    /// See [`Conv2d`].
+    Conv2d(Conv2d),
+    /// See [`Im2col`].
+    Im2col(Im2col),
+    /// See [`Pool2d`].
+    Pool2d(Pool2d),
+    /// See [`ConvTranspose2d`].
+    ConvTranspose2d(ConvTranspose2d),
+    /// See [`Fill`].
+    Fill(Fill),
+    /// See [`Attention`].
+    Attention(Attention),
+    /// See [`Resample`].
+    Resample(Resample),
+}
+
+/// `C[b] = act(A[b] · B[b] + bias + residual[b])` for `b in 0..batch`.
+/// A is `m × k` with element `(i, kk)` at `a + b·a_batch_stride + i*lda + kk`
+/// (rows contiguous in k). C is `m × n`, element `(i, j)` at
+/// `c + b·c_batch_stride + i*ldc + j`. `bias` is `n` floats (per column)
+/// at `bias + b·bias_batch_stride`. `residual`, when present, has C's
+/// layout (its own location) and is added before the activation.
+/// Extent: `batch * m` (chunks of rows of all batches flattened, row `r`
+/// = batch `r / m`, row `r % m`).
+///
+/// A GEMM with few rows and many columns is lowered *column-split*: its
+/// batches are blocks of [`crate::GEMM_COL_BLOCK`] columns of one
+/// product (`a_batch_stride` 0, `c_batch_stride` and `bias_batch_stride`
+/// the block width, B's `batch_stride` the block's panels), so threads
+/// share out the weights instead of each streaming all of them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gemm {
+    pub m: usize,
+    pub n: usize,
+    pub k: usize,
+    pub batch: usize,
+    pub a: Loc,
+    pub lda: usize,
+    pub a_batch_stride: usize,
+    pub b: GemmB,
+    pub c: Loc,
+    pub ldc: usize,
+    pub c_batch_stride: usize,
+    pub bias: Option<Loc>,
+    pub bias_batch_stride: usize,
+    pub residual: Option<Loc>,
+    pub act: Activation,
+}
+
+/// `out[idx] = op(in_0[idx], ...)` over `dims` (row-major, `out`
+/// contiguous from `out`). Extent: `dims[0]` (or 1 for a scalar).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Map {
+    pub op: MapOp,
+    pub dims: Vec<usize>,
+    pub out: Loc,
+    pub inputs: Vec<Strided>,
+}
+
+/// `out[o, i, :] = src[o, idx[i], :]` with `idx` a constant table of
+/// `indices` u32 values in the weights region. `src` is `outer ×
+/// src_axis × inner` contiguous. Extent: `outer`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gather {
+    pub outer: usize,
+    pub src_axis: usize,
+    pub inner: usize,
+    pub indices: usize,
+    pub table: Loc,
+    pub src: Loc,
+    pub out: Loc,
+}
+
+/// `out[r, :] = softmax(x[r, :])` over `rows × cols` contiguous rows
+/// (subtract the row max first). Extent: `rows`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Softmax {
+    pub rows: usize,
+    pub cols: usize,
+    pub x: Loc,
+    pub out: Loc,
+}
+
+/// `out[r, :] = (x[r, :] − mean) / sqrt(var + eps) * scale + bias`
+/// (population variance). Extent: `rows`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerNorm {
+    pub rows: usize,
+    pub cols: usize,
+    pub eps: f32,
+    pub x: Loc,
+    pub scale: Loc,
+    pub bias: Option<Loc>,
+    pub out: Loc,
+}
+
+/// `out[o, i] = reduce_r src[o, r, i]` over `outer × reduce × inner`
+/// contiguous. Extent: `outer`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reduce {
+    pub op: ReduceOp,
+    pub outer: usize,
+    pub reduce: usize,
+    pub inner: usize,
+    pub src: Loc,
+    pub out: Loc,
+}
+
+/// Direct 2-D convolution of one image: `x` is `c × h × w`, `w` is
+/// `oc × (c/groups) × kh × kw` (weights region), `out` is `oc × oh × ow`,
+/// plus `bias` (`oc`) and the activation. Extent: `oc`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conv2d {
+    pub geom: Conv2dGeom,
+    pub x: Loc,
+    pub w: Loc,
+    pub bias: Option<Loc>,
+    pub out: Loc,
+    pub act: Activation,
+}
+
+/// `cols[(oy*ow + ox), (ci*kh + ky)*kw + kx] = x[ci, oy*sh - pt + ky*dh, ox*sw - pl + kx*dw]`
+/// (0 outside): the transposed im2col of one image, `(oh*ow) × (c*kh*kw)`
+/// row-major, ready to be A of a Gemm with packed weights. Extent: `oh`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Im2col {
+    pub geom: Conv2dGeom,
+    pub x: Loc,
+    pub out: Loc,
+}
+
+/// 2-D pooling of `c × h × w` into `c × oh × ow`. Taps outside the
+/// image are skipped. For `Avg`, `count_include_pad` decides the
+/// divisor: `kh · kw` when set (the lowering never emits windows that
+/// reach past the end padding), else the number of taps inside the
+/// image. Extent: `c`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pool2d {
+    pub kind: PoolKind,
+    pub geom: Conv2dGeom,
+    pub count_include_pad: bool,
+    pub x: Loc,
+    pub out: Loc,
+}
+
+/// Transposed 2-D convolution of one image: `x` is `c × h × w`, `w` is
+/// `c × (oc/groups) × kh × kw`, `out` is `oc × oh × ow` (output geometry
+/// in `geom`: `h, w` are the *output* sizes, `oh, ow` the *input* sizes,
+/// strides/pads/dilations as in ONNX). Extent: `oc`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConvTranspose2d {
+    pub geom: Conv2dGeom,
+    pub x: Loc,
+    pub w: Loc,
+    pub bias: Option<Loc>,
+    pub out: Loc,
+}
+
+/// `out[0..len] = value`. Extent: `len`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fill {
+    pub len: usize,
+    pub value: f32,
+    pub out: Loc,
+}
+
+/// Fused scaled-dot-product attention, one query row per outer index
+/// (see [`AttentionGeom`]): for row `r` = `(b·heads + h)·n + i`,
+/// `l[j] = scale · Σ_e q[b,h,i,e]·kt[b,h,e,j] + bias[h,i,j]` (`j < m`),
+/// `p = softmax(l)` (row max subtracted), then
+/// `out[b,h,i,c] = act(Σ_j p[j]·v[b,h,j,c]) + lepe[b,h,i,c]` (`c < dv`).
+/// The logits row lives in the kernel's own scratch (at most
+/// [`ATTENTION_MAX_KEYS`] keys), never in the arena. `kt`, `v` and `out`
+/// have unit stride on their last axis; `bias` is a dense `heads × n × m`
+/// table in the weights region. Extent: `batch · heads · n`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attention {
+    pub geom: AttentionGeom,
+    pub scale: f32,
+    pub q: View4,
+    pub kt: View4,
+    pub v: View4,
+    pub bias: Option<Loc>,
+    pub lepe: Option<Lepe>,
+    pub out: View4,
+    pub act: Activation,
+}
+
+/// Separable resampling of one axis (linear and cubic Resize):
+/// `out[o, i, e] = Σ_{t < taps} coeff[i·taps + t] · src[o, index[i·taps + t], e]`
+/// for `o < outer`, `i < dst_axis`, `e < inner`, the sum accumulated
+/// from `0.0` in tap order. `src` is `outer × src_axis × inner` and `out`
+/// `outer × dst_axis × inner`, both contiguous; `index` is a table of
+/// `dst_axis · taps` u32 values below `src_axis` and `coeff` one of
+/// `dst_axis · taps` f32 values, both in the weights region.
+/// Extent: `outer`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resample {
+    pub outer: usize,
+    pub src_axis: usize,
+    pub inner: usize,
+    pub dst_axis: usize,
+    pub taps: usize,
+    pub index: Loc,
+    pub coeff: Loc,
+    pub src: Loc,
+    pub out: Loc,
 }
 
 /// Most keys a [`Kernel::Attention`] row may have (its scratch row).
@@ -393,42 +505,44 @@ impl Kernel {
     /// The size of the outermost loop, which the runtime splits into chunks.
     pub fn extent(&self) -> usize {
         match self {
-            Kernel::Gemm { m, batch, .. } => m * batch,
-            Kernel::Map { dims, .. } => dims.first().copied().unwrap_or(1),
-            Kernel::Gather { outer, .. } | Kernel::Reduce { outer, .. } | Kernel::Resample { outer, .. } => *outer,
-            Kernel::Softmax { rows, .. } | Kernel::LayerNorm { rows, .. } => *rows,
-            Kernel::Conv2d { geom, .. } | Kernel::ConvTranspose2d { geom, .. } => geom.oc,
-            Kernel::Im2col { geom, .. } => geom.oh,
-            Kernel::Pool2d { geom, .. } => geom.c,
-            Kernel::Fill { len, .. } => *len,
-            Kernel::Attention { geom, .. } => geom.batch * geom.heads * geom.n,
+            Kernel::Gemm(Gemm { m, batch, .. }) => m * batch,
+            Kernel::Map(Map { dims, .. }) => dims.first().copied().unwrap_or(1),
+            Kernel::Gather(Gather { outer, .. })
+            | Kernel::Reduce(Reduce { outer, .. })
+            | Kernel::Resample(Resample { outer, .. }) => *outer,
+            Kernel::Softmax(Softmax { rows, .. }) | Kernel::LayerNorm(LayerNorm { rows, .. }) => *rows,
+            Kernel::Conv2d(Conv2d { geom, .. }) | Kernel::ConvTranspose2d(ConvTranspose2d { geom, .. }) => geom.oc,
+            Kernel::Im2col(Im2col { geom, .. }) => geom.oh,
+            Kernel::Pool2d(Pool2d { geom, .. }) => geom.c,
+            Kernel::Fill(Fill { len, .. }) => *len,
+            Kernel::Attention(Attention { geom, .. }) => geom.batch * geom.heads * geom.n,
         }
     }
 
     /// Estimated work of one index of the kernel's outer loop.
     pub fn work_per_index(&self) -> usize {
         match self {
-            Kernel::Gemm { n, k, .. } => n.saturating_mul(*k),
-            Kernel::Map { op, dims, .. } => dims.iter().skip(1).product::<usize>().saturating_mul(op.arity()),
-            Kernel::Gather { indices, inner, .. } => indices.saturating_mul(*inner),
-            Kernel::Softmax { cols, .. } | Kernel::LayerNorm { cols, .. } => cols.saturating_mul(4),
-            Kernel::Reduce { reduce, inner, .. } => reduce.saturating_mul(*inner),
-            Kernel::Conv2d { geom, .. } => {
+            Kernel::Gemm(Gemm { n, k, .. }) => n.saturating_mul(*k),
+            Kernel::Map(Map { op, dims, .. }) => dims.iter().skip(1).product::<usize>().saturating_mul(op.arity()),
+            Kernel::Gather(Gather { indices, inner, .. }) => indices.saturating_mul(*inner),
+            Kernel::Softmax(Softmax { cols, .. }) | Kernel::LayerNorm(LayerNorm { cols, .. }) => cols.saturating_mul(4),
+            Kernel::Reduce(Reduce { reduce, inner, .. }) => reduce.saturating_mul(*inner),
+            Kernel::Conv2d(Conv2d { geom, .. }) => {
                 [geom.oh, geom.ow, geom.c / geom.groups.max(1), geom.kh, geom.kw].iter().product()
             }
-            Kernel::Im2col { geom, .. } => [geom.ow, geom.c, geom.kh, geom.kw].iter().product(),
-            Kernel::Pool2d { geom, .. } => [geom.oh, geom.ow, geom.kh, geom.kw].iter().product(),
+            Kernel::Im2col(Im2col { geom, .. }) => [geom.ow, geom.c, geom.kh, geom.kw].iter().product(),
+            Kernel::Pool2d(Pool2d { geom, .. }) => [geom.oh, geom.ow, geom.kh, geom.kw].iter().product(),
             // `oh, ow` are the input sizes here: each output channel gathers every
             // input pixel of its group through the kernel window.
-            Kernel::ConvTranspose2d { geom, .. } => {
+            Kernel::ConvTranspose2d(ConvTranspose2d { geom, .. }) => {
                 [geom.oh, geom.ow, geom.c / geom.groups.max(1), geom.kh, geom.kw].iter().product()
             }
-            Kernel::Fill { .. } => 1,
-            Kernel::Attention { geom: g, lepe, .. } => {
+            Kernel::Fill(Fill { .. }) => 1,
+            Kernel::Attention(Attention { geom: g, lepe, .. }) => {
                 let taps = lepe.map_or(0, |l| l.kh * l.kw);
                 g.m.saturating_mul(g.d + g.dv + 8).saturating_add(taps.saturating_mul(g.dv))
             }
-            Kernel::Resample { dst_axis, inner, taps, .. } => [*dst_axis, *inner, *taps].iter().product(),
+            Kernel::Resample(Resample { dst_axis, inner, taps, .. }) => [*dst_axis, *inner, *taps].iter().product(),
         }
     }
 
@@ -442,19 +556,19 @@ impl Kernel {
     /// A short name for listings (`--emit asm` headers, profiles).
     pub fn name(&self) -> &'static str {
         match self {
-            Kernel::Gemm { .. } => "gemm",
-            Kernel::Map { .. } => "map",
-            Kernel::Gather { .. } => "gather",
-            Kernel::Softmax { .. } => "softmax",
-            Kernel::LayerNorm { .. } => "layer_norm",
-            Kernel::Reduce { .. } => "reduce",
-            Kernel::Conv2d { .. } => "conv2d",
-            Kernel::Im2col { .. } => "im2col",
-            Kernel::Pool2d { .. } => "pool2d",
-            Kernel::ConvTranspose2d { .. } => "conv_transpose2d",
-            Kernel::Fill { .. } => "fill",
-            Kernel::Attention { .. } => "attention",
-            Kernel::Resample { .. } => "resample",
+            Kernel::Gemm(Gemm { .. }) => "gemm",
+            Kernel::Map(Map { .. }) => "map",
+            Kernel::Gather(Gather { .. }) => "gather",
+            Kernel::Softmax(Softmax { .. }) => "softmax",
+            Kernel::LayerNorm(LayerNorm { .. }) => "layer_norm",
+            Kernel::Reduce(Reduce { .. }) => "reduce",
+            Kernel::Conv2d(Conv2d { .. }) => "conv2d",
+            Kernel::Im2col(Im2col { .. }) => "im2col",
+            Kernel::Pool2d(Pool2d { .. }) => "pool2d",
+            Kernel::ConvTranspose2d(ConvTranspose2d { .. }) => "conv_transpose2d",
+            Kernel::Fill(Fill { .. }) => "fill",
+            Kernel::Attention(Attention { .. }) => "attention",
+            Kernel::Resample(Resample { .. }) => "resample",
         }
     }
 }

@@ -24,6 +24,7 @@ mod window;
 
 use crate::bind::{batch_symbol, bind_symbol, check_batch_separable};
 use crate::error::LowerError;
+use crate::kernel::Map;
 use crate::kernel::{Kernel, Loc, MapOp, Region, Strided, UnaryOp};
 use crate::plan::{Interval, plan_memory};
 use crate::prepare::prepare;
@@ -429,7 +430,7 @@ impl<'g> Lowerer<'g> {
         let out_loc = self.loc(out);
         let inputs: Vec<Strided> =
             inputs.iter().zip(&strides[1..]).map(|(v, s)| Strided { at: self.loc(v), strides: s.clone() }).collect();
-        self.emit(Kernel::Map { op, dims, out: out_loc, inputs });
+        self.emit(Kernel::Map(Map { op, dims, out: out_loc, inputs }));
     }
 
     /// `v` stored densely: itself when contiguous, otherwise a copy (made at

@@ -10,6 +10,9 @@ mod attention;
 mod window;
 
 use crate::kernel::{Activation, BinaryOp, GemmB, Kernel, Loc, MapOp, ReduceOp, Region, UnaryOp};
+use crate::kernel::{
+    Attention, Conv2d, ConvTranspose2d, Fill, Gather, Gemm, Im2col, LayerNorm, Map, Pool2d, Reduce, Resample, Softmax,
+};
 use crate::program::Program;
 
 /// The weights blob decoded as f32 and as u32 words (same indexing).
@@ -161,8 +164,8 @@ pub fn run_kernel(
     let end = end.min(kernel.extent());
     let mut mem = Mem { arena, weights };
     match kernel {
-        Kernel::Gemm { .. } => gemm(kernel, &mut mem, start, end),
-        Kernel::Map { op, dims, out, inputs } => {
+        Kernel::Gemm(Gemm { .. }) => gemm(kernel, &mut mem, start, end),
+        Kernel::Map(Map { op, dims, out, inputs }) => {
             if inputs.len() != op.arity() || inputs.iter().any(|i| i.strides.len() != dims.len()) {
                 return Err("map operands do not fit the op and dims".into());
             }
@@ -200,7 +203,7 @@ pub fn run_kernel(
             }
             Ok(())
         }
-        Kernel::Gather { outer, src_axis, inner, indices, table, src, out } => {
+        Kernel::Gather(Gather { outer, src_axis, inner, indices, table, src, out }) => {
             let _ = outer;
             for o in start..end {
                 for i in 0..*indices {
@@ -216,7 +219,7 @@ pub fn run_kernel(
             }
             Ok(())
         }
-        Kernel::Softmax { cols, x, out, .. } => {
+        Kernel::Softmax(Softmax { cols, x, out, .. }) => {
             for r in start..end {
                 let row: Vec<f32> =
                     (0..*cols).map(|j| mem.get(*x, (r * cols + j) as isize)).collect::<Result<_, _>>()?;
@@ -229,7 +232,7 @@ pub fn run_kernel(
             }
             Ok(())
         }
-        Kernel::LayerNorm { cols, eps, x, scale, bias, out, .. } => {
+        Kernel::LayerNorm(LayerNorm { cols, eps, x, scale, bias, out, .. }) => {
             for r in start..end {
                 let row: Vec<f32> =
                     (0..*cols).map(|j| mem.get(*x, (r * cols + j) as isize)).collect::<Result<_, _>>()?;
@@ -248,7 +251,7 @@ pub fn run_kernel(
             }
             Ok(())
         }
-        Kernel::Reduce { op, reduce, inner, src, out, .. } => {
+        Kernel::Reduce(Reduce { op, reduce, inner, src, out, .. }) => {
             for o in start..end {
                 for i in 0..*inner {
                     let mut acc = match op {
@@ -272,17 +275,18 @@ pub fn run_kernel(
             }
             Ok(())
         }
-        Kernel::Conv2d { .. } | Kernel::Im2col { .. } | Kernel::Pool2d { .. } | Kernel::ConvTranspose2d { .. } => {
-            window::run(kernel, &mut mem, start, end)
-        }
-        Kernel::Attention { .. } => attention::run(kernel, &mut mem, start, end),
-        Kernel::Fill { value, out, .. } => {
+        Kernel::Conv2d(Conv2d { .. })
+        | Kernel::Im2col(Im2col { .. })
+        | Kernel::Pool2d(Pool2d { .. })
+        | Kernel::ConvTranspose2d(ConvTranspose2d { .. }) => window::run(kernel, &mut mem, start, end),
+        Kernel::Attention(Attention { .. }) => attention::run(kernel, &mut mem, start, end),
+        Kernel::Fill(Fill { value, out, .. }) => {
             for i in start..end {
                 mem.set(*out, i, *value)?;
             }
             Ok(())
         }
-        Kernel::Resample { src_axis, inner, dst_axis, taps, index, coeff, src, out, .. } => {
+        Kernel::Resample(Resample { src_axis, inner, dst_axis, taps, index, coeff, src, out, .. }) => {
             for o in start..end {
                 for i in 0..*dst_axis {
                     for e in 0..*inner {
@@ -307,7 +311,7 @@ pub fn run_kernel(
 /// `C[b] = act(A[b] · B[b] + bias + residual[b])`, rows `start..end` of
 /// the flattened `batch · m`.
 fn gemm(kernel: &Kernel, mem: &mut Mem<'_>, start: usize, end: usize) -> Result<(), String> {
-    let Kernel::Gemm {
+    let Kernel::Gemm(Gemm {
         m,
         n,
         k,
@@ -323,7 +327,7 @@ fn gemm(kernel: &Kernel, mem: &mut Mem<'_>, start: usize, end: usize) -> Result<
         residual,
         act,
         ..
-    } = kernel
+    }) = kernel
     else {
         return Err("not a gemm".into());
     };

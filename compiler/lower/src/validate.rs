@@ -10,6 +10,9 @@
 //! between a kernel's output and its inputs, no run-time bounds checks).
 
 use crate::kernel::{ATTENTION_MAX_KEYS, GemmB, Kernel, Loc, Region, View4};
+use crate::kernel::{
+    Attention, Conv2d, ConvTranspose2d, Fill, Gather, Gemm, Im2col, LayerNorm, Map, Pool2d, Reduce, Resample, Softmax,
+};
 use crate::program::Program;
 
 /// Elements `lo ..= hi` of a region (relative to the region's start).
@@ -46,7 +49,7 @@ fn run(at: Loc, len: usize) -> Option<Span> {
 /// What a kernel writes and what it reads.
 fn accesses(k: &Kernel) -> (Option<Span>, Vec<Option<Span>>) {
     match k {
-        Kernel::Gemm {
+        Kernel::Gemm(Gemm {
             m,
             n,
             k,
@@ -62,7 +65,7 @@ fn accesses(k: &Kernel) -> (Option<Span>, Vec<Option<Span>>) {
             bias_batch_stride,
             residual,
             ..
-        } => {
+        }) => {
             let s = |x: usize| x as isize;
             let c_span = span(*c, &[*batch, *m, *n], &[s(*c_batch_stride), s(*ldc), 1]);
             let a_span = span(*a, &[*batch, *m, *k], &[s(*a_batch_stride), s(*lda), 1]);
@@ -78,21 +81,21 @@ fn accesses(k: &Kernel) -> (Option<Span>, Vec<Option<Span>>) {
             let bias_span = bias.and_then(|b| span(b, &[*batch, *n], &[s(*bias_batch_stride), 1]));
             (c_span, vec![a_span, b_span, bias_span, res])
         }
-        Kernel::Map { dims, out, inputs, .. } => {
+        Kernel::Map(Map { dims, out, inputs, .. }) => {
             let n = dims.iter().product();
             (run(*out, n), inputs.iter().map(|i| span(i.at, dims, &i.strides)).collect())
         }
-        Kernel::Gather { outer, src_axis, inner, indices, table, src, out } => {
+        Kernel::Gather(Gather { outer, src_axis, inner, indices, table, src, out }) => {
             (run(*out, outer * indices * inner), vec![run(*table, *indices), run(*src, outer * src_axis * inner)])
         }
-        Kernel::Softmax { rows, cols, x, out } => (run(*out, rows * cols), vec![run(*x, rows * cols)]),
-        Kernel::LayerNorm { rows, cols, x, scale, bias, out, .. } => {
+        Kernel::Softmax(Softmax { rows, cols, x, out }) => (run(*out, rows * cols), vec![run(*x, rows * cols)]),
+        Kernel::LayerNorm(LayerNorm { rows, cols, x, scale, bias, out, .. }) => {
             (run(*out, rows * cols), vec![run(*x, rows * cols), run(*scale, *cols), bias.and_then(|b| run(b, *cols))])
         }
-        Kernel::Reduce { outer, reduce, inner, src, out, .. } => {
+        Kernel::Reduce(Reduce { outer, reduce, inner, src, out, .. }) => {
             (run(*out, outer * inner), vec![run(*src, outer * reduce * inner)])
         }
-        Kernel::Conv2d { geom: g, x, w, bias, out, .. } => (
+        Kernel::Conv2d(Conv2d { geom: g, x, w, bias, out, .. }) => (
             run(*out, g.oc * g.oh * g.ow),
             vec![
                 run(*x, g.c * g.h * g.w),
@@ -100,11 +103,13 @@ fn accesses(k: &Kernel) -> (Option<Span>, Vec<Option<Span>>) {
                 bias.and_then(|b| run(b, g.oc)),
             ],
         ),
-        Kernel::Im2col { geom: g, x, out } => {
+        Kernel::Im2col(Im2col { geom: g, x, out }) => {
             (run(*out, g.oh * g.ow * g.c * g.kh * g.kw), vec![run(*x, g.c * g.h * g.w)])
         }
-        Kernel::Pool2d { geom: g, x, out, .. } => (run(*out, g.c * g.oh * g.ow), vec![run(*x, g.c * g.h * g.w)]),
-        Kernel::ConvTranspose2d { geom: g, x, w, bias, out } => (
+        Kernel::Pool2d(Pool2d { geom: g, x, out, .. }) => {
+            (run(*out, g.c * g.oh * g.ow), vec![run(*x, g.c * g.h * g.w)])
+        }
+        Kernel::ConvTranspose2d(ConvTranspose2d { geom: g, x, w, bias, out }) => (
             run(*out, g.oc * g.h * g.w),
             vec![
                 run(*x, g.c * g.oh * g.ow),
@@ -112,8 +117,8 @@ fn accesses(k: &Kernel) -> (Option<Span>, Vec<Option<Span>>) {
                 bias.and_then(|b| run(b, g.oc)),
             ],
         ),
-        Kernel::Fill { len, out, .. } => (run(*out, *len), Vec::new()),
-        Kernel::Attention { geom: g, q, kt, v, bias, lepe, out, .. } => {
+        Kernel::Fill(Fill { len, out, .. }) => (run(*out, *len), Vec::new()),
+        Kernel::Attention(Attention { geom: g, q, kt, v, bias, lepe, out, .. }) => {
             let v4 = |x: &View4, d2: usize, d3: usize| span(x.at, &[g.batch, g.heads, d2, d3], &x.strides);
             let mut reads = vec![
                 v4(q, g.n, g.d),
@@ -127,7 +132,7 @@ fn accesses(k: &Kernel) -> (Option<Span>, Vec<Option<Span>>) {
             }
             (v4(out, g.n, g.dv), reads)
         }
-        Kernel::Resample { outer, src_axis, inner, dst_axis, taps, index, coeff, src, out } => (
+        Kernel::Resample(Resample { outer, src_axis, inner, dst_axis, taps, index, coeff, src, out }) => (
             run(*out, outer * dst_axis * inner),
             vec![run(*index, dst_axis * taps), run(*coeff, dst_axis * taps), run(*src, outer * src_axis * inner)],
         ),
@@ -201,8 +206,8 @@ impl Program {
     /// Every index of a gather or resample table lies inside its axis.
     fn index_tables_inside(&self, k: &Kernel) -> Result<(), String> {
         let (src_axis, len, table) = match k {
-            Kernel::Gather { src_axis, indices, table, .. } => (*src_axis, *indices, *table),
-            Kernel::Resample { src_axis, dst_axis, taps, index, .. } => (*src_axis, dst_axis * taps, *index),
+            Kernel::Gather(Gather { src_axis, indices, table, .. }) => (*src_axis, *indices, *table),
+            Kernel::Resample(Resample { src_axis, dst_axis, taps, index, .. }) => (*src_axis, dst_axis * taps, *index),
             _ => return Ok(()),
         };
         match self.index_table(table, len) {
@@ -218,7 +223,7 @@ impl Program {
 /// Operand counts and geometry a backend relies on.
 fn shape_contract(k: &Kernel) -> Result<(), String> {
     match k {
-        Kernel::Map { op, dims, inputs, .. } => {
+        Kernel::Map(Map { op, dims, inputs, .. }) => {
             if inputs.len() != op.arity() {
                 return Err(format!("{} operands for an op of arity {}", inputs.len(), op.arity()));
             }
@@ -227,10 +232,10 @@ fn shape_contract(k: &Kernel) -> Result<(), String> {
             }
             Ok(())
         }
-        Kernel::Conv2d { geom, .. }
-        | Kernel::Im2col { geom, .. }
-        | Kernel::Pool2d { geom, .. }
-        | Kernel::ConvTranspose2d { geom, .. } => {
+        Kernel::Conv2d(Conv2d { geom, .. })
+        | Kernel::Im2col(Im2col { geom, .. })
+        | Kernel::Pool2d(Pool2d { geom, .. })
+        | Kernel::ConvTranspose2d(ConvTranspose2d { geom, .. }) => {
             let g = geom;
             if [g.kh, g.kw, g.stride_h, g.stride_w, g.dil_h, g.dil_w, g.groups].contains(&0) {
                 return Err("a window size, stride, dilation or group count is 0".into());
@@ -240,7 +245,7 @@ fn shape_contract(k: &Kernel) -> Result<(), String> {
             }
             Ok(())
         }
-        Kernel::Attention { geom, .. } if geom.m > ATTENTION_MAX_KEYS => {
+        Kernel::Attention(Attention { geom, .. }) if geom.m > ATTENTION_MAX_KEYS => {
             Err(format!("{} keys exceed the attention row limit of {ATTENTION_MAX_KEYS}", geom.m))
         }
         _ => Ok(()),
@@ -267,12 +272,12 @@ mod tests {
     }
 
     fn copy(from: usize, strides: Vec<isize>, to: usize, dims: Vec<usize>) -> Kernel {
-        Kernel::Map {
+        Kernel::Map(Map {
             op: MapOp::Unary(UnaryOp::Copy),
             dims,
             out: Loc::arena(to),
             inputs: vec![Strided { at: Loc::arena(from), strides }],
-        }
+        })
     }
 
     #[test]
@@ -283,14 +288,14 @@ mod tests {
         // A reversed view reads downwards from its first element.
         assert!(program(vec![copy(15, vec![-1], 16, vec![16])]).validate().is_ok());
         assert!(program(vec![copy(14, vec![-1], 16, vec![16])]).validate().is_err());
-        let fill = Kernel::Fill { len: 4, value: 0.0, out: Loc::weights(0) };
+        let fill = Kernel::Fill(Fill { len: 4, value: 0.0, out: Loc::weights(0) });
         assert!(program(vec![fill]).validate().is_err(), "writes the weights");
     }
 
     #[test]
     fn operand_counts_and_index_tables_are_caught() {
         let mut bad_arity = copy(0, vec![1], 16, vec![16]);
-        if let Kernel::Map { op, .. } = &mut bad_arity {
+        if let Kernel::Map(Map { op, .. }) = &mut bad_arity {
             *op = MapOp::Binary(crate::kernel::BinaryOp::Add);
         }
         let e = program(vec![bad_arity]).validate().unwrap_err();
@@ -298,14 +303,16 @@ mod tests {
         let e = program(vec![copy(0, vec![1, 1], 16, vec![16])]).validate().unwrap_err();
         assert!(e.contains("2 strides for 1 axes"), "{e}");
 
-        let gather = |src_axis, table| Kernel::Gather {
-            outer: 1,
-            src_axis,
-            inner: 1,
-            indices: 2,
-            table: Loc::weights(table),
-            src: Loc::arena(0),
-            out: Loc::arena(8),
+        let gather = |src_axis, table| {
+            Kernel::Gather(Gather {
+                outer: 1,
+                src_axis,
+                inner: 1,
+                indices: 2,
+                table: Loc::weights(table),
+                src: Loc::arena(0),
+                out: Loc::arena(8),
+            })
         };
         let mut p = program(vec![gather(4, 0)]);
         p.weights[..8].copy_from_slice(&[1, 0, 0, 0, 3, 0, 0, 0]);

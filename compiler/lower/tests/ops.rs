@@ -9,6 +9,7 @@ use std::sync::Arc;
 use vitc_ir::dim::{Dim, known_shape};
 use vitc_ir::ndarray::{ArrayD, IxDyn};
 use vitc_ir::{Attr, Attrs, DType, Graph, OpKind, Tensor, Value, ValueType};
+use vitc_lower::{Gemm, Map, Resample};
 use vitc_lower::{Kernel, LowerOptions, lower, reference};
 
 /// Deterministic values in [-2, 2).
@@ -119,7 +120,7 @@ fn matmul_with_packed_weights_bias_and_activation_is_one_gemm() {
     let y = g.op2(OpKind::Relu, &[y]);
     let p = check(&g.out(&[y]));
     assert_eq!(p.kernels.len(), 1, "{:?}", p.kernels);
-    let Kernel::Gemm { m, batch, .. } = &p.kernels[0] else { panic!("not a gemm") };
+    let Kernel::Gemm(Gemm { m, batch, .. }) = &p.kernels[0] else { panic!("not a gemm") };
     assert_eq!((*m, *batch), (24, 1), "the batch folds into the rows");
 }
 
@@ -463,7 +464,11 @@ fn cubic_and_linear_resize_match_the_interpreter() {
             .with("coordinate_transformation_mode", Attr::Str(transform.into()));
         let y = g.op(OpKind::Resize, attrs, &[Some(x), None, Some(scales)]);
         let p = check(&g.out(&[y]));
-        assert_eq!(p.kernels.iter().filter(|k| matches!(k, Kernel::Resample { .. })).count(), 2, "{mode} {transform}");
+        assert_eq!(
+            p.kernels.iter().filter(|k| matches!(k, Kernel::Resample(Resample { .. }))).count(),
+            2,
+            "{mode} {transform}"
+        );
     }
 }
 
@@ -519,7 +524,7 @@ fn reshapes_of_dense_values_alias_their_buffer() {
     let z = g.op2(OpKind::Tanh, &[s]);
     let p = check(&g.out(&[z]));
     assert_eq!(p.kernels.len(), 2, "reshape and unsqueeze emit nothing: {:?}", p.kernels);
-    let (Kernel::Map { out, .. }, Kernel::Map { inputs, .. }) = (&p.kernels[0], &p.kernels[1]) else {
+    let (Kernel::Map(Map { out, .. }), Kernel::Map(Map { inputs, .. })) = (&p.kernels[0], &p.kernels[1]) else {
         panic!("two maps expected");
     };
     assert_eq!(inputs[0].at, *out, "the second map reads the first one's buffer");

@@ -4,6 +4,9 @@
 use vitc_lower::{
     Activation, BinaryOp, Conv2dGeom, GemmB, Kernel, Loc, MapOp, PoolKind, Program, ReduceOp, Region, UnaryOp,
 };
+use vitc_lower::{
+    Attention, Conv2d, ConvTranspose2d, Fill, Gather, Gemm, Im2col, LayerNorm, Map, Pool2d, Reduce, Resample, Softmax,
+};
 
 struct Mem<'a> {
     arena: &'a mut [f32],
@@ -102,8 +105,8 @@ fn window_in(g: &Conv2dGeom, y: usize, x: usize, ky: usize, kx: usize) -> Option
 pub fn run_kernel(kernel: &Kernel, arena: &mut [f32], weights: &[f32]) {
     let mut m = Mem { arena, weights };
     match kernel {
-        Kernel::Fill { len, value, out } => (0..*len).for_each(|i| m.set(*out, i, *value)),
-        Kernel::Map { op, dims, out, inputs } => {
+        Kernel::Fill(Fill { len, value, out }) => (0..*len).for_each(|i| m.set(*out, i, *value)),
+        Kernel::Map(Map { op, dims, out, inputs }) => {
             let total: usize = dims.iter().product();
             for flat in 0..total {
                 let mut rem = flat;
@@ -122,7 +125,7 @@ pub fn run_kernel(kernel: &Kernel, arena: &mut [f32], weights: &[f32]) {
                 m.set(*out, flat, map_op(*op, &args) as f32);
             }
         }
-        Kernel::Gemm {
+        Kernel::Gemm(Gemm {
             m: rows,
             n,
             k,
@@ -138,7 +141,7 @@ pub fn run_kernel(kernel: &Kernel, arena: &mut [f32], weights: &[f32]) {
             bias_batch_stride,
             residual,
             act: f,
-        } => {
+        }) => {
             for bt in 0..*batch {
                 for i in 0..*rows {
                     for j in 0..*n {
@@ -169,7 +172,7 @@ pub fn run_kernel(kernel: &Kernel, arena: &mut [f32], weights: &[f32]) {
                 }
             }
         }
-        Kernel::Gather { outer, src_axis, inner, indices, table, src, out } => {
+        Kernel::Gather(Gather { outer, src_axis, inner, indices, table, src, out }) => {
             for o in 0..*outer {
                 for i in 0..*indices {
                     let ix = m.idx(*table, i);
@@ -180,7 +183,7 @@ pub fn run_kernel(kernel: &Kernel, arena: &mut [f32], weights: &[f32]) {
                 }
             }
         }
-        Kernel::Softmax { rows, cols, x, out } => {
+        Kernel::Softmax(Softmax { rows, cols, x, out }) => {
             for r in 0..*rows {
                 let row: Vec<f64> = (0..*cols).map(|c| m.get(*x, (r * cols + c) as isize) as f64).collect();
                 let mx = row.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
@@ -191,7 +194,7 @@ pub fn run_kernel(kernel: &Kernel, arena: &mut [f32], weights: &[f32]) {
                 }
             }
         }
-        Kernel::LayerNorm { rows, cols, eps, x, scale, bias, out } => {
+        Kernel::LayerNorm(LayerNorm { rows, cols, eps, x, scale, bias, out }) => {
             for r in 0..*rows {
                 let row: Vec<f64> = (0..*cols).map(|c| m.get(*x, (r * cols + c) as isize) as f64).collect();
                 let mean = row.iter().sum::<f64>() / *cols as f64;
@@ -206,7 +209,7 @@ pub fn run_kernel(kernel: &Kernel, arena: &mut [f32], weights: &[f32]) {
                 }
             }
         }
-        Kernel::Reduce { op, outer, reduce, inner, src, out } => {
+        Kernel::Reduce(Reduce { op, outer, reduce, inner, src, out }) => {
             for o in 0..*outer {
                 for i in 0..*inner {
                     let vals = (0..*reduce).map(|r| m.get(*src, ((o * reduce + r) * inner + i) as isize) as f64);
@@ -220,7 +223,7 @@ pub fn run_kernel(kernel: &Kernel, arena: &mut [f32], weights: &[f32]) {
                 }
             }
         }
-        Kernel::Conv2d { geom: g, x, w, bias, out, act: f } => {
+        Kernel::Conv2d(Conv2d { geom: g, x, w, bias, out, act: f }) => {
             let (cpg, opg) = (g.c / g.groups, g.oc / g.groups);
             for o in 0..g.oc {
                 let grp = o / opg;
@@ -243,7 +246,7 @@ pub fn run_kernel(kernel: &Kernel, arena: &mut [f32], weights: &[f32]) {
                 }
             }
         }
-        Kernel::Im2col { geom: g, x, out } => {
+        Kernel::Im2col(Im2col { geom: g, x, out }) => {
             let cols = g.c * g.kh * g.kw;
             for y in 0..g.oh {
                 for xx in 0..g.ow {
@@ -259,7 +262,7 @@ pub fn run_kernel(kernel: &Kernel, arena: &mut [f32], weights: &[f32]) {
                 }
             }
         }
-        Kernel::Pool2d { kind, geom: g, count_include_pad, x, out } => {
+        Kernel::Pool2d(Pool2d { kind, geom: g, count_include_pad, x, out }) => {
             for ch in 0..g.c {
                 for y in 0..g.oh {
                     for xx in 0..g.ow {
@@ -283,7 +286,7 @@ pub fn run_kernel(kernel: &Kernel, arena: &mut [f32], weights: &[f32]) {
                 }
             }
         }
-        Kernel::ConvTranspose2d { geom: g, x, w, bias, out } => {
+        Kernel::ConvTranspose2d(ConvTranspose2d { geom: g, x, w, bias, out }) => {
             // Input c × oh × ow, output oc × h × w.
             let (cpg, opg) = (g.c / g.groups, g.oc / g.groups);
             let mut acc = vec![0.0f64; g.oc * g.h * g.w];
@@ -315,7 +318,7 @@ pub fn run_kernel(kernel: &Kernel, arena: &mut [f32], weights: &[f32]) {
                 }
             }
         }
-        Kernel::Attention { geom: g, scale, q, kt, v, bias, lepe, out, act: f } => {
+        Kernel::Attention(Attention { geom: g, scale, q, kt, v, bias, lepe, out, act: f }) => {
             let at = |x: &vitc_lower::View4, i: [usize; 4]| -> isize {
                 i.iter().zip(&x.strides).map(|(&i, &s)| i as isize * s).sum()
             };
@@ -363,7 +366,7 @@ pub fn run_kernel(kernel: &Kernel, arena: &mut [f32], weights: &[f32]) {
                 }
             }
         }
-        Kernel::Resample { outer, src_axis, inner, dst_axis, taps, index, coeff, src, out } => {
+        Kernel::Resample(Resample { outer, src_axis, inner, dst_axis, taps, index, coeff, src, out }) => {
             for o in 0..*outer {
                 for i in 0..*dst_axis {
                     for e in 0..*inner {

@@ -6,6 +6,7 @@
 //! [`kernel_supports`]) have their attention expanded by `prepare`.
 
 use super::{Lowerer, OpResult};
+use crate::kernel::Attention;
 use crate::kernel::{ATTENTION_MAX_KEYS, Activation, AttentionGeom, Kernel, Lepe, View4};
 use crate::view::View;
 use vitc_ir::{Graph, NodeId, OpKind};
@@ -117,7 +118,7 @@ impl Lowerer<'_> {
         let out = self.new_dense(&[batch, heads, n, dv]);
         let (q4, kt4, v4, out4) = (self.view4(&q), self.view4(&kt), self.view4(&v), self.view4(&out));
         if out.numel() > 0 {
-            self.emit(Kernel::Attention { geom, scale, q: q4, kt: kt4, v: v4, bias, lepe, out: out4, act });
+            self.emit(Kernel::Attention(Attention { geom, scale, q: q4, kt: kt4, v: v4, bias, lepe, out: out4, act }));
         }
         let shaped = out.reshape(&out_dims).ok_or("internal: attention output reshape")?;
         self.set(id, 0, shaped);

@@ -21,6 +21,7 @@
 
 use super::{Lowerer, OpResult};
 use crate::kernel::{BinaryOp, Conv2dGeom, GemmB, Kernel, Loc, MapOp};
+use crate::kernel::{Gemm, Im2col};
 use crate::view::{Base, View, dense_strides};
 
 /// Per-spatial-axis geometry of a convolution (1 to 3 axes).
@@ -138,7 +139,7 @@ impl Lowerer<'_> {
                 for z in 0..o[0] {
                     let src = ((i * o[0] + z) * c * k[0] + gi * cg) * h * wd;
                     let dst = ((i * groups + gi) * positions + z * plane) * ckk;
-                    self.emit(Kernel::Im2col { geom, x: at(xe_loc, src), out: at(cols_loc, dst) });
+                    self.emit(Kernel::Im2col(Im2col { geom, x: at(xe_loc, src), out: at(cols_loc, dst) }));
                 }
             }
         }
@@ -151,7 +152,7 @@ impl Lowerer<'_> {
                 col_stride: ckk as isize,
                 batch_stride: (positions * ckk) as isize,
             };
-            self.emit_gemm(Kernel::Gemm {
+            self.emit_gemm(Kernel::Gemm(Gemm {
                 m: ocg,
                 n: positions,
                 k: ckk,
@@ -167,7 +168,7 @@ impl Lowerer<'_> {
                 bias_batch_stride: 0,
                 residual: None,
                 act: crate::kernel::Activation::None,
-            });
+            }));
         }
         let y = match bias {
             Some(b) => {

@@ -7,6 +7,7 @@
 //! [`super::resize`]).
 
 use super::{Lowerer, OpResult};
+use crate::kernel::{Fill, Gather};
 use crate::kernel::{Kernel, MapOp, UnaryOp};
 use crate::prepare::sole_user;
 use crate::view::{Base, View, inverse_perm};
@@ -219,7 +220,7 @@ impl Lowerer<'_> {
                 .collect::<Result<_, _>>()?;
             let table = self.blob_u32(&table);
             let (src_loc, out_loc) = (self.loc(&src), self.loc(&out));
-            self.emit(Kernel::Gather {
+            self.emit(Kernel::Gather(Gather {
                 outer,
                 src_axis: src.dims[axis],
                 inner,
@@ -227,7 +228,7 @@ impl Lowerer<'_> {
                 table,
                 src: src_loc,
                 out: out_loc,
-            });
+            }));
         }
         Ok(out)
     }
@@ -298,7 +299,7 @@ impl Lowerer<'_> {
         for (start, len) in [(0, pb), (pb + size, pe)] {
             if len * inner > 0 {
                 let out = self.loc(&Self::rows(&buffer, start, len));
-                self.emit(Kernel::Fill { len: len * inner, value, out });
+                self.emit(Kernel::Fill(Fill { len: len * inner, value, out }));
             }
         }
         let dst = Self::rows(&buffer, pb, size);

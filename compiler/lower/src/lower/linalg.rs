@@ -10,6 +10,7 @@
 use super::fuse::{Absorbs, Epilogue};
 use super::{Lowerer, OpResult};
 use crate::GEMM_COL_BLOCK;
+use crate::kernel::Gemm;
 use crate::kernel::{Activation, BinaryOp, GemmB, Kernel, Loc, MapOp};
 use crate::view::{View, coalesce, inverse_perm};
 use crate::weights::pack_b;
@@ -147,7 +148,7 @@ impl Lowerer<'_> {
             };
             let (m, batch, a_bs, c_bs) =
                 if fold { (m * cdims[0], 1, 0, 0) } else { (m, cdims[last], sa[last] as usize, sc[last] as usize) };
-            self.emit_gemm(Kernel::Gemm {
+            self.emit_gemm(Kernel::Gemm(Gemm {
                 m,
                 n,
                 k,
@@ -163,7 +164,7 @@ impl Lowerer<'_> {
                 bias_batch_stride: 0,
                 residual: residual.map(|l| shift(l, dc)),
                 act: extras.act,
-            });
+            }));
         }
         Ok(out)
     }
@@ -369,7 +370,7 @@ impl Lowerer<'_> {
     /// become its batches, the columns past the last whole block one more
     /// GEMM.
     pub(crate) fn emit_gemm(&mut self, kernel: Kernel) {
-        let Kernel::Gemm {
+        let Kernel::Gemm(Gemm {
             m,
             n,
             k,
@@ -383,7 +384,7 @@ impl Lowerer<'_> {
             residual,
             act,
             ..
-        } = kernel
+        }) = kernel
         else {
             return self.emit(kernel);
         };
@@ -393,7 +394,7 @@ impl Lowerer<'_> {
         }
         let split = blocks * GEMM_COL_BLOCK;
         let shift = |l: Loc, by: usize| Loc { offset: l.offset + by, ..l };
-        self.emit(Kernel::Gemm {
+        self.emit(Kernel::Gemm(Gemm {
             m,
             n: GEMM_COL_BLOCK,
             k,
@@ -409,9 +410,9 @@ impl Lowerer<'_> {
             bias_batch_stride: GEMM_COL_BLOCK,
             residual,
             act,
-        });
+        }));
         if split < n {
-            self.emit(Kernel::Gemm {
+            self.emit(Kernel::Gemm(Gemm {
                 m,
                 n: n - split,
                 k,
@@ -427,7 +428,7 @@ impl Lowerer<'_> {
                 bias_batch_stride: 0,
                 residual: residual.map(|l| shift(l, split)),
                 act,
-            });
+            }));
         }
     }
 }

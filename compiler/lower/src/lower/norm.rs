@@ -6,6 +6,7 @@
 
 use super::{Lowerer, OpResult};
 use crate::kernel::{BinaryOp, Kernel, MapOp, ReduceOp, UnaryOp};
+use crate::kernel::{Fill, LayerNorm, Reduce, Softmax};
 use crate::view::{View, inverse_perm};
 use vitc_ir::geometry::normalize_axis;
 use vitc_ir::{DType, NodeId, OpKind, Value};
@@ -25,7 +26,7 @@ impl Lowerer<'_> {
         let cols = x.dims[axis];
         if out.numel() > 0 {
             let (x_loc, out_loc) = (self.loc(&xp), self.loc(&out));
-            self.emit(Kernel::Softmax { rows: out.numel() / cols, cols, x: x_loc, out: out_loc });
+            self.emit(Kernel::Softmax(Softmax { rows: out.numel() / cols, cols, x: x_loc, out: out_loc }));
         }
         self.set(id, 0, out.permute(&inverse_perm(&perm)));
         Ok(())
@@ -66,7 +67,15 @@ impl Lowerer<'_> {
             let scale_loc = self.blob_f32(&scale_fused);
             let bias_loc = bias_fused.map(|b| self.blob_f32(&b));
             let (x_loc, out_loc) = (self.loc(&x), self.loc(&out));
-            self.emit(Kernel::LayerNorm { rows, cols, eps, x: x_loc, scale: scale_loc, bias: bias_loc, out: out_loc });
+            self.emit(Kernel::LayerNorm(LayerNorm {
+                rows,
+                cols,
+                eps,
+                x: x_loc,
+                scale: scale_loc,
+                bias: bias_loc,
+                out: out_loc,
+            }));
         }
         let y = if runtime && out.numel() > 0 {
             let dims = x.dims.clone();
@@ -118,7 +127,7 @@ impl Lowerer<'_> {
         let out = self.new_dense(&[rows, 1]);
         if out.numel() > 0 {
             let (src, out_loc) = (self.loc(x), self.loc(&out));
-            self.emit(Kernel::Reduce { op, outer: rows, reduce: cols, inner: 1, src, out: out_loc });
+            self.emit(Kernel::Reduce(Reduce { op, outer: rows, reduce: cols, inner: 1, src, out: out_loc }));
         }
         out
     }
@@ -165,10 +174,10 @@ impl Lowerer<'_> {
         if out.numel() > 0 {
             let out_loc = self.loc(&out);
             match empty_value {
-                Some(value) if reduce == 0 => self.emit(Kernel::Fill { len: outer * inner, value, out: out_loc }),
+                Some(value) if reduce == 0 => self.emit(Kernel::Fill(Fill { len: outer * inner, value, out: out_loc })),
                 _ => {
                     let src_loc = self.loc(&src);
-                    self.emit(Kernel::Reduce { op, outer, reduce, inner, src: src_loc, out: out_loc });
+                    self.emit(Kernel::Reduce(Reduce { op, outer, reduce, inner, src: src_loc, out: out_loc }));
                 }
             }
         }

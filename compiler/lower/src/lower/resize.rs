@@ -10,6 +10,7 @@
 //! value there). Nearest Resize is a `Gather` ([`super::layout`]).
 
 use super::{Lowerer, OpResult};
+use crate::kernel::Resample;
 use crate::kernel::{BinaryOp, Kernel, MapOp};
 use crate::view::View;
 use vitc_interp::resize::{Options, Taps, axis_taps, geometry_from_scales, geometry_from_sizes, roi_per_axis};
@@ -118,7 +119,7 @@ impl Lowerer<'_> {
         let index = self.blob_u32(&index);
         let coeff = self.blob_f32(&coeff);
         let (src_loc, out_loc) = (self.loc(&src), self.loc(&out));
-        self.emit(Kernel::Resample {
+        self.emit(Kernel::Resample(Resample {
             outer,
             src_axis,
             inner,
@@ -128,7 +129,7 @@ impl Lowerer<'_> {
             coeff,
             src: src_loc,
             out: out_loc,
-        });
+        }));
         if fill == 0.0 || taps.iter().all(Option::is_some) {
             return Ok(out);
         }

@@ -18,6 +18,7 @@
 use super::conv_general::NdConv;
 use super::fuse::Absorbs;
 use super::{Lowerer, OpResult};
+use crate::kernel::{Conv2d, ConvTranspose2d, Gemm, Im2col, Pool2d, Reduce};
 use crate::kernel::{Conv2dGeom, GemmB, Kernel, Loc, PoolKind, ReduceOp};
 use crate::view::{View, dense_strides};
 use crate::weights::pack_b;
@@ -145,7 +146,7 @@ impl Lowerer<'_> {
                 let packed = pack_b(icg, ocg, self.gemm_nr, |kk, j| w[(gi * ocg + j) * icg + kk]);
                 let b = GemmB::Packed { at: self.blob_f32(&packed), nr: self.gemm_nr, batch_stride: 0 };
                 let bias = bias.as_ref().map(|b| self.blob_f32(&b[gi * ocg..(gi + 1) * ocg]));
-                self.emit_gemm(Kernel::Gemm {
+                self.emit_gemm(Kernel::Gemm(Gemm {
                     m: n_img,
                     n: ocg,
                     k: icg,
@@ -161,7 +162,7 @@ impl Lowerer<'_> {
                     bias_batch_stride: 0,
                     residual: None,
                     act: epi.act,
-                });
+                }));
             }
             out
         } else if groups == 1 {
@@ -170,7 +171,11 @@ impl Lowerer<'_> {
             let cols = self.new_dense(&[n_img * ohw, ckk]);
             let (x_loc, cols_loc) = (self.loc(&x), self.loc(&cols));
             for i in 0..n_img {
-                self.emit(Kernel::Im2col { geom: g, x: at(x_loc, i * c * ihw), out: at(cols_loc, i * ohw * ckk) });
+                self.emit(Kernel::Im2col(Im2col {
+                    geom: g,
+                    x: at(x_loc, i * c * ihw),
+                    out: at(cols_loc, i * ohw * ckk),
+                }));
             }
             let wt = self.const_view(w, &[oc, ckk]).permute(&[1, 0]);
             let extras = super::linalg::GemmExtras { scale: None, bias, residual: None, act: epi.act, out_perm: None };
@@ -189,19 +194,19 @@ impl Lowerer<'_> {
                 let geom = Conv2dGeom { c: n_img * c, oc: n_img * oc, groups: n_img * groups, ..g };
                 let w_loc = self.blob_f32(&w.repeat(n_img));
                 let bias = bias.as_ref().map(|b| self.blob_f32(&b.repeat(n_img)));
-                self.emit(Kernel::Conv2d { geom, x: x_loc, w: w_loc, bias, out: out_loc, act: epi.act });
+                self.emit(Kernel::Conv2d(Conv2d { geom, x: x_loc, w: w_loc, bias, out: out_loc, act: epi.act }));
             } else {
                 let w_loc = self.blob_f32(&w);
                 let bias = bias.as_ref().map(|b| self.blob_f32(b));
                 for i in 0..n_img {
-                    self.emit(Kernel::Conv2d {
+                    self.emit(Kernel::Conv2d(Conv2d {
                         geom: g,
                         x: at(x_loc, i * c * ihw),
                         w: w_loc,
                         bias,
                         out: at(out_loc, i * oc * ohw),
                         act: epi.act,
-                    });
+                    }));
                 }
             }
             out
@@ -283,13 +288,13 @@ impl Lowerer<'_> {
         let bias = bias.as_ref().map(|b| self.blob_f32(b));
         let (ihw, ohw) = (xd[2] * xd[3], t.output[0] * t.output[1]);
         for i in 0..n_img {
-            self.emit(Kernel::ConvTranspose2d {
+            self.emit(Kernel::ConvTranspose2d(ConvTranspose2d {
                 geom,
                 x: at(x_loc, i * c * ihw),
                 w: w_loc,
                 bias,
                 out: at(out_loc, i * oc * ohw),
-            });
+            }));
         }
         self.set(id, 0, out);
         Ok(())
@@ -332,7 +337,7 @@ impl Lowerer<'_> {
         let out = self.new_dense(&out_dims);
         if out.numel() > 0 {
             let (x_loc, out_loc) = (self.loc(&x), self.loc(&out));
-            self.emit(Kernel::Pool2d { kind, geom, count_include_pad, x: x_loc, out: out_loc });
+            self.emit(Kernel::Pool2d(Pool2d { kind, geom, count_include_pad, x: x_loc, out: out_loc }));
         }
         self.set(id, 0, out);
         Ok(())
@@ -407,8 +412,8 @@ impl Lowerer<'_> {
             groups: 1,
         };
         let (v_loc, mid_loc, out_loc) = (self.loc(&v), self.loc(&mid), self.loc(&out));
-        self.emit(Kernel::Pool2d { kind, geom: depth, count_include_pad: false, x: v_loc, out: mid_loc });
-        self.emit(Kernel::Pool2d { kind, geom: plane, count_include_pad: false, x: mid_loc, out: out_loc });
+        self.emit(Kernel::Pool2d(Pool2d { kind, geom: depth, count_include_pad: false, x: v_loc, out: mid_loc }));
+        self.emit(Kernel::Pool2d(Pool2d { kind, geom: plane, count_include_pad: false, x: mid_loc, out: out_loc }));
         Ok(out)
     }
 
@@ -423,14 +428,14 @@ impl Lowerer<'_> {
         if out.numel() > 0 {
             let (x_loc, out_loc) = (self.loc(&x), self.loc(&out));
             let reduce = x.dims[2..].iter().product();
-            self.emit(Kernel::Reduce {
+            self.emit(Kernel::Reduce(Reduce {
                 op: ReduceOp::Mean,
                 outer: x.dims[0] * x.dims[1],
                 reduce,
                 inner: 1,
                 src: x_loc,
                 out: out_loc,
-            });
+            }));
         }
         self.set(id, 0, out);
         Ok(())

@@ -4,6 +4,7 @@
 //! LePE taps).
 
 use super::{Mem, activate};
+use crate::kernel::Attention;
 use crate::kernel::{Kernel, View4};
 
 /// Offset of element `(b, h, r, c)` of a 4-D operand.
@@ -14,7 +15,7 @@ fn at(x: &View4, b: usize, h: usize, r: usize, c: usize) -> isize {
 
 /// Rows `start..end` of an attention kernel.
 pub(crate) fn run(kernel: &Kernel, mem: &mut Mem<'_>, start: usize, end: usize) -> Result<(), String> {
-    let Kernel::Attention { geom: g, scale, q, kt, v, bias, lepe, out, act } = kernel else {
+    let Kernel::Attention(Attention { geom: g, scale, q, kt, v, bias, lepe, out, act }) = kernel else {
         return Err("internal: not an attention kernel".into());
     };
     let mut logits = vec![0.0f32; g.m];

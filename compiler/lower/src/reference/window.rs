@@ -2,6 +2,7 @@
 //! `Pool2d` and `ConvTranspose2d`, written from their definitions.
 
 use super::{Mem, activate};
+use crate::kernel::{Conv2d, ConvTranspose2d, Im2col, Pool2d};
 use crate::kernel::{Conv2dGeom, Kernel, PoolKind};
 
 /// Input coordinate of output position `o`, tap `t` on one axis, if it
@@ -13,7 +14,7 @@ fn tap(o: usize, t: usize, stride: usize, pad: usize, dil: usize, size: usize) -
 
 pub(super) fn run(kernel: &Kernel, mem: &mut Mem<'_>, start: usize, end: usize) -> Result<(), String> {
     match kernel {
-        Kernel::Conv2d { geom: g, x, w, bias, out, act } => {
+        Kernel::Conv2d(Conv2d { geom: g, x, w, bias, out, act }) => {
             check_groups(g)?;
             let (icg, ocg) = (g.c / g.groups, g.oc / g.groups);
             for o in start..end {
@@ -42,7 +43,7 @@ pub(super) fn run(kernel: &Kernel, mem: &mut Mem<'_>, start: usize, end: usize) 
             }
             Ok(())
         }
-        Kernel::Im2col { geom: g, x, out } => {
+        Kernel::Im2col(Im2col { geom: g, x, out }) => {
             let row_len = g.c * g.kh * g.kw;
             for oy in start..end {
                 for ox in 0..g.ow {
@@ -64,7 +65,7 @@ pub(super) fn run(kernel: &Kernel, mem: &mut Mem<'_>, start: usize, end: usize) 
             }
             Ok(())
         }
-        Kernel::Pool2d { kind, geom: g, count_include_pad, x, out } => {
+        Kernel::Pool2d(Pool2d { kind, geom: g, count_include_pad, x, out }) => {
             for ch in start..end {
                 for oy in 0..g.oh {
                     for ox in 0..g.ow {
@@ -92,7 +93,7 @@ pub(super) fn run(kernel: &Kernel, mem: &mut Mem<'_>, start: usize, end: usize) 
             }
             Ok(())
         }
-        Kernel::ConvTranspose2d { geom: g, x, w, bias, out } => {
+        Kernel::ConvTranspose2d(ConvTranspose2d { geom: g, x, w, bias, out }) => {
             check_groups(g)?;
             let (icg, ocg) = (g.c / g.groups, g.oc / g.groups);
             // Output (h, w); input (oh, ow); out[o, y, x] gathers every input

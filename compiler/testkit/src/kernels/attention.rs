@@ -5,6 +5,7 @@
 
 use super::{A0, A1, A2, A3, Sample};
 use crate::Rng;
+use vitc_lower::Attention;
 use vitc_lower::{Activation, AttentionGeom, Kernel, Lepe, Loc, View4};
 
 /// Attention over its own arena, the query's last axis strided by 2.
@@ -43,7 +44,7 @@ pub(super) fn small(rng: &mut Rng, out: &mut Vec<Sample>) {
             w: Loc::weights(lw),
             bias: Some(Loc::weights(lw + heads * 9 * dv)),
         });
-        let k = Kernel::Attention {
+        let k = Kernel::Attention(Attention {
             geom: g,
             scale: 0.25,
             q,
@@ -53,7 +54,7 @@ pub(super) fn small(rng: &mut Rng, out: &mut Vec<Sample>) {
             lepe,
             out: o,
             act: if with_bias { Activation::HardSwish } else { Activation::None },
-        };
+        });
         let init = rng.vec(total, -2.0, 2.0);
         out.push(Sample { name: format!("attention n{n} m{m} d{d} dv{dv}"), kernels: vec![k], init, weights: w });
     }
@@ -88,7 +89,7 @@ pub(super) fn large(out: &mut Vec<(String, Kernel)>) {
         });
         out.push((
             name.to_string(),
-            Kernel::Attention {
+            Kernel::Attention(Attention {
                 geom: g,
                 scale: 0.35,
                 q,
@@ -98,7 +99,7 @@ pub(super) fn large(out: &mut Vec<(String, Kernel)>) {
                 lepe,
                 out: o,
                 act,
-            },
+            }),
         ));
     }
 }

@@ -4,6 +4,7 @@
 
 use super::{A0, A1, A2, A3, Sample, pack};
 use crate::Rng;
+use vitc_lower::Gemm;
 use vitc_lower::{Activation, GEMM_COL_BLOCK, GEMM_NR, GemmB, Kernel, Loc};
 
 /// `(m, n, k, batch, B layout, activation)`: B layout 0 packed (bias and
@@ -50,7 +51,7 @@ pub(super) fn small(rng: &mut Rng, out: &mut Vec<Sample>) {
                 batch_stride: (k * n) as isize,
             },
         };
-        let g = Kernel::Gemm {
+        let g = Kernel::Gemm(Gemm {
             m,
             n,
             k,
@@ -66,7 +67,7 @@ pub(super) fn small(rng: &mut Rng, out: &mut Vec<Sample>) {
             bias_batch_stride: 0,
             residual: (kind != 2).then_some(Loc::arena(a_len + c_len)),
             act,
-        };
+        });
         out.push(Sample { name: format!("gemm {m}x{n}x{k}x{batch} B{kind}"), kernels: vec![g], init, weights });
     }
     // Column-split GEMMs (as the lowering emits for few rows): the batches
@@ -80,7 +81,7 @@ pub(super) fn small(rng: &mut Rng, out: &mut Vec<Sample>) {
         let mut weights = pack(&rng.vec(k * n, -1.0, 1.0), k, n, nr);
         let bias_at = weights.len();
         weights.extend(rng.vec(n, -1.0, 1.0));
-        let g = Kernel::Gemm {
+        let g = Kernel::Gemm(Gemm {
             m,
             n: nb,
             k,
@@ -96,7 +97,7 @@ pub(super) fn small(rng: &mut Rng, out: &mut Vec<Sample>) {
             bias_batch_stride: nb,
             residual: Some(Loc::arena(a_len + c_len)),
             act,
-        };
+        });
         out.push(Sample {
             name: format!("gemm {m}x{n}x{k} split by columns, panels of {nr}"),
             kernels: vec![g],
@@ -124,7 +125,7 @@ fn large_gemm(
     } else {
         GemmB::Strided { at: Loc::arena(A1), row_stride: n as isize, col_stride: 1, batch_stride: (k * n) as isize }
     };
-    Kernel::Gemm {
+    Kernel::Gemm(Gemm {
         m,
         n,
         k,
@@ -140,7 +141,7 @@ fn large_gemm(
         bias_batch_stride: 0,
         residual: residual.then(|| Loc::arena(A3)),
         act,
-    }
+    })
 }
 
 /// Aligned and ragged sizes with both B layouts, batches, every epilogue
@@ -161,7 +162,7 @@ pub(super) fn large(out: &mut Vec<(String, Kernel)>) {
     }
     out.push((
         "gemm_bt".into(),
-        Kernel::Gemm {
+        Kernel::Gemm(Gemm {
             m: 30,
             n: 28,
             k: 16,
@@ -177,6 +178,6 @@ pub(super) fn large(out: &mut Vec<(String, Kernel)>) {
             bias_batch_stride: 0,
             residual: None,
             act: Activation::None,
-        },
+        }),
     ));
 }

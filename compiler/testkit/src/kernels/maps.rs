@@ -6,6 +6,7 @@
 use super::{A0, A1, A2, Sample, st};
 use crate::Rng;
 use vitc_lower::{Activation, BinaryOp, Kernel, Loc, MapOp, Strided, UnaryOp};
+use vitc_lower::{Fill, Map};
 
 /// Every activation.
 pub fn activations() -> Vec<Activation> {
@@ -61,13 +62,18 @@ pub(super) fn small(rng: &mut Rng, out: &mut Vec<Sample>) {
     for (op, lo, hi) in unary {
         let init = rng.vec(3 * 7 * 13, lo, hi);
         let ks = vec![
-            Kernel::Map { op: MapOp::Unary(op), dims: vec![7, 13], out: Loc::arena(91), inputs: vec![st(0, &[13, 1])] },
-            Kernel::Map {
+            Kernel::Map(Map {
+                op: MapOp::Unary(op),
+                dims: vec![7, 13],
+                out: Loc::arena(91),
+                inputs: vec![st(0, &[13, 1])],
+            }),
+            Kernel::Map(Map {
                 op: MapOp::Unary(op),
                 dims: vec![13, 7],
                 out: Loc::arena(182),
                 inputs: vec![st(0, &[1, 13])],
-            },
+            }),
         ];
         add(format!("map {op:?}"), ks, init);
     }
@@ -92,13 +98,13 @@ pub(super) fn small(rng: &mut Rng, out: &mut Vec<Sample>) {
     add(
         "fill and muladd".into(),
         vec![
-            Kernel::Fill { len: 23, value: -0.25, out: Loc::arena(100) },
-            Kernel::Map {
+            Kernel::Fill(Fill { len: 23, value: -0.25, out: Loc::arena(100) }),
+            Kernel::Map(Map {
                 op: MapOp::MulAdd,
                 dims: vec![3, 9],
                 out: Loc::arena(60),
                 inputs: vec![st(0, &[9, 1]), st(27, &[1, 0]), st(28, &[0, 1])],
-            },
+            }),
         ],
         rng.vec(130, -1.0, 1.0),
     );
@@ -109,18 +115,18 @@ pub(super) fn small(rng: &mut Rng, out: &mut Vec<Sample>) {
     add(
         "select and a long dense map".into(),
         vec![
-            Kernel::Map {
+            Kernel::Map(Map {
                 op: MapOp::Select,
                 dims: vec![4, 10],
                 out: Loc::arena(120),
                 inputs: vec![st(0, &[10, 1]), st(40, &[10, 1]), st(80, &[0, 1])],
-            },
-            Kernel::Map {
+            }),
+            Kernel::Map(Map {
                 op: MapOp::Binary(BinaryOp::Add),
                 dims: vec![3, 37],
                 out: Loc::arena(200),
                 inputs: vec![st(0, &[37, 1]), st(0, &[0, 1])],
-            },
+            }),
         ],
         cond,
     );
@@ -128,12 +134,12 @@ pub(super) fn small(rng: &mut Rng, out: &mut Vec<Sample>) {
 
 /// `out[5 × 11] = a[5 × 11] op b[5]` (b broadcast along rows).
 fn binary_5x11(op: BinaryOp) -> Kernel {
-    Kernel::Map {
+    Kernel::Map(Map {
         op: MapOp::Binary(op),
         dims: vec![5, 11],
         out: Loc::arena(110),
         inputs: vec![st(0, &[11, 1]), st(55, &[1, 0])],
-    }
+    })
 }
 
 /// The arithmetic binary ops again, on values in `[0.5, 2)` not rounded.
@@ -171,19 +177,24 @@ pub(super) fn large(out: &mut Vec<(String, Kernel)>) {
                 _ => Strided { at: Loc::weights(0), strides: vec![0, 0, 1] },
             })
             .collect();
-        out.push((format!("map3d {op:?}"), Kernel::Map { op, dims: vec![3, 5, 7], out: Loc::arena(A2), inputs }));
+        out.push((format!("map3d {op:?}"), Kernel::Map(Map { op, dims: vec![3, 5, 7], out: Loc::arena(A2), inputs })));
     }
     out.push((
         "map_scalar".into(),
-        Kernel::Map { op: MapOp::Unary(UnaryOp::Exp), dims: vec![], out: Loc::arena(A2), inputs: vec![st(A0, &[])] },
+        Kernel::Map(Map {
+            op: MapOp::Unary(UnaryOp::Exp),
+            dims: vec![],
+            out: Loc::arena(A2),
+            inputs: vec![st(A0, &[])],
+        }),
     ));
     out.push((
         "map_reversed".into(),
-        Kernel::Map {
+        Kernel::Map(Map {
             op: MapOp::Unary(UnaryOp::Copy),
             dims: vec![4, 6],
             out: Loc::arena(A2),
             inputs: vec![st(A0 + 23, &[-6, -1])],
-        },
+        }),
     ));
 }

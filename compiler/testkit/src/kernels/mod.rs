@@ -18,6 +18,7 @@ mod windows;
 
 use crate::Rng;
 use vitc_lower::{BatchPlan, GEMM_NR, GemmB, Kernel, Loc, MemoryStats, Program, Strided};
+use vitc_lower::{Gather, Gemm, Resample};
 
 /// A program of kernels over one arena, with its data.
 #[derive(Clone, Debug)]
@@ -42,7 +43,9 @@ impl Sample {
     /// columns (what the driver packs for AVX-512); backends that read only
     /// [`GEMM_NR`]-column panels refuse such programs.
     pub fn wide_panels(&self) -> bool {
-        self.kernels.iter().any(|k| matches!(k, Kernel::Gemm { b: GemmB::Packed { nr, .. }, .. } if *nr != GEMM_NR))
+        self.kernels
+            .iter()
+            .any(|k| matches!(k, Kernel::Gemm(Gemm { b: GemmB::Packed { nr, .. }, .. }) if *nr != GEMM_NR))
     }
 }
 
@@ -126,8 +129,10 @@ fn single_kernel(name: String, kernel: Kernel, seed: u64) -> Sample {
     let init = rng.vec(LARGE_ARENA, -2.0, 2.0);
     let mut weights = rng.vec(LARGE_WEIGHTS, -2.0, 2.0);
     let (table, count, limit) = match &kernel {
-        Kernel::Gather { table, indices, src_axis, .. } => (table.offset, *indices, *src_axis),
-        Kernel::Resample { index, dst_axis, taps, src_axis, .. } => (index.offset, dst_axis * taps, *src_axis),
+        Kernel::Gather(Gather { table, indices, src_axis, .. }) => (table.offset, *indices, *src_axis),
+        Kernel::Resample(Resample { index, dst_axis, taps, src_axis, .. }) => {
+            (index.offset, dst_axis * taps, *src_axis)
+        }
         _ => (0, 0, 1),
     };
     for i in 0..count {

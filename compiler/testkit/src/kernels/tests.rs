@@ -4,24 +4,27 @@
 use super::*;
 use std::collections::BTreeSet;
 use vitc_lower::{Activation, BinaryOp, MapOp, PoolKind, ReduceOp, UnaryOp};
+use vitc_lower::{
+    Attention, Conv2d, ConvTranspose2d, Fill, Gather, Gemm, Im2col, LayerNorm, Map, Pool2d, Reduce, Resample, Softmax,
+};
 
 /// An index per [`Kernel`] variant (exhaustive: a new variant must be
 /// added here, and so to the catalogue).
 fn kind(k: &Kernel) -> usize {
     match k {
-        Kernel::Gemm { .. } => 0,
-        Kernel::Map { .. } => 1,
-        Kernel::Gather { .. } => 2,
-        Kernel::Softmax { .. } => 3,
-        Kernel::LayerNorm { .. } => 4,
-        Kernel::Reduce { .. } => 5,
-        Kernel::Conv2d { .. } => 6,
-        Kernel::Im2col { .. } => 7,
-        Kernel::Pool2d { .. } => 8,
-        Kernel::ConvTranspose2d { .. } => 9,
-        Kernel::Fill { .. } => 10,
-        Kernel::Attention { .. } => 11,
-        Kernel::Resample { .. } => 12,
+        Kernel::Gemm(Gemm { .. }) => 0,
+        Kernel::Map(Map { .. }) => 1,
+        Kernel::Gather(Gather { .. }) => 2,
+        Kernel::Softmax(Softmax { .. }) => 3,
+        Kernel::LayerNorm(LayerNorm { .. }) => 4,
+        Kernel::Reduce(Reduce { .. }) => 5,
+        Kernel::Conv2d(Conv2d { .. }) => 6,
+        Kernel::Im2col(Im2col { .. }) => 7,
+        Kernel::Pool2d(Pool2d { .. }) => 8,
+        Kernel::ConvTranspose2d(ConvTranspose2d { .. }) => 9,
+        Kernel::Fill(Fill { .. }) => 10,
+        Kernel::Attention(Attention { .. }) => 11,
+        Kernel::Resample(Resample { .. }) => 12,
     }
 }
 
@@ -96,7 +99,7 @@ fn every_kernel_kind_op_and_activation_is_covered() {
     let ops: BTreeSet<usize> = kernels
         .iter()
         .filter_map(|k| match k {
-            Kernel::Map { op, .. } => Some(map_op(*op)),
+            Kernel::Map(Map { op, .. }) => Some(map_op(*op)),
             _ => None,
         })
         .collect();
@@ -106,7 +109,7 @@ fn every_kernel_kind_op_and_activation_is_covered() {
     let epilogues: BTreeSet<usize> = kernels
         .iter()
         .filter_map(|k| match k {
-            Kernel::Gemm { act, .. } => Some(activation(*act)),
+            Kernel::Gemm(Gemm { act, .. }) => Some(activation(*act)),
             _ => None,
         })
         .collect();
@@ -114,7 +117,7 @@ fn every_kernel_kind_op_and_activation_is_covered() {
     let reductions: BTreeSet<String> = kernels
         .iter()
         .filter_map(|k| match k {
-            Kernel::Reduce { op, inner, .. } => Some(format!("{op:?} {}", *inner > 1)),
+            Kernel::Reduce(Reduce { op, inner, .. }) => Some(format!("{op:?} {}", *inner > 1)),
             _ => None,
         })
         .collect();
@@ -126,7 +129,7 @@ fn every_kernel_kind_op_and_activation_is_covered() {
     let pools: BTreeSet<String> = kernels
         .iter()
         .filter_map(|k| match k {
-            Kernel::Pool2d { kind, count_include_pad, .. } => Some(format!("{kind:?} {count_include_pad}")),
+            Kernel::Pool2d(Pool2d { kind, count_include_pad, .. }) => Some(format!("{kind:?} {count_include_pad}")),
             _ => None,
         })
         .collect();
@@ -148,8 +151,10 @@ fn index_tables_are_in_range() {
     for s in samples() {
         for k in &s.kernels {
             let (at, count, limit) = match k {
-                Kernel::Gather { table, indices, src_axis, .. } => (table.offset, *indices, *src_axis),
-                Kernel::Resample { index, dst_axis, taps, src_axis, .. } => (index.offset, dst_axis * taps, *src_axis),
+                Kernel::Gather(Gather { table, indices, src_axis, .. }) => (table.offset, *indices, *src_axis),
+                Kernel::Resample(Resample { index, dst_axis, taps, src_axis, .. }) => {
+                    (index.offset, dst_axis * taps, *src_axis)
+                }
                 _ => continue,
             };
             for i in 0..count {

@@ -6,6 +6,7 @@
 use super::{A0, A2, Sample};
 use crate::Rng;
 use vitc_lower::{Activation, Conv2dGeom, Kernel, Loc, PoolKind};
+use vitc_lower::{Conv2d, ConvTranspose2d, Fill, Gather, Im2col, Pool2d, Resample};
 
 /// A square window geometry: `c` channels of `hw × hw`, `oc` outputs,
 /// `k × k` taps, stride `s`, padding `p`, `groups` groups.
@@ -43,7 +44,7 @@ pub(super) fn small(rng: &mut Rng, out: &mut Vec<Sample>) {
     // 2 channels of 8 × 8 to 3 of 4 × 4 through 2 × 2 taps, stride 2.
     let transposed = square(2, 8, 2, 2, 0, 1, 3);
     let kernels = vec![
-        Kernel::Gather {
+        Kernel::Gather(Gather {
             outer: 2,
             src_axis: 4,
             inner: 3,
@@ -51,68 +52,68 @@ pub(super) fn small(rng: &mut Rng, out: &mut Vec<Sample>) {
             table: Loc::weights(0),
             src: Loc::arena(0),
             out: Loc::arena(500),
-        },
-        Kernel::Im2col { geom: s2, x: Loc::arena(0), out: Loc::arena(600) },
-        Kernel::Pool2d {
+        }),
+        Kernel::Im2col(Im2col { geom: s2, x: Loc::arena(0), out: Loc::arena(600) }),
+        Kernel::Pool2d(Pool2d {
             kind: PoolKind::Max,
             geom: dw,
             count_include_pad: false,
             x: Loc::arena(0),
             out: Loc::arena(1200),
-        },
-        Kernel::Pool2d {
+        }),
+        Kernel::Pool2d(Pool2d {
             kind: PoolKind::Avg,
             geom: s2,
             count_include_pad: false,
             x: Loc::arena(0),
             out: Loc::arena(1300),
-        },
-        Kernel::Conv2d {
+        }),
+        Kernel::Conv2d(Conv2d {
             geom: dw,
             x: Loc::arena(0),
             w: Loc::weights(8),
             bias: Some(Loc::weights(100)),
             out: Loc::arena(1400),
             act: Activation::HardSwish,
-        },
-        Kernel::Conv2d {
+        }),
+        Kernel::Conv2d(Conv2d {
             geom: s2,
             x: Loc::arena(0),
             w: Loc::weights(8),
             bias: None,
             out: Loc::arena(1700),
             act: Activation::None,
-        },
-        Kernel::Conv2d {
+        }),
+        Kernel::Conv2d(Conv2d {
             geom: big,
             x: Loc::arena(0),
             w: Loc::weights(8),
             bias: Some(Loc::weights(100)),
             out: Loc::arena(2000),
             act: Activation::Gelu,
-        },
-        Kernel::Conv2d {
+        }),
+        Kernel::Conv2d(Conv2d {
             geom: dil,
             x: Loc::arena(0),
             w: Loc::weights(8),
             bias: None,
             out: Loc::arena(2900),
             act: Activation::None,
-        },
-        Kernel::Pool2d {
+        }),
+        Kernel::Pool2d(Pool2d {
             kind: PoolKind::Avg,
             geom: big,
             count_include_pad: true,
             x: Loc::arena(0),
             out: Loc::arena(4100),
-        },
-        Kernel::ConvTranspose2d {
+        }),
+        Kernel::ConvTranspose2d(ConvTranspose2d {
             geom: transposed,
             x: Loc::arena(0),
             w: Loc::weights(8),
             bias: Some(Loc::weights(150)),
             out: Loc::arena(1800),
-        },
+        }),
     ];
     out.push(Sample { name: "windows".into(), kernels, init: rng.vec(5000, -1.0, 1.0), weights: w });
 }
@@ -127,16 +128,18 @@ pub(super) fn resample_small(rng: &mut Rng, out: &mut Vec<Sample>) {
     let kernels = [11, 1]
         .iter()
         .enumerate()
-        .map(|(t, &inner)| Kernel::Resample {
-            outer,
-            src_axis,
-            inner,
-            dst_axis,
-            taps,
-            index: Loc::weights(0),
-            coeff: Loc::weights(32),
-            src: Loc::arena(0),
-            out: Loc::arena(200 + t * 400),
+        .map(|(t, &inner)| {
+            Kernel::Resample(Resample {
+                outer,
+                src_axis,
+                inner,
+                dst_axis,
+                taps,
+                index: Loc::weights(0),
+                coeff: Loc::weights(32),
+                src: Loc::arena(0),
+                out: Loc::arena(200 + t * 400),
+            })
         })
         .collect();
     out.push(Sample { name: "resample".into(), kernels, init: rng.vec(1000, -1.0, 1.0), weights: w });
@@ -154,7 +157,7 @@ fn geom(c: usize, h: usize, w: usize, oc: usize, k: usize, stride: usize, pad: u
 pub(super) fn large(out: &mut Vec<(String, Kernel)>) {
     out.push((
         "gather".into(),
-        Kernel::Gather {
+        Kernel::Gather(Gather {
             outer: 3,
             src_axis: 10,
             inner: 4,
@@ -162,83 +165,83 @@ pub(super) fn large(out: &mut Vec<(String, Kernel)>) {
             table: Loc::weights(0),
             src: Loc::arena(A0),
             out: Loc::arena(A2),
-        },
+        }),
     ));
     out.push((
         "conv2d_3x3".into(),
-        Kernel::Conv2d {
+        Kernel::Conv2d(Conv2d {
             geom: geom(4, 9, 9, 6, 3, 2, 1, 1),
             x: Loc::arena(A0),
             w: Loc::weights(0),
             bias: Some(Loc::weights(1024)),
             out: Loc::arena(A2),
             act: Activation::HardSwish,
-        },
+        }),
     ));
     out.push((
         "conv2d_depthwise".into(),
-        Kernel::Conv2d {
+        Kernel::Conv2d(Conv2d {
             geom: geom(6, 7, 7, 6, 3, 1, 1, 6),
             x: Loc::arena(A0),
             w: Loc::weights(0),
             bias: None,
             out: Loc::arena(A2),
             act: Activation::None,
-        },
+        }),
     ));
     out.push((
         "conv2d_large_window".into(),
-        Kernel::Conv2d {
+        Kernel::Conv2d(Conv2d {
             geom: geom(2, 12, 12, 2, 9, 1, 4, 2),
             x: Loc::arena(A0),
             w: Loc::weights(0),
             bias: None,
             out: Loc::arena(A2),
             act: Activation::Relu,
-        },
+        }),
     ));
     out.push((
         "im2col".into(),
-        Kernel::Im2col { geom: geom(3, 8, 8, 5, 3, 2, 1, 1), x: Loc::arena(A0), out: Loc::arena(A2) },
+        Kernel::Im2col(Im2col { geom: geom(3, 8, 8, 5, 3, 2, 1, 1), x: Loc::arena(A0), out: Loc::arena(A2) }),
     ));
     for (kind, cip) in [(PoolKind::Max, false), (PoolKind::Avg, false), (PoolKind::Avg, true)] {
         out.push((
             format!("pool_{kind:?}_{cip}"),
-            Kernel::Pool2d {
+            Kernel::Pool2d(Pool2d {
                 kind,
                 geom: geom(3, 9, 9, 3, 3, 2, 1, 1),
                 count_include_pad: cip,
                 x: Loc::arena(A0),
                 out: Loc::arena(A2),
-            },
+            }),
         ));
     }
     out.push((
         "pool_global".into(),
-        Kernel::Pool2d {
+        Kernel::Pool2d(Pool2d {
             kind: PoolKind::Avg,
             geom: geom(2, 10, 10, 2, 10, 1, 0, 1),
             count_include_pad: false,
             x: Loc::arena(A0),
             out: Loc::arena(A2),
-        },
+        }),
     ));
     let mut tg = geom(4, 10, 10, 6, 3, 2, 1, 2);
     (tg.oh, tg.ow) = (5, 5);
     out.push((
         "conv_transpose2d".into(),
-        Kernel::ConvTranspose2d {
+        Kernel::ConvTranspose2d(ConvTranspose2d {
             geom: tg,
             x: Loc::arena(A0),
             w: Loc::weights(0),
             bias: Some(Loc::weights(1024)),
             out: Loc::arena(A2),
-        },
+        }),
     ));
-    out.push(("fill".into(), Kernel::Fill { len: 1000, value: -2.5, out: Loc::arena(A2) }));
+    out.push(("fill".into(), Kernel::Fill(Fill { len: 1000, value: -2.5, out: Loc::arena(A2) })));
     out.push((
         "resample_inner4".into(),
-        Kernel::Resample {
+        Kernel::Resample(Resample {
             outer: 3,
             src_axis: 5,
             inner: 4,
@@ -248,11 +251,11 @@ pub(super) fn large(out: &mut Vec<(String, Kernel)>) {
             coeff: Loc::weights(64),
             src: Loc::arena(A0),
             out: Loc::arena(A2),
-        },
+        }),
     ));
     out.push((
         "resample_many_taps".into(),
-        Kernel::Resample {
+        Kernel::Resample(Resample {
             outer: 2,
             src_axis: 12,
             inner: 3,
@@ -262,6 +265,6 @@ pub(super) fn large(out: &mut Vec<(String, Kernel)>) {
             coeff: Loc::weights(64),
             src: Loc::arena(A0),
             out: Loc::arena(A2),
-        },
+        }),
     ));
 }
