@@ -16,17 +16,13 @@ pub enum BackendError {
     #[error("object file: {0}")]
     Object(String),
     /// The same error, in a kernel.
-    #[error("{context}: {source}")]
-    In {
-        context: String,
-        #[source]
-        source: Box<BackendError>,
-    },
+    #[error("{context}: {cause}")]
+    In { context: String, cause: Box<BackendError> },
 }
 
 impl BackendError {
     /// Wraps the error with where it happened (e.g. the kernel symbol).
     pub fn context(self, context: &str) -> BackendError {
-        BackendError::In { context: context.to_string(), source: Box::new(self) }
+        BackendError::In { context: context.to_string(), cause: Box::new(self) }
     }
 }

@@ -20,18 +20,14 @@ pub enum LlvmError {
     #[error("code generation: {0}")]
     Codegen(String),
     /// The same error, in a kernel.
-    #[error("{context}: {source}")]
-    In {
-        context: String,
-        #[source]
-        source: Box<LlvmError>,
-    },
+    #[error("{context}: {cause}")]
+    In { context: String, cause: Box<LlvmError> },
 }
 
 impl LlvmError {
     /// Wraps the error with where it happened (e.g. the kernel symbol).
     pub fn context(self, context: &str) -> LlvmError {
-        LlvmError::In { context: context.to_string(), source: Box::new(self) }
+        LlvmError::In { context: context.to_string(), cause: Box::new(self) }
     }
 }
 

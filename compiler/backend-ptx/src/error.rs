@@ -14,17 +14,13 @@ pub enum PtxError {
     #[error("manifest: {0}")]
     Manifest(String),
     /// The same error, in a kernel.
-    #[error("{context}: {source}")]
-    In {
-        context: String,
-        #[source]
-        source: Box<PtxError>,
-    },
+    #[error("{context}: {cause}")]
+    In { context: String, cause: Box<PtxError> },
 }
 
 impl PtxError {
     /// Wraps the error with where it happened (e.g. the kernel entry name).
     pub fn context(self, context: &str) -> PtxError {
-        PtxError::In { context: context.to_string(), source: Box::new(self) }
+        PtxError::In { context: context.to_string(), cause: Box::new(self) }
     }
 }

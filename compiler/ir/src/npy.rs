@@ -8,8 +8,8 @@ use std::path::Path;
 /// Why an `.npy` file could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum NpyError {
-    #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    #[error("{path}: {cause}")]
+    Io { path: String, cause: std::io::Error },
     #[error("{path}: not a valid .npy file: {message}")]
     Format { path: String, message: String },
 }
@@ -18,7 +18,7 @@ const MAGIC: &[u8] = b"\x93NUMPY";
 
 /// Reads a `.npy` file.
 pub fn read_npy(path: &Path) -> Result<Tensor, NpyError> {
-    let bytes = std::fs::read(path).map_err(|source| NpyError::Io { path: path.display().to_string(), source })?;
+    let bytes = std::fs::read(path).map_err(|cause| NpyError::Io { path: path.display().to_string(), cause })?;
     decode_npy(&bytes).map_err(|message| NpyError::Format { path: path.display().to_string(), message })
 }
 
@@ -135,7 +135,7 @@ pub fn encode_npy(t: &Tensor) -> Vec<u8> {
 /// Writes a tensor to `path` atomically (a temporary file renamed into place),
 /// so a failure never leaves a partial file.
 pub fn write_npy(path: &Path, t: &Tensor) -> Result<(), NpyError> {
-    let io = |source| NpyError::Io { path: path.display().to_string(), source };
+    let io = |cause| NpyError::Io { path: path.display().to_string(), cause };
     let tmp = path.with_extension(format!("npy.tmp{}", std::process::id()));
     std::fs::write(&tmp, encode_npy(t)).map_err(io)?;
     std::fs::rename(&tmp, path).map_err(|e| {

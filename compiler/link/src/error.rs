@@ -12,6 +12,8 @@ pub enum LinkError {
     ToolMissing { tool: String, target: Target, hint: &'static str },
     #[error("{}: the output kind comes from the extension, which must be .so, .o or .a", .0.display())]
     OutputKind(PathBuf),
+    #[error("{}: is a directory; the output (and its header, same stem with .h) must be file paths", .0.display())]
+    OutputIsDirectory(PathBuf),
     #[error("'{0}' is not a valid C identifier for the API prefix (letters, digits and _, not starting with a digit)")]
     BadPrefix(String),
     #[error("the model cannot be linked: {0}")]
@@ -25,13 +27,13 @@ pub enum LinkError {
     BadObject(String),
     #[error("{command} failed ({status}):\n{stderr}")]
     Tool { command: String, status: String, stderr: String },
-    #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    #[error("{}: {cause}", path.display())]
+    Io { path: PathBuf, cause: std::io::Error },
 }
 
 impl LinkError {
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> LinkError {
         let path = path.into();
-        move |source| LinkError::Io { path, source }
+        move |cause| LinkError::Io { path, cause }
     }
 }

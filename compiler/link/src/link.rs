@@ -74,6 +74,12 @@ pub fn link(program: &Program, object: &[u8], opts: &LinkOptions, output: &Path)
     let kind = OutputKind::from_path(output)?;
     let file_name = output.file_name().ok_or_else(|| LinkError::OutputKind(output.to_path_buf()))?;
     let stem = output.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let header = output.with_extension("h");
+    for path in [output, header.as_path()] {
+        if path.is_dir() {
+            return Err(LinkError::OutputIsDirectory(path.to_path_buf()));
+        }
+    }
     let sources = c_sources(program, &opts.prefix, opts.target, &stem)?;
     check_object(object, opts.target)?;
     let tools = opts.target.toolchain()?;
@@ -120,12 +126,16 @@ pub fn link(program: &Program, object: &[u8], opts: &LinkOptions, output: &Path)
         }
     }
 
-    let header = output.with_extension("h");
     let staged_header = dir.join("public.h");
     write(&staged_header, sources.header.as_bytes())?;
     let bytes = std::fs::metadata(&built).map_err(LinkError::io(&built))?.len();
-    std::fs::rename(&staged_header, &header).map_err(LinkError::io(&header))?;
+    // The library goes first; if the header cannot follow, the library is
+    // taken back so the two appear together or not at all.
     std::fs::rename(&built, output).map_err(LinkError::io(output))?;
+    if let Err(cause) = std::fs::rename(&staged_header, &header) {
+        let _ = std::fs::remove_file(output);
+        return Err(LinkError::Io { path: header, cause });
+    }
     Ok(Linked { output: output.to_path_buf(), header, kind, bytes })
 }
 

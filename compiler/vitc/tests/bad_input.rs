@@ -185,3 +185,51 @@ fn embedded_example_runs_and_matches_onnx_runtime() {
     let max_diff = ours.iter().zip(&reference).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
     assert!(max_diff <= 1e-4 * max_ref, "max diff {max_diff} vs max|ref| {max_ref}");
 }
+
+/// `vitc compile MODEL -o OUT` with `extra` flags: exit 2, the expected words
+/// on stderr, no OS error text printed twice.
+fn assert_compile_fails(model: &Path, out: &Path, expected: &[&str]) -> String {
+    let result =
+        Command::new(env!("CARGO_BIN_EXE_vitc")).arg("compile").arg(model).arg("-o").arg(out).output().unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr).into_owned();
+    assert_eq!(result.status.code(), Some(2), "exit status; stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "vitc panicked: {stderr}");
+    for needle in expected {
+        assert!(stderr.contains(needle), "stderr lacks '{needle}': {stderr}");
+    }
+    stderr
+}
+
+#[test]
+fn library_path_that_is_a_directory_writes_no_header() {
+    let s = Scratch::new("outdir");
+    let out = s.path("model.so");
+    std::fs::create_dir(&out).unwrap();
+    let old_header = s.write("model.h", b"/* the user's own header */\n");
+    assert_compile_fails(&example_dir().join("tiny_vit.onnx"), &out, &["model.so", "is a directory"]);
+    assert_eq!(
+        std::fs::read(&old_header).unwrap(),
+        b"/* the user's own header */\n",
+        "the existing header was overwritten"
+    );
+    let left: Vec<_> = std::fs::read_dir(&s.0).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left.len(), 2, "files left behind: {left:?}");
+}
+
+#[test]
+fn header_path_that_is_a_directory_writes_no_library() {
+    let s = Scratch::new("hdrdir");
+    std::fs::create_dir(s.path("model.h")).unwrap();
+    let out = s.path("model.so");
+    assert_compile_fails(&example_dir().join("tiny_vit.onnx"), &out, &["model.h", "is a directory"]);
+    assert!(!out.exists(), "a failed compile left {}", out.display());
+}
+
+#[test]
+fn os_errors_are_printed_once() {
+    let s = Scratch::new("oserr");
+    let result = Command::new(env!("CARGO_BIN_EXE_vitc")).arg("inspect").arg(&s.0).output().unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "stderr: {stderr}");
+    assert_eq!(stderr.matches("os error").count(), 1, "the OS error is repeated: {stderr}");
+}

@@ -95,7 +95,7 @@ impl<'a> Builder<'a> {
     }
 
     fn ir(&self, source: IrError) -> ArchError {
-        ArchError::Graph { arch: self.arch, source }
+        ArchError::Graph { arch: self.arch, cause: source }
     }
 
     /// The static type of a value.

@@ -17,8 +17,8 @@ pub enum ArchError {
     InvalidOption(String),
 
     /// The weights file could not be read.
-    #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    #[error("{path}: {cause}")]
+    Io { path: String, cause: std::io::Error },
 
     /// The file is shorter than its header says (or than 8 bytes).
     #[error("{path}: truncated safetensors file: {message}")]
@@ -49,6 +49,6 @@ pub enum ArchError {
     BadValue { path: String, name: String, message: String },
 
     /// Building the graph failed (a bug in a definition, or an unsupported configuration).
-    #[error("building {arch}: {source}")]
-    Graph { arch: &'static str, source: vitc_ir::IrError },
+    #[error("building {arch}: {cause}")]
+    Graph { arch: &'static str, cause: vitc_ir::IrError },
 }

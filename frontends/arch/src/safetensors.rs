@@ -98,7 +98,7 @@ impl SafeTensors {
     /// Reads and checks a file.
     pub fn read(path: &Path) -> Result<SafeTensors, ArchError> {
         let shown = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| ArchError::Io { path: shown.clone(), source })?;
+        let bytes = std::fs::read(path).map_err(|cause| ArchError::Io { path: shown.clone(), cause })?;
         SafeTensors::parse(bytes, &shown)
     }
 

@@ -8,12 +8,8 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum OnnxError {
     /// The file could not be read.
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("{}: {cause}", path.display())]
+    Io { path: PathBuf, cause: std::io::Error },
 
     /// The bytes are not a protobuf message of the expected type.
     #[error("{origin}: not a valid ONNX protobuf (truncated or corrupt): {detail}")]

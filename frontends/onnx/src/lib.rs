@@ -93,7 +93,7 @@ pub fn summarize(path: &Path) -> Result<ModelSummary> {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|source| OnnxError::Io { path: path.to_path_buf(), source })
+    std::fs::read(path).map_err(|cause| OnnxError::Io { path: path.to_path_buf(), cause })
 }
 
 fn graph_name(model: &ModelProto, fallback: &str) -> String {
