@@ -14,8 +14,8 @@
 use cranelift_codegen::ir::{InstBuilder, StackSlotData, StackSlotKind, Value, condcodes::IntCC, types::F32};
 use vitc_lower::{ATTENTION_MAX_KEYS, AttentionGeom, Lepe, View4};
 
+use crate::BackendError;
 use crate::emit::{EL, F32X4, Fx, I64};
-use crate::{BackendError, norm};
 use vitc_lower::Attention;
 
 /// Vectors per block of keys in the logits sweep.
@@ -160,32 +160,7 @@ fn logits(
 /// Softmax of the scratch row in place, without the final division:
 /// returns `1 / Σ exp(l − max)` in every lane.
 fn softmax(fx: &mut Fx, m: usize, scratch: Value) -> Value {
-    let mx = norm::fold_row(
-        fx,
-        &[scratch],
-        m,
-        f32::NEG_INFINITY,
-        &mut |fx, p, off, lanes| norm::ld(fx, p[0], off, lanes),
-        &mut |fx, a, v| fx.vmax(a, v),
-        &mut |fx, v| fx.hmax(v),
-    );
-    let sum = norm::fold_row(
-        fx,
-        &[scratch],
-        m,
-        0.0,
-        &mut |fx, p, off, lanes| {
-            let x = norm::ld(fx, p[0], off, lanes);
-            let d = fx.b.ins().fsub(x, mx);
-            let e = vitc_lower::elem::math::exp(fx, d);
-            norm::st(fx, e, p[0], off, lanes);
-            e
-        },
-        &mut |fx, a, v| fx.b.ins().fadd(a, v),
-        &mut |fx, v| fx.hsum(v),
-    );
-    let one = fx.splat(1.0);
-    fx.b.ins().fdiv(one, sum)
+    vitc_lower::cpu::rows::exp_row(fx, scratch, scratch, m)
 }
 
 /// The LePE taps of query `i`: for each tap, the byte offset of the V row

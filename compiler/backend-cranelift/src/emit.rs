@@ -110,10 +110,6 @@ impl<'a, 'r> Fx<'a, 'r> {
         self.b.ins().iconst(I64, v)
     }
 
-    pub fn fconst(&mut self, v: f32) -> Value {
-        self.b.ins().f32const(v)
-    }
-
     /// `a + c` for an i64 value and a constant.
     pub fn add_imm(&mut self, a: Value, c: i64) -> Value {
         if c == 0 { a } else { self.b.ins().iadd_imm_s(a, c) }
@@ -182,12 +178,6 @@ impl<'a, 'r> Fx<'a, 'r> {
     pub fn load_lane0(&mut self, ptr: Value, off: i64) -> Value {
         let s = self.load(F32, ptr, off);
         self.b.ins().scalar_to_vector(F32X4, s)
-    }
-
-    /// Stores lane 0 of a vector as one f32.
-    pub fn store_lane0(&mut self, v: Value, ptr: Value, off: i64) {
-        let s = self.b.ins().extractlane(v, 0);
-        self.store(s, ptr, off);
     }
 
     /// Loads `lanes` (0..=4) consecutive floats; the other lanes are zero.
@@ -303,30 +293,6 @@ impl<'a, 'r> Fx<'a, 'r> {
         let x = self.cast(types::I8X16, v);
         let s = self.b.ins().shuffle(x, x, imm);
         self.cast(F32X4, s)
-    }
-
-    /// Every lane set to the sum of the four lanes.
-    pub fn hsum(&mut self, v: Value) -> Value {
-        let s = self.shuffle(v, [2, 3, 0, 1]);
-        let v = self.b.ins().fadd(v, s);
-        let s = self.shuffle(v, [1, 0, 3, 2]);
-        self.b.ins().fadd(v, s)
-    }
-
-    /// Every lane set to the maximum of the four lanes.
-    pub fn hmax(&mut self, v: Value) -> Value {
-        let s = self.shuffle(v, [2, 3, 0, 1]);
-        let v = self.vmax(v, s);
-        let s = self.shuffle(v, [1, 0, 3, 2]);
-        self.vmax(v, s)
-    }
-
-    /// Every lane set to the minimum of the four lanes.
-    pub fn hmin(&mut self, v: Value) -> Value {
-        let s = self.shuffle(v, [2, 3, 0, 1]);
-        let v = self.vmin(v, s);
-        let s = self.shuffle(v, [1, 0, 3, 2]);
-        self.vmin(v, s)
     }
 
     // ---------------------------------------------------------------- calls

@@ -13,10 +13,11 @@
 //!
 //! Every size, stride and offset is a compile-time constant, so kernels are
 //! straight-line address arithmetic around constant-trip loops: a
-//! register-tiled f32x4 GEMM micro-kernel (`gemm.rs`), vectorised
-//! element-wise maps with polynomial `exp`/`erf`/`tanh`/`log` (`map.rs`,
-//! `math.rs`), row kernels (`norm.rs`), window kernels (`window.rs`) and
-//! direct convolutions (`conv.rs`), separable resize (`resample.rs`), on a small builder layer (`emit.rs`).
+//! register-tiled f32x4 GEMM micro-kernel (`gemm.rs`) and fused attention
+//! (`attention.rs`) are written here; every other kernel is the shared CPU
+//! loop layer `vitc_lower::cpu`, emitted through this crate's
+//! implementation of its traits (`elem.rs`, `cpu.rs`) on a small builder
+//! layer (`emit.rs`).
 //! `module.rs` drives Cranelift and writes the object; `target.rs` holds the
 //! CPU feature levels.
 //!
@@ -25,17 +26,13 @@
 //! [`emit_clif`] and [`emit_disasm`] list the IR and the machine code.
 
 mod attention;
-mod conv;
+mod cpu;
 mod elem;
 mod emit;
 mod error;
 mod gemm;
-mod map;
 mod module;
-mod norm;
-mod resample;
 mod target;
-mod window;
 
 pub use error::BackendError;
 pub use module::{compile_object, define_kernels, emit_clif, emit_disasm, verify};

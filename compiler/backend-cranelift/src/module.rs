@@ -14,10 +14,8 @@ use cranelift_object::{ObjectBuilder, ObjectModule};
 use vitc_lower::{Kernel, Program, WEIGHT_ALIGN, kernel_symbol, weights_symbol};
 
 use crate::emit::{Fx, kernel_signature};
-use crate::{BackendError, Target, attention, conv, gemm, map, norm, resample, window};
-use vitc_lower::{
-    Conv2d, ConvTranspose2d, Fill, Gather, Gemm, Im2col, LayerNorm, Map, Pool2d, Reduce, Resample, Softmax,
-};
+use crate::{BackendError, Target, attention, gemm};
+use vitc_lower::Gemm;
 
 /// Emits the body of one kernel into `func` (whose signature must be the
 /// kernel signature). `resolve` maps imported names (`powf`) to the index of
@@ -33,33 +31,10 @@ pub(crate) fn build_kernel(
     let b = FunctionBuilder::new(func, &mut fctx);
     let mut fx = Fx::new(b, *target, frontend, resolve);
     match kernel {
-        Kernel::Fill(Fill { value, out, .. }) => map::emit_fill(&mut fx, *value, *out),
-        Kernel::Map(Map { op, dims, out, inputs }) => map::emit_map(&mut fx, *op, dims, *out, inputs),
         Kernel::Gemm(g) => gemm::emit_gemm(&mut fx, g)?,
         Kernel::Attention(a) => attention::emit_attention(&mut fx, a)?,
-        Kernel::Softmax(Softmax { cols, x, out, .. }) => norm::emit_softmax(&mut fx, *cols, *x, *out),
-        Kernel::LayerNorm(LayerNorm { cols, eps, x, scale, bias, out, .. }) => {
-            norm::emit_layer_norm(&mut fx, *cols, *eps, *x, *scale, *bias, *out)
-        }
-        Kernel::Reduce(Reduce { op, reduce, inner, src, out, .. }) => {
-            norm::emit_reduce(&mut fx, *op, *reduce, *inner, *src, *out)
-        }
-        Kernel::Gather(Gather { src_axis, inner, indices, table, src, out, .. }) => {
-            window::emit_gather(&mut fx, *src_axis, *inner, *indices, *table, *src, *out)
-        }
-        Kernel::Im2col(Im2col { geom, x, out }) => window::emit_im2col(&mut fx, geom, *x, *out),
-        Kernel::Pool2d(Pool2d { kind, geom, count_include_pad, x, out }) => {
-            window::emit_pool(&mut fx, *kind, geom, *count_include_pad, *x, *out)
-        }
-        Kernel::Conv2d(Conv2d { geom, x, w, bias, out, act }) => {
-            conv::emit_conv(&mut fx, geom, *x, *w, *bias, *out, *act)?
-        }
-        Kernel::ConvTranspose2d(ConvTranspose2d { geom, x, w, bias, out }) => {
-            conv::emit_conv_transpose(&mut fx, geom, *x, *w, *bias, *out)?
-        }
-        Kernel::Resample(Resample { src_axis, inner, dst_axis, taps, index, coeff, src, out, .. }) => {
-            let shape = resample::Shape { src_axis: *src_axis, inner: *inner, dst_axis: *dst_axis, taps: *taps };
-            resample::emit_resample(&mut fx, shape, *index, *coeff, *src, *out)
+        other => {
+            vitc_lower::cpu::emit_kernel(&mut fx, other);
         }
     }
     fx.finish()

@@ -11,17 +11,17 @@
 
 use inkwell::types::VectorType;
 use inkwell::values::VectorValue;
+use vitc_lower::Activation;
 use vitc_lower::elem::{self, Cmp, Elem, RoundMode};
-use vitc_lower::{Activation, MapOp};
 
 use crate::LlvmError;
 use crate::fx::{Fp, Fx, R, V};
 
 /// An [`Elem`] over vectors of `lanes` floats, emitting into `fx`.
 pub(crate) struct Lanes<'f, 'a, 'c> {
-    fx: &'f Fx<'a, 'c>,
-    lanes: u32,
-    error: Option<LlvmError>,
+    pub(crate) fx: &'f Fx<'a, 'c>,
+    pub(crate) lanes: u32,
+    pub(crate) error: Option<LlvmError>,
 }
 
 impl<'a, 'c> Fx<'a, 'c> {
@@ -43,12 +43,6 @@ impl<'a, 'c> Fx<'a, 'c> {
     /// A fused activation.
     pub fn activation(&self, act: Activation, x: V<'c>) -> R<V<'c>> {
         self.elem(x.get_type().get_size(), |e| elem::activation(e, act, x))
-    }
-
-    /// A map function over operands of one width.
-    pub fn map_op(&self, op: MapOp, args: &[V<'c>]) -> R<V<'c>> {
-        let lanes = args.first().map_or(self.isa.lanes, |a| a.get_type().get_size());
-        self.elem(lanes, |e| elem::map(e, op, args))
     }
 }
 

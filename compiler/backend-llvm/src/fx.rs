@@ -632,27 +632,6 @@ impl<'a, 'c> Fx<'a, 'c> {
         Ok(())
     }
 
-    /// `if cond { then } else { other }`.
-    pub fn if_else(
-        &mut self,
-        cond: I<'c>,
-        then: &mut dyn FnMut(&mut Self) -> R<()>,
-        other: &mut dyn FnMut(&mut Self) -> R<()>,
-    ) -> R<()> {
-        let yes = self.ctx.append_basic_block(self.func, "then");
-        let no = self.ctx.append_basic_block(self.func, "else");
-        let done = self.ctx.append_basic_block(self.func, "endif");
-        self.b.build_conditional_branch(cond, yes, no)?;
-        self.b.position_at_end(yes);
-        then(self)?;
-        self.b.build_unconditional_branch(done)?;
-        self.b.position_at_end(no);
-        other(self)?;
-        self.b.build_unconditional_branch(done)?;
-        self.b.position_at_end(done);
-        Ok(())
-    }
-
     fn cur(&self) -> R<BasicBlock<'c>> {
         self.b.get_insert_block().ok_or_else(|| LlvmError::Codegen("builder has no insertion block".into()))
     }

@@ -18,11 +18,12 @@
 //!
 //! Kernels are written as real loops (phi nodes, constant trip counts where
 //! the lowering fixed them) with explicit vectors: a register-tiled GEMM
-//! micro-kernel with `llvm.fma` (`gemm.rs`), element-wise maps with
-//! the shared element functions of `vitc_lower::elem` (`map.rs`, `elem.rs`), row kernels
-//! (`norm.rs`), window kernels (`window.rs`) and direct convolutions
-//! (`conv.rs`), on a small builder layer (`fx.rs`); `module.rs` drives
-//! LLVM's `default<O3>` pipeline and writes the object.
+//! micro-kernel with `llvm.fma` (`gemm.rs`) and fused attention
+//! (`attention.rs`) on a small builder layer (`fx.rs`); every other kernel
+//! is the shared CPU loop layer `vitc_lower::cpu`, emitted through this
+//! crate's implementation of its traits (`elem.rs` for the element
+//! functions, `cpu.rs` for loops and memory); `module.rs` drives LLVM's
+//! `default<O3>` pipeline and writes the object.
 
 mod error;
 mod target;
@@ -30,7 +31,7 @@ mod target;
 #[cfg(feature = "llvm")]
 mod attention;
 #[cfg(feature = "llvm")]
-mod conv;
+mod cpu;
 #[cfg(feature = "llvm")]
 mod elem;
 #[cfg(feature = "llvm")]
@@ -38,15 +39,7 @@ mod fx;
 #[cfg(feature = "llvm")]
 mod gemm;
 #[cfg(feature = "llvm")]
-mod map;
-#[cfg(feature = "llvm")]
 mod module;
-#[cfg(feature = "llvm")]
-mod norm;
-#[cfg(feature = "llvm")]
-mod resample;
-#[cfg(feature = "llvm")]
-mod window;
 
 pub use error::{LlvmError, NOT_BUILT};
 pub use target::{Arch, LlvmTarget};

@@ -15,10 +15,7 @@ use inkwell::values::FunctionValue;
 use vitc_lower::{Kernel, Program, WEIGHT_ALIGN};
 
 use crate::fx::{Fx, Isa, R};
-use crate::{
-    Arch, LlvmError, LlvmTarget, attention, conv, gemm, kernel_symbol, map, norm, resample, weights_symbol, window,
-};
-use vitc_lower::{Conv2d, ConvTranspose2d, Fill, Gather, Im2col, LayerNorm, Map, Pool2d, Reduce, Softmax};
+use crate::{Arch, LlvmError, LlvmTarget, attention, gemm, kernel_symbol, weights_symbol};
 
 /// A target resolved against LLVM: triple, CPU and feature strings, and
 /// what the kernels may assume.
@@ -85,37 +82,13 @@ fn machine(r: &Resolved) -> R<TargetMachine> {
     .ok_or_else(|| LlvmError::Target(format!("LLVM has no target machine for {} cpu {}", r.triple, r.cpu)))
 }
 
-/// Emits the body of one kernel.
+/// Emits the body of one kernel: GEMM and attention here, every other
+/// kernel through the shared CPU loop layer (`vitc_lower::cpu`).
 fn build_kernel(fx: &mut Fx<'_, '_>, kernel: &Kernel) -> R<()> {
     match kernel {
-        Kernel::Fill(Fill { value, out, .. }) => map::emit_fill(fx, *value, *out),
-        Kernel::Map(Map { op, dims, out, inputs }) => {
-            if inputs.len() != op.arity() || inputs.iter().any(|s| s.strides.len() != dims.len()) {
-                return Err(LlvmError::Invalid(format!("map {op:?}: operands do not fit the op and dims")));
-            }
-            map::emit_map(fx, *op, dims, *out, inputs)
-        }
         Kernel::Gemm(g) => gemm::emit_gemm(fx, g),
-        Kernel::Softmax(Softmax { cols, x, out, .. }) => norm::emit_softmax(fx, *cols, *x, *out),
-        Kernel::LayerNorm(LayerNorm { cols, eps, x, scale, bias, out, .. }) => {
-            norm::emit_layer_norm(fx, *cols, *eps, *x, *scale, *bias, *out)
-        }
-        Kernel::Reduce(Reduce { op, reduce, inner, src, out, .. }) => {
-            norm::emit_reduce(fx, *op, *reduce, *inner, *src, *out)
-        }
-        Kernel::Gather(Gather { src_axis, inner, indices, table, src, out, .. }) => {
-            window::emit_gather(fx, *src_axis, *inner, *indices, *table, *src, *out)
-        }
-        Kernel::Im2col(Im2col { geom, x, out }) => window::emit_im2col(fx, geom, *x, *out),
-        Kernel::Pool2d(Pool2d { kind, geom, count_include_pad, x, out }) => {
-            window::emit_pool(fx, *kind, geom, *count_include_pad, *x, *out)
-        }
-        Kernel::Conv2d(Conv2d { geom, x, w, bias, out, act }) => conv::emit_conv(fx, geom, *x, *w, *bias, *out, *act),
-        Kernel::ConvTranspose2d(ConvTranspose2d { geom, x, w, bias, out }) => {
-            conv::emit_conv_transpose(fx, geom, *x, *w, *bias, *out)
-        }
         Kernel::Attention(a) => attention::emit_attention(fx, a),
-        Kernel::Resample(r) => resample::emit_resample(fx, r),
+        other => fx.elem(fx.isa.lanes, |e| vitc_lower::cpu::emit_kernel(e, other)).map(|_| ()),
     }
 }
 

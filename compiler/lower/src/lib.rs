@@ -5,6 +5,7 @@
 //! without any backend, and backends are tested kernel by kernel against it.
 
 mod bind;
+pub mod cpu;
 mod display;
 pub mod elem;
 pub mod error;
