@@ -349,23 +349,8 @@ fn batch_rows(fx: &mut Fx, s: &Spec, kb: &GemmB, base: Ptrs, lo: Value, hi: Valu
 
 /// Emits a `Gemm` kernel.
 pub(crate) fn emit_gemm(fx: &mut Fx, gemm: &Gemm) -> Result<(), BackendError> {
-    let Gemm {
-        m,
-        n,
-        k,
-        batch,
-        a,
-        lda,
-        a_batch_stride,
-        b,
-        c,
-        ldc,
-        c_batch_stride,
-        bias,
-        bias_batch_stride,
-        residual,
-        act,
-    } = gemm;
+    let Gemm { m, n, k, batch, a, lda, a_batch_stride, .. } = gemm;
+    let Gemm { b, c, ldc, c_batch_stride, bias, bias_batch_stride, residual, act, .. } = gemm;
     if let GemmB::Packed { nr, .. } = b
         && *nr != GEMM_NR
     {

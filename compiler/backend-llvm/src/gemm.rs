@@ -402,23 +402,8 @@ fn batch_rows<'a, 'c>(fx: &mut Fx<'a, 'c>, s: &Spec, kb: &GemmB, base: &Bases<'c
 
 /// Emits a `Gemm` kernel.
 pub(crate) fn emit_gemm(fx: &mut Fx<'_, '_>, gemm: &Gemm) -> R<()> {
-    let Gemm {
-        m,
-        n,
-        k,
-        batch,
-        a,
-        lda,
-        a_batch_stride,
-        b,
-        c,
-        ldc,
-        c_batch_stride,
-        bias,
-        bias_batch_stride,
-        residual,
-        act,
-    } = gemm;
+    let Gemm { m, n, k, batch, a, lda, a_batch_stride, .. } = gemm;
+    let Gemm { b, c, ldc, c_batch_stride, bias, bias_batch_stride, residual, act, .. } = gemm;
     if *m == 0 || *n == 0 || *batch == 0 {
         return Ok(());
     }

@@ -61,7 +61,8 @@ fn assert_matches(what: &str, ours: &[f32], reference: &[f32]) {
 /// One model at batch 1 with 1 and 2 threads, lowered as the driver does
 /// for the host (GEMM panels of 16 columns with AVX-512).
 fn check_model(model: &str, prefix: &str) {
-    let nr = vitc_backend_llvm::gemm_panel_width(&LlvmTarget::host().unwrap()).unwrap();
+    // The driver's LLVM backend gives the lowering options, as for `vitc compile`.
+    let nr = vitc_driver::Backend::gemm_panel_width(&vitc_driver::Llvm(LlvmTarget::host().unwrap())).unwrap();
     let p = program(model, 1, nr);
     let lib = common::scratch(model).join(format!("{prefix}.so"));
     build(&p, prefix, &LlvmTarget::host().unwrap(), LinkTarget::X86_64Linux, &lib);

@@ -159,23 +159,8 @@ fn store_slice(b: &mut Body, op: &Operand, l: &Loader) {
 
 /// Emits the GEMM kernel.
 pub fn gemm(b: &mut Body, ctx: &Ctx, gemm: &Gemm) -> Result<Launch, PtxError> {
-    let Gemm {
-        m,
-        n,
-        k,
-        batch,
-        a,
-        lda,
-        a_batch_stride,
-        b: bm,
-        c,
-        ldc,
-        c_batch_stride,
-        bias,
-        bias_batch_stride,
-        residual,
-        act,
-    } = gemm;
+    let Gemm { m, n, k, batch, a, lda, a_batch_stride, .. } = gemm;
+    let Gemm { b: bm, c, ldc, c_batch_stride, bias, bias_batch_stride, residual, act, .. } = gemm;
     let (m, n, k, batch) = (*m, *n, *k, *batch);
     let (tiles_m, tiles_n) = (m.div_ceil(BM), n.div_ceil(BN));
     let blocks = tiles_m * tiles_n * batch;

@@ -29,7 +29,6 @@ mod window;
 
 pub use error::PtxError;
 pub use launch::Launch;
-pub use manifest::{
-    ArenaInfo, BatchInfo, KernelInfo, MANIFEST_FORMAT, MANIFEST_VERSION, Manifest, Tensor, WeightsInfo,
-};
+pub use manifest::manifest;
 pub use module::{EntryInfo, IMAGE_ALIGN, PTX_VERSION, PtxModule, PtxTarget, compile_ptx};
+pub use vitc_manifest::{Manifest, ManifestError};

@@ -11,7 +11,7 @@
 
 mod common;
 
-use vitc_backend_ptx::{Manifest, PtxTarget, compile_ptx};
+use vitc_backend_ptx::{Manifest, PtxTarget, compile_ptx, manifest};
 use vitc_driver::Stage;
 use vitc_lower::{LowerOptions, Program};
 use vitc_testkit::kernels::{program, samples};
@@ -83,7 +83,7 @@ fn check_model(model: &str) {
     check(model, &program);
     // The manifest describes the module and reads back.
     let module = compile_ptx(&program, model, PtxTarget::Sm90).unwrap();
-    let manifest = Manifest::new(&program, &module, "m.ptx", "m.weights");
+    let manifest = manifest(&program, &module, "m.ptx", "m.weights");
     assert_eq!(Manifest::from_json(&manifest.to_json().unwrap()).unwrap(), manifest);
 }
 

@@ -5,6 +5,7 @@
 //! without any backend, and backends are tested kernel by kernel against it.
 
 mod bind;
+mod codegen_error;
 pub mod cpu;
 mod display;
 pub mod elem;
@@ -21,6 +22,7 @@ mod view;
 mod visit;
 pub mod weights;
 
+pub use codegen_error::CodegenError;
 pub use error::LowerError;
 pub use kernel::*;
 pub use lower::{LowerOptions, lower};

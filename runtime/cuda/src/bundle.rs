@@ -3,7 +3,7 @@
 
 use crate::error::CudaError;
 use std::path::{Path, PathBuf};
-use vitc_backend_ptx::Manifest;
+use vitc_manifest::Manifest;
 
 /// `NAME.manifest.json` beside `NAME.ptx`.
 pub fn manifest_path(ptx: &Path) -> PathBuf {
@@ -57,7 +57,7 @@ impl Bundle {
     }
 
     /// Values of input or output `i` for one image.
-    pub fn image_len(t: &vitc_backend_ptx::Tensor) -> usize {
+    pub fn image_len(t: &vitc_manifest::Tensor) -> usize {
         t.dims.iter().product::<u64>() as usize
     }
 }

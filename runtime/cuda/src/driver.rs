@@ -10,7 +10,7 @@ use crate::error::CudaError;
 use cudarc::driver::{result, sys};
 use std::ffi::{CString, c_void};
 use std::time::Instant;
-use vitc_backend_ptx::{KernelInfo, Manifest};
+use vitc_manifest::{KernelInfo, Manifest};
 
 /// Whether the CUDA driver library can be loaded (checked before any other call).
 pub fn driver_present() -> bool {

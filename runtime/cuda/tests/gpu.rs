@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used)] // tests may unwrap: a failure is a test failure
 
 use std::path::Path;
-use vitc_backend_ptx::{Manifest, PtxTarget, compile_ptx};
+use vitc_backend_ptx::{Manifest, PtxTarget, compile_ptx, manifest};
 use vitc_cuda::{Bundle, GpuModel};
 
 fn check(model: &str, input: &str, output: &str) {
@@ -29,7 +29,7 @@ fn check(model: &str, input: &str, output: &str) {
     let ptx = out.join("m.ptx");
     std::fs::write(&ptx, &module.ptx).unwrap();
     std::fs::write(out.join("m.weights"), &program.weights).unwrap();
-    let manifest = Manifest::new(&program, &module, "m.ptx", "m.weights");
+    let manifest = manifest(&program, &module, "m.ptx", "m.weights");
     std::fs::write(vitc_cuda::manifest_path(&ptx), manifest.to_json().unwrap()).unwrap();
     let bundle = Bundle::load(&ptx).unwrap();
     let x = vitc_ir::npy::read_npy(&vitc_testkit::model_file(input)).unwrap();

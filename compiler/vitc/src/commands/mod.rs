@@ -2,6 +2,7 @@
 
 mod bench;
 mod compile;
+mod compile_args;
 mod inspect;
 mod library;
 mod ptx;
@@ -53,7 +54,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             max_batch,
         } => {
             let model = source(model, arch, "compile")?;
-            compile::compile(compile::CompileArgs {
+            compile::compile(compile_args::CompileArgs {
                 model,
                 emit,
                 after,

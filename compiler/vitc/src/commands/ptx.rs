@@ -5,13 +5,12 @@
 //! `vitc bench NAME.ptx`, which need a build with `--features cuda` and a
 //! CUDA driver.
 
-use super::compile::CompileArgs;
-use crate::args::{AfterStage, Backend, Emit};
+use super::compile_args::{CompileArgs, load, prefix};
+use crate::args::{Backend, Emit};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use vitc_backend_ptx::{Manifest, PtxTarget};
-use vitc_driver::Stage;
+use vitc_backend_ptx::PtxTarget;
 use vitc_lower::Program;
 
 /// Whether `vitc compile` was asked for PTX (`--target ptx-*` or `--emit ptx`).
@@ -25,27 +24,12 @@ pub fn is_ptx(path: &Path) -> bool {
 }
 
 fn lowered(args: &CompileArgs) -> Result<Program> {
-    let stage = match args.after {
-        AfterStage::Imported => Stage::Imported,
-        AfterStage::Canonical => Stage::Canonical,
-        AfterStage::Rewrite => Stage::Rewritten,
-    };
-    let (graph, _) = vitc_driver::load_timed(&args.model, stage)?;
+    let (graph, _) = load(args)?;
     let mut program =
         vitc_lower::lower(&graph, &vitc_lower::LowerOptions { max_batch: args.max_batch, ..Default::default() })
             .context("lowering")?;
     program.name = args.model.stem();
     Ok(program)
-}
-
-fn prefix(name: Option<&str>, path: &Path) -> Result<String> {
-    match name {
-        Some(name) => {
-            vitc_link::validate_prefix(name).context("--name")?;
-            Ok(name.to_string())
-        }
-        None => Ok(vitc_link::sanitize_prefix(&path.file_stem().unwrap_or_default().to_string_lossy())),
-    }
 }
 
 /// `vitc compile` for a PTX target.
@@ -90,7 +74,7 @@ pub fn compile(args: &CompileArgs) -> Result<()> {
     let weights_path = output.with_extension("weights");
     let manifest_path = vitc_cuda::manifest_path(output);
     let file_name = |p: &Path| p.file_name().unwrap_or_default().to_string_lossy().into_owned();
-    let manifest = Manifest::new(&program, &module, &file_name(output), &file_name(&weights_path));
+    let manifest = vitc_backend_ptx::manifest(&program, &module, &file_name(output), &file_name(&weights_path));
     let json = manifest.to_json()?;
     write_all(&[
         (output, module.ptx.as_bytes()),

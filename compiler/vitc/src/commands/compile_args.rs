@@ -1,0 +1,48 @@
+//! What `vitc compile` was asked for, and the steps every output kind
+//! shares (loading up to `--after`, the C API prefix); `compile.rs` (native
+//! code and text) and `ptx.rs` (PTX) build on them.
+
+use crate::args::{AfterStage, Backend, Emit};
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
+use vitc_driver::{ModelSource, PassTimes, Stage};
+use vitc_ir::Graph;
+
+/// What `vitc compile` was asked for.
+pub struct CompileArgs {
+    pub model: ModelSource,
+    pub emit: Option<Emit>,
+    pub after: AfterStage,
+    pub time_passes: bool,
+    pub output: Option<PathBuf>,
+    pub target: Option<String>,
+    pub name: Option<String>,
+    pub backend: Backend,
+    pub target_cpu: Option<String>,
+    pub max_batch: usize,
+}
+
+fn stage(after: AfterStage) -> Stage {
+    match after {
+        AfterStage::Imported => Stage::Imported,
+        AfterStage::Canonical => Stage::Canonical,
+        AfterStage::Rewrite => Stage::Rewritten,
+    }
+}
+
+/// Loads the model up to `--after`, printing pass times when asked.
+pub fn load(args: &CompileArgs) -> Result<(Graph, PassTimes)> {
+    let (graph, times) = vitc_driver::load_timed(&args.model, stage(args.after))?;
+    Ok((graph, times))
+}
+
+/// The API prefix: `--name` (checked), else the stem of `path` made a C identifier.
+pub fn prefix(name: Option<&str>, path: &Path) -> Result<String> {
+    match name {
+        Some(name) => {
+            vitc_link::validate_prefix(name).context("--name")?;
+            Ok(name.to_string())
+        }
+        None => Ok(vitc_link::sanitize_prefix(&path.file_stem().unwrap_or_default().to_string_lossy())),
+    }
+}
