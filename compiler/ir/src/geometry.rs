@@ -69,7 +69,12 @@ pub struct Window {
 fn usize_list(attrs: &Attrs, name: &str, n: usize, default: usize) -> Result<Vec<usize>, String> {
     match attrs.ints(name)? {
         None => Ok(vec![default; n]),
-        Some(v) if v.len() == n && v.iter().all(|&x| x >= 0) => Ok(v.iter().map(|&x| x as usize).collect()),
+        Some(v) if v.len() == n && v.iter().all(|&x| x >= 0) => {
+            for &x in v {
+                crate::limits::check_window_value(&format!("attribute '{name}' value"), x)?;
+            }
+            Ok(v.iter().map(|&x| x as usize).collect())
+        }
         Some(v) => Err(format!("attribute '{name}' must hold {n} non-negative values, found {v:?}")),
     }
 }
@@ -89,6 +94,9 @@ impl Window {
         }
         if kernel.contains(&0) {
             return Err(format!("kernel {kernel:?} has an empty axis"));
+        }
+        for &k in kernel {
+            crate::limits::check_window_value("kernel size", k as i64)?;
         }
         let ceil_mode = attrs.int_or("ceil_mode", 0)? != 0;
         let auto_pad = attrs.str_or("auto_pad", "NOTSET")?;
@@ -169,6 +177,9 @@ impl TransposedWindow {
         }
         if input.len() != n {
             return Err(format!("kernel has {n} spatial axes but the input has {}", input.len()));
+        }
+        for &k in kernel {
+            crate::limits::check_window_value("kernel size", k as i64)?;
         }
         let auto_pad = attrs.str_or("auto_pad", "NOTSET")?;
         let full: Vec<usize> = (0..n)

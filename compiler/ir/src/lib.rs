@@ -14,6 +14,7 @@ pub mod error;
 pub mod geometry;
 pub mod graph;
 pub mod infer;
+pub mod limits;
 pub mod npy;
 pub mod op;
 pub mod subgraph;

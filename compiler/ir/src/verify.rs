@@ -36,6 +36,7 @@ pub fn verify(graph: &Graph) -> IrResult<()> {
                 if !graph.inputs.contains(&id) {
                     return Err(fail("input node is not listed among the graph inputs".into()));
                 }
+                crate::limits::check_tensor_size(&node.outputs[0].shape).map_err(&fail)?;
             }
             OpKind::Const => {
                 let t = graph

@@ -233,3 +233,87 @@ fn os_errors_are_printed_once() {
     assert_eq!(result.status.code(), Some(2), "stderr: {stderr}");
     assert_eq!(stderr.matches("os error").count(), 1, "the OS error is repeated: {stderr}");
 }
+
+/// Runs `vitc ARGS…`, which must fail within 10 s with exit 2, no panic, and
+/// every `expected` text on stderr.
+fn assert_fails_fast(args: &[&std::ffi::OsStr], expected: &[&str]) {
+    let start = std::time::Instant::now();
+    let result = Command::new(env!("CARGO_BIN_EXE_vitc")).args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{args:?}: exit status; stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: vitc panicked: {stderr}");
+    for needle in expected {
+        assert!(stderr.contains(needle), "{args:?}: stderr lacks '{needle}': {stderr}");
+    }
+    assert!(start.elapsed().as_secs() < 10, "{args:?} took {:?}", start.elapsed());
+}
+
+/// The example model with the patch-embedding Conv's attribute `name` set
+/// to `values`.
+fn conv_attribute(s: &Scratch, name: &str, values: Vec<i64>) -> PathBuf {
+    model_with(s, |m| {
+        let conv = &mut m.graph.as_mut().unwrap().node[0];
+        assert_eq!(conv.op_type, "Conv");
+        conv.attribute.retain(|a| a.name != name);
+        conv.attribute.push(vitc_onnx::proto::AttributeProto {
+            name: name.to_string(),
+            r#type: 7, // INTS
+            ints: values,
+            ..Default::default()
+        });
+    })
+}
+
+#[test]
+fn huge_pads_are_rejected_early_by_every_command() {
+    let s = Scratch::new("hugepads");
+    let model = conv_attribute(&s, "pads", vec![1 << 40; 4]);
+    let so = s.path("m.so");
+    let m = model.as_os_str();
+    let expected = ["/patch_embed/proj/Conv", "attribute 'pads' value 1099511627776 is beyond the limit of 65536"];
+    assert_fails_fast(&["inspect".as_ref(), m], &expected);
+    assert_fails_fast(&["compile".as_ref(), m, "--emit".as_ref(), "ir".as_ref()], &expected);
+    assert_fails_fast(&["compile".as_ref(), m, "-o".as_ref(), so.as_os_str()], &expected);
+    assert_fails_fast(&["run".as_ref(), m], &expected);
+    assert!(!so.exists() && !s.path("m.h").exists(), "a failed compile left output");
+}
+
+#[test]
+fn huge_kernel_is_rejected_early() {
+    let s = Scratch::new("hugekernel");
+    let model = conv_attribute(&s, "strides", vec![1, 1 << 40]);
+    let m = model.as_os_str();
+    assert_fails_fast(&["compile".as_ref(), m, "--emit".as_ref(), "asm".as_ref()], &["beyond the limit"]);
+}
+
+#[test]
+fn huge_graph_input_is_rejected_before_the_demo_input_is_built() {
+    let s = Scratch::new("hugeinput");
+    let model = model_with(&s, |m| {
+        use vitc_onnx::proto::tensor_shape_proto::dimension::Value;
+        let input = &mut m.graph.as_mut().unwrap().input[0];
+        let shape = input.r#type.as_mut().unwrap().value.as_mut().unwrap();
+        let vitc_onnx::proto::type_proto::Value::TensorType(t) = shape else { panic!("not a tensor input") };
+        for d in &mut t.shape.as_mut().unwrap().dim[2..] {
+            d.value = Some(Value::DimValue(1 << 20));
+        }
+    });
+    assert_fails_fast(&["run".as_ref(), model.as_os_str()], &["input", "elements, more than the limit of 1073741824"]);
+}
+
+#[test]
+fn conv_of_integers_names_the_conv() {
+    let s = Scratch::new("intconv");
+    let model = model_with(&s, |m| {
+        let input = &mut m.graph.as_mut().unwrap().input[0];
+        let vitc_onnx::proto::type_proto::Value::TensorType(t) = input.r#type.as_mut().unwrap().value.as_mut().unwrap()
+        else {
+            panic!("not a tensor input")
+        };
+        t.elem_type = 7; // INT64
+    });
+    assert_fails_fast(
+        &["compile".as_ref(), model.as_os_str(), "--emit".as_ref(), "ir".as_ref()],
+        &["/patch_embed/proj/Conv", "input is i64 and weights are f32; both must be f32"],
+    );
+}

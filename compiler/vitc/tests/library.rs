@@ -70,6 +70,21 @@ fn run_library_rejects_bad_input() {
 }
 
 #[test]
+fn truncated_library_is_an_error_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let lib = stub_library(d, "stub.so", "stub", true);
+    let bytes = std::fs::read(&lib).unwrap();
+    let cut = d.join("cut.so");
+    for len in [64, 4096, bytes.len() / 2, bytes.len() - 1] {
+        std::fs::write(&cut, &bytes[..len]).unwrap();
+        // SIGBUS inside dlopen would end the process without an exit status.
+        assert_fails(vitc().arg("run").arg(&cut), &["cut.so", "truncated or corrupt"]);
+        assert_fails(vitc().arg("bench").arg(&cut), &["cut.so", "truncated or corrupt"]);
+    }
+}
+
+#[test]
 fn bench_prints_one_json_line() {
     let dir = tempfile::tempdir().unwrap();
     let lib = stub_library(dir.path(), "stub.so", "stub", true);

@@ -104,6 +104,7 @@ pub(crate) fn build(
             b.values.insert(vi.name.clone(), v);
         } else if !b.initializers.contains_key(vi.name.as_str()) {
             let ty = input_type(vi)?;
+            vitc_ir::limits::check_tensor_size(&ty.shape).map_err(|e| OnnxError::input(&vi.name, e))?;
             let v = b.graph.add_input(vi.name.as_str(), ty);
             b.values.insert(vi.name.clone(), v);
         }

@@ -402,7 +402,7 @@ fn corrupted_models_never_panic() {
             node("Unsqueeze", &["s", "axes"], &["u"], vec![]),
             node("Transpose", &["u"], &["t"], vec![a_ints("perm", &[1, 0, 2])]),
             node("Split", &["t"], &["y", "z"], vec![a_int("axis", 2), a_int("num_outputs", 2)]),
-            node("Gather", &["y", "shape"], &["g"], vec![a_int("axis", 0)]),
+            node("Gather", &["y", "axes"], &["g"], vec![a_int("axis", 0)]),
             node("Flatten", &["g"], &["f"], vec![a_int("axis", 1)]),
         ],
         vec![out("f"), out("z")],

@@ -5,6 +5,9 @@
 //! The API prefix is found, in order, from the caller, from the library's
 //! `vitc_model_prefix` string, or from the file stem.
 
+mod elf_check;
+
+pub use elf_check::{check_elf, check_elf_file};
 use libloading::Library;
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::path::{Path, PathBuf};
@@ -19,6 +22,9 @@ pub enum LoadError {
     Symbol { path: PathBuf, symbol: String, detail: String },
     #[error("{function} failed (status {status}): {message}")]
     Call { function: String, status: i32, message: String },
+    /// `create` returned NULL (it has no status code).
+    #[error("{function} returned no context: {message}")]
+    Create { function: String, message: String },
     #[error("{0}")]
     Argument(String),
 }
@@ -67,8 +73,11 @@ impl ModelLibrary {
         // dlopen searches the library path for names without a slash: pass an absolute path.
         let abs =
             path.canonicalize().map_err(|e| LoadError::Open { path: path.to_path_buf(), detail: e.to_string() })?;
+        // A truncated file would kill the process inside dlopen (SIGBUS).
+        check_elf_file(&abs).map_err(|detail| LoadError::Open { path: path.to_path_buf(), detail })?;
         // SAFETY: loading runs the library's initialisers; a vitc library has
-        // none besides the C runtime's, and the caller asked for this file.
+        // none besides the C runtime's, and the caller asked for this file;
+        // `check_elf_file` found every mapped byte inside it.
         let lib = unsafe { Library::new(&abs) }
             .map_err(|e| LoadError::Open { path: path.to_path_buf(), detail: e.to_string() })?;
         let missing = |symbol: &str, e: libloading::Error| LoadError::Symbol {
@@ -187,11 +196,7 @@ impl ModelLibrary {
         let ptr = unsafe { (self.create)(threads) };
         match NonNull::new(ptr) {
             Some(ptr) => Ok(Context { lib: self, ptr }),
-            None => Err(LoadError::Call {
-                function: format!("{}_create", self.prefix),
-                status: 0,
-                message: self.last_error(),
-            }),
+            None => Err(LoadError::Create { function: format!("{}_create", self.prefix), message: self.last_error() }),
         }
     }
 }

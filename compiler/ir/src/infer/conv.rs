@@ -3,6 +3,7 @@
 use super::{Operand, required};
 use crate::attr::Attrs;
 use crate::dim::{Dim, known_shape};
+use crate::dtype::DType;
 use crate::geometry::{TransposedWindow, Window};
 use crate::graph::ValueType;
 
@@ -16,6 +17,15 @@ fn spatial_sizes(x: &Operand<'_>) -> Result<Vec<usize>, String> {
         .collect()
 }
 
+/// The input and weights must be floats (ONNX `T`; f32 is the one float
+/// type of the IR).
+fn same_float(x: &Operand<'_>, w: &Operand<'_>) -> Result<(), String> {
+    if x.ty.dtype != DType::F32 || w.ty.dtype != DType::F32 {
+        return Err(format!("input is {} and weights are {}; both must be f32", x.ty.dtype, w.ty.dtype));
+    }
+    Ok(())
+}
+
 fn kernel_sizes(w: &Operand<'_>) -> Result<Vec<usize>, String> {
     w.ty.shape[2..].iter().map(|d| d.known().ok_or_else(|| "kernel sizes must be static".to_string())).collect()
 }
@@ -23,6 +33,7 @@ fn kernel_sizes(w: &Operand<'_>) -> Result<Vec<usize>, String> {
 pub fn conv(attrs: &Attrs, operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String> {
     let x = required(operands, 0)?;
     let w = required(operands, 1)?;
+    same_float(x, w)?;
     let input = spatial_sizes(x)?;
     if w.ty.rank() != x.ty.rank() {
         return Err(format!("weight {} and input {} differ in rank", w.ty, x.ty));
@@ -50,6 +61,7 @@ pub fn conv(attrs: &Attrs, operands: &[Option<Operand<'_>>]) -> Result<Vec<Value
 pub fn conv_transpose(attrs: &Attrs, operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String> {
     let x = required(operands, 0)?;
     let w = required(operands, 1)?;
+    same_float(x, w)?;
     let input = spatial_sizes(x)?;
     let kernel = kernel_sizes(w)?;
     let group = attrs.int_or("group", 1)?;

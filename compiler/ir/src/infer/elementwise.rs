@@ -44,6 +44,13 @@ pub fn where_(operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String
     Ok(vec![ValueType::new(a.ty.dtype, shape)])
 }
 
+/// Softmax: the input's type; `axis` (default −1) must name one of its axes.
+pub fn softmax(attrs: &Attrs, operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String> {
+    let x = required(operands, 0)?;
+    crate::geometry::normalize_axis(attrs.int_or("axis", -1)?, x.ty.rank())?;
+    Ok(vec![x.ty.clone()])
+}
+
 pub fn same_as_first(operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String> {
     let x = required(operands, 0)?;
     Ok(vec![x.ty.clone()])

@@ -238,6 +238,13 @@ pub fn gather(attrs: &Attrs, operands: &[Option<Operand<'_>>]) -> Result<Vec<Val
     let x = required(operands, 0)?;
     let idx = required(operands, 1)?;
     let axis = normalize_axis(attrs.int_or("axis", 0)?, x.ty.rank())?;
+    // Constant indices must address the axis (negative ones count from its end).
+    if let (Some(t), Some(n)) = (idx.value, x.ty.shape[axis].known()) {
+        let n = n as i64;
+        if let Some(&bad) = t.to_i64_vec().iter().find(|&&i| i < -n || i >= n) {
+            return Err(format!("index {bad} is out of range for axis {axis} of size {n}"));
+        }
+    }
     let mut out = x.ty.shape[..axis].to_vec();
     out.extend(idx.ty.shape.iter().cloned());
     out.extend(x.ty.shape[axis + 1..].iter().cloned());

@@ -53,7 +53,8 @@ pub fn infer_types(
         ConvTranspose => conv::conv_transpose(attrs, operands),
         AveragePool | MaxPool => conv::pool(attrs, operands),
         GlobalAveragePool => conv::global_pool(operands),
-        BatchNormalization | Softmax => elementwise::same_as_first(operands),
+        BatchNormalization => elementwise::same_as_first(operands),
+        Softmax => elementwise::softmax(attrs, operands),
         LayerNormalization => reduce::layer_normalization(attrs, operands, n_outputs),
         ReduceMean | ReduceSum | ReduceMax | ReduceMin => reduce::reduce(attrs, operands),
         Reshape => layout::reshape(attrs, operands),
@@ -130,7 +131,11 @@ impl Graph {
         n_outputs: usize,
     ) -> Result<Vec<ValueType>, String> {
         let infos: Vec<Option<Operand<'_>>> = operands.iter().map(|o| o.map(|v| self.infer_operand(v))).collect();
-        infer_types(op, attrs, &infos, n_outputs)
+        let types = infer_types(op, attrs, &infos, n_outputs)?;
+        for (i, t) in types.iter().enumerate() {
+            crate::limits::check_tensor_size(&t.shape).map_err(|e| format!("output {i}: {e}"))?;
+        }
+        Ok(types)
     }
 
     /// Adds an op whose output types are inferred; the error names the node.

@@ -1,5 +1,6 @@
 //! `vitc inspect MODEL.onnx | --arch NAME`: what is in a model and whether
-//! vitc supports it; `vitc archs`: the built-in architectures.
+//! vitc supports it (exit 2, the reason on stderr, when it does not);
+//! `vitc archs`: the built-in architectures.
 
 use super::format_count;
 use anyhow::Result;
@@ -100,7 +101,10 @@ fn inspect_onnx(model: &Path) -> Result<()> {
                 println!("MACs:       {} ({:.1} M){note}", format_count(cost.macs), cost.macs as f64 / 1e6);
                 println!("IR ops after canonicalisation: {}", graph.op_histogram().values().sum::<usize>());
             }
-            Err(e) => println!("MACs:       unknown: the model does not import: {e:#}"),
+            Err(e) => {
+                println!("MACs:       unknown: the model does not import");
+                return Err(e.context("the model does not import"));
+            }
         }
     } else {
         println!("unsupported ops: {}", s.unsupported.len());
@@ -108,6 +112,12 @@ fn inspect_onnx(model: &Path) -> Result<()> {
             let domain = if domain.is_empty() { "ai.onnx" } else { domain };
             println!("  {op} (domain {domain}) in node '{node}'");
         }
+        anyhow::bail!(
+            "{} unsupported op(s); the first is {} in node '{}'",
+            s.unsupported.len(),
+            s.unsupported[0].1,
+            s.unsupported[0].0
+        );
     }
     Ok(())
 }

@@ -106,7 +106,11 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
         std::process::id()
     ));
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", path.display()))?;
+    if let Err(e) = std::fs::write(&tmp, bytes) {
+        // A full disk leaves a partly written temporary file: remove it.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("writing {}", path.display()));
+    }
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         anyhow::anyhow!("writing {}: {e}", path.display())
