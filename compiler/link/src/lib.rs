@@ -11,6 +11,7 @@
 //! `vitc_model_prefix` string are visible outside the result.
 
 mod api;
+mod cleanup;
 mod elf;
 mod error;
 mod glue;
@@ -23,6 +24,7 @@ pub mod stub;
 mod target;
 
 pub use api::{API_FUNCTIONS, PREFIX_SYMBOL};
+pub use cleanup::{Pending, pending, remove_pending};
 pub use elf::{ElfKind, elf_kind};
 pub use error::LinkError;
 pub use glue::{CSources, c_sources};

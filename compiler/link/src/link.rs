@@ -7,6 +7,7 @@ use crate::elf::check_object;
 use crate::glue::{HEADER_INCLUDE, c_sources};
 use crate::{LinkError, RUNTIME_C, RUNTIME_H, Target, Toolchain};
 use std::ffi::OsStr;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use vitc_lower::Program;
@@ -89,6 +90,7 @@ pub fn link(program: &Program, object: &[u8], opts: &LinkOptions, output: &Path)
     };
     let tmp = tempfile::Builder::new().prefix(".vitc-link-").tempdir_in(parent).map_err(LinkError::io(parent))?;
     let dir = tmp.path();
+    let _interrupted = crate::cleanup::pending(dir);
     for (name, text) in [
         ("vitc_runtime.c", RUNTIME_C),
         ("vitc_runtime.h", RUNTIME_H),
@@ -166,6 +168,19 @@ fn run(cmd: &mut Command) -> Result<String, LinkError> {
         .map(|a| a.to_string_lossy())
         .collect::<Vec<_>>()
         .join(" ");
+    // The CLI blocks SIGINT/SIGTERM in its threads (a handler thread waits
+    // for them); a tool must get the default mask back, or Ctrl-C would not
+    // stop it.
+    // SAFETY: `sigprocmask` with a fresh empty set is async-signal-safe, as
+    // code between fork and exec must be.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut none: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut none);
+            libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
+            Ok(())
+        });
+    }
     let out = cmd.output().map_err(|e| LinkError::Tool {
         command: command.clone(),
         status: "could not start".into(),

@@ -7,6 +7,35 @@ mod commands;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// SIGINT, SIGTERM and SIGHUP go to one thread, which removes the
+/// temporary files and folders in flight (`vitc_link::remove_pending`) and
+/// then lets the signal end the process as it would have.
+fn handle_interruptions() {
+    // SAFETY: plain libc calls on a local, initialised signal set; this runs
+    // before any other thread exists, so every later thread inherits the
+    // blocked mask and only the waiting thread receives these signals.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            libc::sigaddset(&mut set, sig);
+        }
+        if libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
+            return;
+        }
+        std::thread::spawn(move || {
+            let mut sig: libc::c_int = 0;
+            if libc::sigwait(&set, &mut sig) == 0 {
+                vitc_link::remove_pending();
+                libc::signal(sig, libc::SIG_DFL);
+                libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+                libc::raise(sig);
+                std::process::exit(128 + sig);
+            }
+        });
+    }
+}
+
 fn main() -> ExitCode {
     // A closed pipe (`vitc inspect m.onnx | head`) ends the process quietly,
     // as for other Unix tools, instead of making `println!` panic.
@@ -15,6 +44,7 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    handle_interruptions();
     let cli = args::Cli::parse();
     match commands::dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -317,3 +317,35 @@ fn conv_of_integers_names_the_conv() {
         &["/patch_embed/proj/Conv", "input is i64 and weights are f32; both must be f32"],
     );
 }
+
+#[test]
+fn interrupted_link_leaves_no_temporary_folder() {
+    // DeiT-Ti links a 23 MB library: its `.vitc-link-*` folder lives long
+    // enough to be seen; SIGTERM then must leave nothing behind.
+    let s = Scratch::new("sigterm");
+    let model = vitc_testkit::model_file("deit_tiny_patch16_224.onnx");
+    let out = s.path("m.so");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vitc"))
+        .arg("compile")
+        .arg(&model)
+        .arg("-o")
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let link_dir = || {
+        std::fs::read_dir(&s.0).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().starts_with(".vitc-link-"))
+    };
+    let start = std::time::Instant::now();
+    while !link_dir() {
+        assert!(child.try_wait().unwrap().is_none(), "vitc finished before its link folder was seen");
+        assert!(start.elapsed().as_secs() < 60, "no link folder appeared");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "vitc was not interrupted: {status}");
+    let left: Vec<_> = std::fs::read_dir(&s.0).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "an interrupted compile left {left:?}");
+}

@@ -106,6 +106,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
         std::process::id()
     ));
+    let _interrupted = vitc_link::pending(&tmp);
     if let Err(e) = std::fs::write(&tmp, bytes) {
         // A full disk leaves a partly written temporary file: remove it.
         let _ = std::fs::remove_file(&tmp);

@@ -115,6 +115,7 @@ fn write_all(files: &[(&Path, &[u8])]) -> Result<()> {
             let _ = std::fs::remove_file(tmp(p));
         }
     };
+    let _interrupted: Vec<vitc_link::Pending> = files.iter().map(|(p, _)| vitc_link::pending(&tmp(p))).collect();
     for (p, bytes) in files {
         if let Err(e) = std::fs::write(tmp(p), bytes) {
             cleanup();
