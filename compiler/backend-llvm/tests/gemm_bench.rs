@@ -64,7 +64,7 @@ fn measured_peak(lanes: u32) -> Option<(f64, u32)> {
 
 /// Batch 1, GEMM panels as the driver packs them for `target`.
 fn options_for(target: &LlvmTarget) -> LowerOptions {
-    LowerOptions { max_batch: 1, gemm_nr: vitc_backend_llvm::gemm_panel_width(target).unwrap() }
+    LowerOptions { max_batch: 1, gemm_nr: vitc_backend_llvm::gemm_panel_width(target).unwrap(), ..Default::default() }
 }
 
 /// Every GEMM of a model (`VITC_PROFILE_MODEL`, default LeViT-128S).

@@ -34,7 +34,8 @@ fn floats(file: &str) -> Vec<f32> {
 fn program(model: &str, max_batch: usize, gemm_nr: usize) -> Program {
     let onnx = vitc_testkit::model_file(&format!("{model}.onnx"));
     let graph = vitc_driver::load_onnx(&onnx, Stage::Rewritten).unwrap_or_else(|e| panic!("{model}: {e:#}"));
-    let mut p = lower(&graph, &LowerOptions { max_batch, gemm_nr }).unwrap_or_else(|e| panic!("{model}: {e}"));
+    let mut p = lower(&graph, &LowerOptions { max_batch, gemm_nr, ..Default::default() })
+        .unwrap_or_else(|e| panic!("{model}: {e}"));
     p.name = model.to_string();
     p
 }

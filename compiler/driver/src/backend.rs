@@ -22,9 +22,10 @@ pub trait Backend {
     /// The target the object is linked for.
     fn link_target(&self) -> LinkTarget;
 
-    /// Lowers `graph` with this generator's options.
-    fn lower(&self, graph: &Graph, max_batch: usize) -> Result<Program> {
-        let options = LowerOptions { max_batch, gemm_nr: self.gemm_panel_width()? };
+    /// Lowers `graph` with this generator's options, for up to `max_batch`
+    /// images and `max_memory` bytes of arena and weights.
+    fn lower(&self, graph: &Graph, max_batch: usize, max_memory: u64) -> Result<Program> {
+        let options = LowerOptions { max_batch, gemm_nr: self.gemm_panel_width()?, max_memory };
         vitc_lower::lower(graph, &options).context("lowering")
     }
 }

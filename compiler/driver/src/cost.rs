@@ -71,3 +71,28 @@ pub fn graph_cost(graph: &Graph) -> GraphCost {
     }
     cost
 }
+
+/// Checks that interpreting `graph` cannot need more than `limit` bytes:
+/// the sum of every input's and every op output's size (an upper bound of
+/// what the interpreter holds; symbolic dimensions count as 1), before the
+/// demo input or any tensor is allocated.
+pub fn check_interpreter_memory(graph: &Graph, limit: u64) -> anyhow::Result<()> {
+    let mut total: u64 = 0;
+    for id in graph.topo_order()? {
+        let node = graph.node(id);
+        if node.op == OpKind::Const {
+            continue;
+        }
+        for ty in &node.outputs {
+            let elems = ty.shape.iter().filter_map(|d| d.known()).fold(1u64, |n, k| n.saturating_mul(k as u64));
+            total = total.saturating_add(elems.saturating_mul(ty.dtype.size_bytes() as u64));
+        }
+    }
+    if total > limit {
+        anyhow::bail!(
+            "interpreting the model may need {total} bytes of tensors, more than the memory limit of {limit} bytes \
+             (--max-memory)"
+        );
+    }
+    Ok(())
+}

@@ -8,7 +8,7 @@ mod cost;
 mod pipeline;
 
 pub use backend::{Backend, BackendKind, Cranelift, Llvm, cpu_backend};
-pub use cost::{GraphCost, graph_cost};
+pub use cost::{GraphCost, check_interpreter_memory, graph_cost};
 pub use pipeline::{
     ModelSource, PassTimes, Stage, load, load_onnx, load_onnx_bytes, load_timed, run_pipeline, run_pipeline_timed,
 };

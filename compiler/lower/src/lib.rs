@@ -25,6 +25,6 @@ pub mod weights;
 pub use codegen_error::CodegenError;
 pub use error::LowerError;
 pub use kernel::*;
-pub use lower::{LowerOptions, lower};
+pub use lower::{DEFAULT_MAX_MEMORY, LowerOptions, lower};
 pub use map_levels::{MapLevel, map_levels};
 pub use program::*;

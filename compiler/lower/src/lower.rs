@@ -44,11 +44,17 @@ pub struct LowerOptions {
     /// ([`crate::GemmB::Packed`]): [`crate::GEMM_NR`] (8) for 128- and
     /// 256-bit vector kernels, 16 for a backend with 512-bit vectors.
     pub gemm_nr: usize,
+    /// Most bytes the program may need: its activation arena (for
+    /// `max_batch` images) plus its weights (`vitc --max-memory`).
+    pub max_memory: u64,
 }
+
+/// The default of [`LowerOptions::max_memory`]: 4 GiB.
+pub const DEFAULT_MAX_MEMORY: u64 = 4 << 30;
 
 impl Default for LowerOptions {
     fn default() -> LowerOptions {
-        LowerOptions { max_batch: 64, gemm_nr: GEMM_NR }
+        LowerOptions { max_batch: 64, gemm_nr: GEMM_NR, max_memory: DEFAULT_MAX_MEMORY }
     }
 }
 
@@ -84,7 +90,7 @@ pub fn lower(graph: &Graph, options: &LowerOptions) -> Result<Program, LowerErro
         Some(_) => BatchPlan { dynamic: true, max_batch: options.max_batch },
         None => BatchPlan { dynamic: false, max_batch: 1 },
     };
-    l.finish(batch)
+    l.finish(batch, options.max_memory)
 }
 
 /// A compile-time f32 constant and where it went in the blob.
@@ -457,7 +463,7 @@ impl<'g> Lowerer<'g> {
         }
     }
 
-    fn finish(mut self, batch: BatchPlan) -> Result<Program, LowerError> {
+    fn finish(mut self, batch: BatchPlan, max_memory: u64) -> Result<Program, LowerError> {
         let n_kernels = self.kernels.len();
         let mut lives: Vec<Option<Interval>> = vec![None; self.bufs.len()];
         let touch = |lives: &mut Vec<Option<Interval>>, b: usize, at: usize| {
@@ -502,13 +508,25 @@ impl<'g> Lowerer<'g> {
             dtype: *dtype,
         };
         let memory = MemoryStats { arena_bytes: plan.arena_len * 4, activation_bytes: sizes.iter().sum::<usize>() * 4 };
+        let weights = self.weights.finish();
+        let needed = (memory.arena_bytes as u64).saturating_add(weights.len() as u64);
+        if needed > max_memory {
+            return Err(LowerError::Graph(format!(
+                "the program needs {needed} bytes ({} of activations for up to {} image(s), {} of weights), more \
+                 than the memory limit of {} bytes (--max-memory)",
+                memory.arena_bytes,
+                batch.max_batch,
+                weights.len(),
+                max_memory
+            )));
+        }
         Ok(Program {
             name: self.g.name.clone(),
             kernels,
             arena_len: plan.arena_len,
             inputs: self.inputs.iter().map(slot).collect(),
             outputs: self.outputs.iter().map(slot).collect(),
-            weights: self.weights.finish(),
+            weights,
             batch,
             memory,
         })

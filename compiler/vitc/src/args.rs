@@ -45,6 +45,10 @@ pub enum Command {
         name: Option<String>,
         #[command(flatten)]
         arch: ArchArgs,
+        /// Most memory the interpreter may need for the model's tensors (ONNX models): bytes, or with
+        /// a K, M or G suffix.
+        #[arg(long, default_value = "4G", value_parser = parse_size)]
+        max_memory: u64,
     },
     /// Compile a model: `-o X.so`, `X.o` or `X.a` (the extension decides) writes
     /// native code and the C header `X.h`; `--emit ir|kernels|asm` writes text instead.
@@ -86,6 +90,10 @@ pub enum Command {
         /// Largest batch one call may pass, for models with a dynamic batch axis.
         #[arg(long, default_value_t = 64)]
         max_batch: usize,
+        /// Most memory the compiled program may need (activation arena for --max-batch images plus
+        /// weights): bytes, or with a K, M or G suffix (powers of 1024).
+        #[arg(long, default_value = "4G", value_parser = parse_size)]
+        max_memory: u64,
     },
     /// Time a compiled shared library; prints one JSON line like `ort_bench.py`.
     Bench {
@@ -158,4 +166,21 @@ pub struct ArchArgs {
     /// seeded, untrained demo weights.
     #[arg(long, requires = "arch")]
     pub weights: Option<PathBuf>,
+}
+
+/// A size in bytes: a number, optionally with a K, M or G suffix (powers of 1024).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (digits, scale) = match t.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&t[..i], 1u64 << 10),
+        Some((i, 'M' | 'm')) => (&t[..i], 1 << 20),
+        Some((i, 'G' | 'g')) => (&t[..i], 1 << 30),
+        _ => (t, 1),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("'{text}' is not a size (a positive number of bytes, optionally with K, M or G)"))
 }

@@ -349,3 +349,18 @@ fn interrupted_link_leaves_no_temporary_folder() {
     let left: Vec<_> = std::fs::read_dir(&s.0).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(left.is_empty(), "an interrupted compile left {left:?}");
 }
+
+#[test]
+fn memory_limit_is_checked_before_allocating() {
+    let model = example_dir().join("tiny_vit.onnx");
+    let m = model.as_os_str();
+    let flag = |v: &'static str| -> [&std::ffi::OsStr; 2] { ["--max-memory".as_ref(), v.as_ref()] };
+    let compile = ["compile".as_ref(), m, "--emit".as_ref(), "kernels".as_ref()];
+    assert_fails_fast(&[&compile[..], &flag("64K")].concat(), &["more than the memory limit of 65536 bytes (--max-memory)"]);
+    assert_fails_fast(&[&["run".as_ref(), m][..], &flag("1K")].concat(), &["more than the memory limit of 1024 bytes"]);
+    assert_fails_fast(&[&compile[..], &flag("0")].concat(), &["'0' is not a size"]);
+    assert_fails_fast(&[&compile[..], &flag("3X")].concat(), &["'3X' is not a size"]);
+    // The same model fits the default limit and a generous explicit one.
+    let ok = Command::new(env!("CARGO_BIN_EXE_vitc")).args([&compile[..], &flag("1G")].concat()).output().unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+}

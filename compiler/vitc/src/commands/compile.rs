@@ -74,7 +74,7 @@ fn emit_asm(args: &CompileArgs) -> Result<()> {
     let prefix = prefix(args.name.as_deref(), args.output.as_deref().unwrap_or(&stem))?;
     let backend = backend(args)?;
     let (graph, _) = load(args)?;
-    let program = backend.lower(&graph, args.max_batch)?;
+    let program = backend.lower(&graph, args.max_batch, args.max_memory)?;
     write_text(args.output.as_deref(), &backend.asm(&program, &prefix)?)
 }
 
@@ -83,7 +83,7 @@ fn emit_asm(args: &CompileArgs) -> Result<()> {
 fn emit_kernels(args: &CompileArgs) -> Result<()> {
     let backend = backend(args)?;
     let (graph, _) = load(args)?;
-    let program = backend.lower(&graph, args.max_batch)?;
+    let program = backend.lower(&graph, args.max_batch, args.max_memory)?;
     write_text(args.output.as_deref(), &program.to_string())
 }
 
@@ -92,7 +92,7 @@ fn emit_llvm_ir(args: &CompileArgs) -> Result<()> {
     let prefix = prefix(args.name.as_deref(), args.output.as_deref().unwrap_or(&stem))?;
     let backend = vitc_driver::Llvm(LlvmTarget::parse(args.target.as_deref(), args.target_cpu.as_deref())?);
     let (graph, _) = load(args)?;
-    let program = backend.lower(&graph, args.max_batch)?;
+    let program = backend.lower(&graph, args.max_batch, args.max_memory)?;
     let text = vitc_backend_llvm::emit_llvm_ir(&program, &prefix, &backend.0).context("generating LLVM IR")?;
     write_text(args.output.as_deref(), &text)
 }
@@ -130,7 +130,7 @@ fn native(args: &CompileArgs) -> Result<()> {
     let start = Instant::now();
     let (graph, mut times) = load(args)?;
     let t = Instant::now();
-    let mut program = backend.lower(&graph, args.max_batch)?;
+    let mut program = backend.lower(&graph, args.max_batch, args.max_memory)?;
     times.push(("lower", t.elapsed()));
     // Exported graphs are mostly called "main_graph" or "torch_jit": the file names the model.
     program.name = args.model.stem();

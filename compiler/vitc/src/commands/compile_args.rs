@@ -20,6 +20,8 @@ pub struct CompileArgs {
     pub backend: Backend,
     pub target_cpu: Option<String>,
     pub max_batch: usize,
+    /// `--max-memory`, in bytes.
+    pub max_memory: u64,
 }
 
 fn stage(after: AfterStage) -> Stage {

@@ -17,7 +17,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Inspect { model, arch } => inspect::inspect(&source(model, arch, "inspect")?),
         Command::Archs => inspect::archs(),
-        Command::Run { model, input, output, threads, name, arch: arch_args } => match model {
+        Command::Run { model, input, output, threads, name, arch: arch_args, max_memory } => match model {
             Some(path) if ptx::is_ptx(&path) => {
                 if threads.is_some() || name.is_some() {
                     bail!("--threads and --name apply to shared libraries, not to PTX models");
@@ -37,7 +37,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
                     (None, None) => None,
                     (model, arch) => Some(source(model, ArchArgs { arch, weights: arch_args.weights }, "run")?),
                 };
-                run::run(source.as_ref(), &input, &output)
+                run::run(source.as_ref(), &input, &output, max_memory)
             }
         },
         Command::Compile {
@@ -52,6 +52,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             backend,
             target_cpu,
             max_batch,
+            max_memory,
         } => {
             let model = source(model, arch, "compile")?;
             compile::compile(compile_args::CompileArgs {
@@ -65,6 +66,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
                 backend,
                 target_cpu,
                 max_batch,
+                max_memory,
             })
         }
         Command::Bench { library, threads, batch, warmup, runs, input, name } => {

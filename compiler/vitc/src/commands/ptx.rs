@@ -25,9 +25,11 @@ pub fn is_ptx(path: &Path) -> bool {
 
 fn lowered(args: &CompileArgs) -> Result<Program> {
     let (graph, _) = load(args)?;
-    let mut program =
-        vitc_lower::lower(&graph, &vitc_lower::LowerOptions { max_batch: args.max_batch, ..Default::default() })
-            .context("lowering")?;
+    let mut program = vitc_lower::lower(
+        &graph,
+        &vitc_lower::LowerOptions { max_batch: args.max_batch, max_memory: args.max_memory, ..Default::default() },
+    )
+    .context("lowering")?;
     program.name = args.model.stem();
     Ok(program)
 }

@@ -11,10 +11,11 @@ use vitc_ir::Tensor;
 const EXAMPLE_MODEL: &[u8] = include_bytes!("../../../../examples/tiny_vit/tiny_vit.onnx");
 const EXAMPLE_INPUT: &[u8] = include_bytes!("../../../../examples/tiny_vit/input.npy");
 
-pub fn run(model: Option<&ModelSource>, inputs: &[PathBuf], outputs: &[PathBuf]) -> Result<()> {
+pub fn run(model: Option<&ModelSource>, inputs: &[PathBuf], outputs: &[PathBuf], max_memory: u64) -> Result<()> {
     let (graph, tensors) = match model {
         Some(source) => {
             let graph = vitc_driver::load(source, Stage::Canonical)?;
+            vitc_driver::check_interpreter_memory(&graph, max_memory)?;
             let tensors = if inputs.is_empty() && graph.inputs.len() == 1 {
                 eprintln!("vitc: no --input given; running one image of seeded standard-normal values");
                 vec![generated_input(&graph)?]
