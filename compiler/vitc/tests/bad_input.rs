@@ -356,7 +356,10 @@ fn memory_limit_is_checked_before_allocating() {
     let m = model.as_os_str();
     let flag = |v: &'static str| -> [&std::ffi::OsStr; 2] { ["--max-memory".as_ref(), v.as_ref()] };
     let compile = ["compile".as_ref(), m, "--emit".as_ref(), "kernels".as_ref()];
-    assert_fails_fast(&[&compile[..], &flag("64K")].concat(), &["more than the memory limit of 65536 bytes (--max-memory)"]);
+    assert_fails_fast(
+        &[&compile[..], &flag("64K")].concat(),
+        &["more than the memory limit of 65536 bytes (--max-memory)"],
+    );
     assert_fails_fast(&[&["run".as_ref(), m][..], &flag("1K")].concat(), &["more than the memory limit of 1024 bytes"]);
     assert_fails_fast(&[&compile[..], &flag("0")].concat(), &["'0' is not a size"]);
     assert_fails_fast(&[&compile[..], &flag("3X")].concat(), &["'3X' is not a size"]);

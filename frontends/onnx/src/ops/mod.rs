@@ -99,6 +99,7 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "HardSigmoid",         13, HardSigmoid,        1, 1,     elementwise::convert;
     "HardSwish",           14, HardSwish,          1, 1,     elementwise::convert;
     "Identity",            13, Identity,           1, 1,     elementwise::convert;
+    "InstanceNormalization", 13, LayerNormalization, 3, 3,   norm::instance_normalization;
     "LayerNormalization",  17, LayerNormalization, 2, 3,     norm::layer_normalization;
     "Less",                13, Less,               2, 2,     elementwise::convert;
     "Log",                 13, Log,                1, 1,     elementwise::convert;
