@@ -40,3 +40,25 @@ fn outputs_over_the_element_limit_fail_where_they_are_made() {
     let e = g.add_op1("big", OpKind::Expand, Attrs::new(), &[Some(x), Some(shape)]).unwrap_err().to_string();
     assert!(e.contains("big") && e.contains("4294967296 elements, more than the limit"), "{e}");
 }
+
+/// `Reshape(x, Concat(Mod(a, b), [-1]))` with constant `a`, `b` and `fmod`.
+fn reshape_by_mod(a: i64, b: i64, fmod: i64) -> Result<Vec<vitc_ir::Dim>, String> {
+    let (mut g, x) = graph_with_input(&[6, 4]);
+    let a = g.add_const("a", Arc::new(Tensor::i64_vec(&[a])));
+    let b = g.add_const("b", Arc::new(Tensor::i64_vec(&[b])));
+    let rest = g.add_const("rest", Arc::new(Tensor::i64_vec(&[-1])));
+    let m = g.add_op1("m", OpKind::Mod, Attrs::new().with("fmod", Attr::Int(fmod)), &[Some(a), Some(b)]).unwrap();
+    let target =
+        g.add_op1("t", OpKind::Concat, Attrs::new().with("axis", Attr::Int(0)), &[Some(m), Some(rest)]).unwrap();
+    let r = g.add_op1("r", OpKind::Reshape, Attrs::new(), &[Some(x), Some(target)]).map_err(|e| e.to_string())?;
+    Ok(g.value_type(r).shape.clone())
+}
+
+#[test]
+fn reshape_targets_computed_with_mod_are_known() {
+    // Python's % (fmod 0): -9 % 4 = 3; C's % (fmod 1): 11 % -4 = 3.
+    assert_eq!(reshape_by_mod(-9, 4, 0).unwrap(), known_shape(&[3, 8]));
+    assert_eq!(reshape_by_mod(11, -4, 1).unwrap(), known_shape(&[3, 8]));
+    // Python's 11 % -4 is -1: a target of [-1, -1] names two unknown axes.
+    assert!(reshape_by_mod(11, -4, 0).is_err());
+}

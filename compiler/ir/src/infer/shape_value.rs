@@ -116,14 +116,15 @@ fn value_at_depth(graph: &Graph, v: Value, depth: usize) -> Option<Vec<SymInt>> 
             let (s, e) = (clamp(start), clamp(end));
             Some(data[s..e.max(s)].to_vec())
         }
-        OpKind::Add | OpKind::Sub | OpKind::Mul | OpKind::Div => {
+        OpKind::Add | OpKind::Sub | OpKind::Mul | OpKind::Div | OpKind::Mod => {
+            let fmod = node.attrs.int_or("fmod", 0).ok()? != 0;
             let a = arg(0)?;
             let b = arg(1)?;
             let n = a.len().max(b.len());
             if !(a.len() == n || a.len() == 1) || !(b.len() == n || b.len() == 1) {
                 return None;
             }
-            (0..n).map(|i| combine(node.op, &a[i.min(a.len() - 1)], &b[i.min(b.len() - 1)])).collect()
+            (0..n).map(|i| combine(node.op, fmod, &a[i.min(a.len() - 1)], &b[i.min(b.len() - 1)])).collect()
         }
         OpKind::ConstantOfShape => {
             let dims = arg(0)?.iter().map(SymInt::as_int).collect::<Option<Vec<i64>>>()?;
@@ -168,9 +169,15 @@ fn value_at_depth(graph: &Graph, v: Value, depth: usize) -> Option<Vec<SymInt>> 
     }
 }
 
-fn combine(op: OpKind, a: &SymInt, b: &SymInt) -> Option<SymInt> {
+/// `a op b` on one element; `fmod` is `Mod`'s attribute (1: the sign of
+/// the dividend, C's `%`; 0: the sign of the divisor, Python's `%`).
+fn combine(op: OpKind, fmod: bool, a: &SymInt, b: &SymInt) -> Option<SymInt> {
     use SymInt::*;
     match (op, a, b) {
+        (OpKind::Mod, Int(x), Int(y)) => {
+            let r = x.checked_rem(*y)?;
+            Some(Int(if fmod || r == 0 || (r < 0) == (*y < 0) { r } else { r + y }))
+        }
         (OpKind::Add, Int(x), Int(y)) => x.checked_add(*y).map(Int),
         (OpKind::Sub, Int(x), Int(y)) => x.checked_sub(*y).map(Int),
         (OpKind::Mul, Int(x), Int(y)) => x.checked_mul(*y).map(Int),
