@@ -192,8 +192,9 @@ impl Builder<'_> {
                 continue;
             }
             match outputs.get(port) {
-                Some(v) => {
-                    self.values.insert(out.clone(), *v);
+                Some(&v) => {
+                    let v = crate::fold::fold_small(&mut self.graph, v, out);
+                    self.values.insert(out.clone(), v);
                 }
                 None if consumed.contains(out.as_str()) => {
                     return Err(OnnxError::Unsupported {

@@ -14,6 +14,7 @@
 //! node or attribute at fault. See `docs/onnx-frontend.md`.
 
 mod error;
+mod fold;
 mod graph;
 mod ops;
 pub mod proto;

@@ -271,3 +271,35 @@ fn pad_takes_axes_from_opset_18() {
     assert_eq!(g.operands(find(&g, "n_y")).len(), 4);
     assert!(load_err(&single(17, n, inits)).contains("at most 3 inputs"));
 }
+
+#[test]
+fn pads_computed_from_constants_fold_at_import() {
+    // CoaT's export: pads [1, 2] per axis pair, reshaped to 2-D, reversed,
+    // transposed and flattened, then cast; Pad needs them while importing.
+    let m = model(
+        17,
+        vec![value_info("x", FLOAT, &["2", "3", "4"])],
+        vec![
+            i64_tensor("p", &[6], &[0, 0, 0, 1, 1, 2]),
+            i64_tensor("pair", &[2], &[-1, 2]),
+            i64_tensor("start", &[1], &[-1]),
+            i64_tensor("end", &[1], &[-9]),
+            i64_tensor("axis0", &[1], &[0]),
+            i64_tensor("step", &[1], &[-1]),
+            i64_tensor("flat", &[1], &[-1]),
+        ],
+        vec![
+            node("Reshape", &["p", "pair"], &["p2"], vec![]),
+            node("Slice", &["p2", "start", "end", "axis0", "step"], &["rev"], vec![]),
+            node("Transpose", &["rev"], &["t"], vec![a_ints("perm", &[1, 0])]),
+            node("Reshape", &["t", "flat"], &["pads"], vec![]),
+            node("Cast", &["pads"], &["pads64"], vec![a_int("to", 7)]),
+            node("Pad", &["x", "pads64"], &["y"], vec![]),
+        ],
+        vec![out("y")],
+    );
+    let g = load(&m).unwrap();
+    // Reversed pairs [[1,2],[0,1],[0,0]] transposed: begins [1,0,0], ends [2,1,0].
+    let y = g.outputs[0].1;
+    assert_eq!(g.value_type(y).shape, vec![Dim::Known(5), Dim::Known(4), Dim::Known(4)]);
+}
