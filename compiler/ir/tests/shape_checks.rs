@@ -62,3 +62,11 @@ fn reshape_targets_computed_with_mod_are_known() {
     // Python's 11 % -4 is -1: a target of [-1, -1] names two unknown axes.
     assert!(reshape_by_mod(11, -4, 0).is_err());
 }
+
+#[test]
+fn reshape_errors_print_the_target_as_numbers() {
+    let (mut g, x) = graph_with_input(&[6, 4]);
+    let target = g.add_const("t", Arc::new(Tensor::i64_vec(&[5, -1])));
+    let e = g.add_op1("r", OpKind::Reshape, Attrs::new(), &[Some(x), Some(target)]).unwrap_err().to_string();
+    assert!(e.contains("cannot reshape [6,4] into [5,-1]") && !e.contains("Int("), "{e}");
+}

@@ -29,7 +29,7 @@ pub fn reshape_target(input: &[Dim], target: &[SymInt], allow_zero: bool) -> Res
                     .cloned()
                     .ok_or_else(|| format!("target dim {i} is 0 but the input has rank {}", input.len()))?,
             )),
-            other => out.push(Some(other.to_dim().ok_or_else(|| format!("invalid target dim {other:?}"))?)),
+            other => out.push(Some(other.to_dim().ok_or_else(|| format!("invalid target dim {other}"))?)),
         }
     }
     let total = shape_numel(input).ok_or("input size is not representable")?;
@@ -37,7 +37,11 @@ pub fn reshape_target(input: &[Dim], target: &[SymInt], allow_zero: bool) -> Res
         let known: Vec<Dim> = out.iter().flatten().cloned().collect();
         let part = shape_numel(&known).ok_or("target size is not representable")?;
         let d = total.div_exact(&part).ok_or_else(|| {
-            format!("cannot reshape {} into {target:?}: {total} is not a multiple of {part}", format_shape(input))
+            format!(
+                "cannot reshape {} into {}: {total} is not a multiple of {part}",
+                format_shape(input),
+                super::shape_value::format_values(target)
+            )
         })?;
         out[i] = Some(d);
     }
@@ -256,7 +260,7 @@ pub fn expand(operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String
     let target: Shape = required(operands, 1)?
         .int_values("the expand shape")?
         .iter()
-        .map(|v| v.to_dim().ok_or_else(|| format!("invalid expand dim {v:?}")))
+        .map(|v| v.to_dim().ok_or_else(|| format!("invalid expand dim {v}")))
         .collect::<Result<_, _>>()?;
     Ok(same(x, broadcast_shapes(&x.ty.shape, &target)?))
 }

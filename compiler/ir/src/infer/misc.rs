@@ -41,7 +41,7 @@ pub fn constant_of_shape(attrs: &Attrs, operands: &[Option<Operand<'_>>]) -> Res
     let dims: Shape = required(operands, 0)?
         .int_values("the shape")?
         .iter()
-        .map(|v| v.to_dim().ok_or_else(|| format!("invalid dim {v:?}")))
+        .map(|v| v.to_dim().ok_or_else(|| format!("invalid dim {v}")))
         .collect::<Result<_, _>>()?;
     let dtype = match attrs.get("dtype") {
         Some(Attr::Str(s)) => DType::from_name(s).ok_or_else(|| format!("unsupported dtype '{s}'"))?,

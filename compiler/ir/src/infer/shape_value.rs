@@ -18,6 +18,21 @@ pub enum SymInt {
     Sym(Dim),
 }
 
+impl std::fmt::Display for SymInt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SymInt::Int(n) => write!(f, "{n}"),
+            SymInt::Sym(d) => write!(f, "{d}"),
+        }
+    }
+}
+
+/// Values as `[1,196,-1]` (symbolic ones by name), for messages.
+pub fn format_values(values: &[SymInt]) -> String {
+    let items: Vec<String> = values.iter().map(ToString::to_string).collect();
+    format!("[{}]", items.join(","))
+}
+
 impl SymInt {
     pub fn from_dim(d: &Dim) -> SymInt {
         match d {
