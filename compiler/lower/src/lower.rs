@@ -49,6 +49,10 @@ pub struct LowerOptions {
     pub max_memory: u64,
 }
 
+/// Most kernels a program may have: code generation time grows with the
+/// count, and no image classifier comes near it (LVT has 448).
+pub const MAX_KERNELS: usize = 1 << 14;
+
 /// The default of [`LowerOptions::max_memory`]: 4 GiB.
 pub const DEFAULT_MAX_MEMORY: u64 = 4 << 30;
 
@@ -163,6 +167,17 @@ impl<'g> Lowerer<'g> {
                 continue;
             }
             self.lower_node(id).map_err(|m| LowerError::node(&node.name, node.op, m))?;
+            if self.kernels.len() > MAX_KERNELS {
+                return Err(LowerError::node(
+                    &node.name,
+                    node.op,
+                    format!(
+                        "the program reaches {} kernels here, more than the limit of {MAX_KERNELS} (a static batch \
+                         axis this large unrolls per-image kernels; export with a dynamic batch axis instead)",
+                        self.kernels.len()
+                    ),
+                ));
+            }
         }
         for (name, v) in &g.outputs {
             let view = self.view(*v).map_err(|m| LowerError::Graph(format!("graph output '{name}': {m}")))?;
