@@ -96,6 +96,11 @@ op_kinds! {
     Split = "split",
     Slice = "slice",
     Gather = "gather",
+    /// `scatter_nd(data, indices, updates) {reduction}`: ONNX ScatterND, a
+    /// copy of `data` whose slices named by `indices`' last axis are
+    /// replaced by (`reduction` none) or combined with the slices of
+    /// `updates`.
+    ScatterND = "scatter_nd",
     Shape = "shape",
     Expand = "expand",
     Range = "range",

@@ -115,6 +115,7 @@ fn check_node(graph: &Graph, id: NodeId, node: &Node) -> Result<(), String> {
                 return Err("run-time gather indices depend on the batch".into());
             }
         }
+        ScatterND => return Err("a scatter over the batch axis cannot be unrolled per image".into()),
         ReduceMean | ReduceSum | ReduceMax | ReduceMin => {
             if sym_in(0) && vitc_ir::infer::reduce_axes(&node.attrs, rank0)?.contains(&0) {
                 return Err("the reduction runs over the batch axis".into());

@@ -255,6 +255,9 @@ impl<'g> Lowerer<'g> {
             Pad => self.pad(id),
             Resize => self.resize(id),
             Shape | Range | ConstantOfShape => Err("this op should have been folded to a constant".into()),
+            ScatterND => Err("scatter_nd has no native kernel yet; only a scatter that overwrites every position \
+                 in order (removed by canonicalisation) compiles"
+                .into()),
             Attention => self.attention(id),
         }
     }

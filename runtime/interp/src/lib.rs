@@ -29,6 +29,7 @@ mod pool;
 mod reduce;
 pub mod resize;
 mod run;
+mod scatter;
 mod shape_ops;
 mod slice;
 mod spatial;
@@ -130,6 +131,9 @@ pub fn eval_op(op: OpKind, attrs: &Attrs, inputs: &[Option<&Tensor>], n_outputs:
         Expand => vec![layout::expand(x()?, input(inputs, 1, "shape")?)?],
         Slice => vec![slice::slice(inputs)?],
         Gather => vec![gather::gather(attrs, x()?, input(inputs, 1, "indices")?)?],
+        ScatterND => {
+            vec![scatter::scatter_nd(attrs, x()?, input(inputs, 1, "indices")?, input(inputs, 2, "updates")?)?]
+        }
         Shape => vec![shape_ops::shape(attrs, x()?)?],
         Range => {
             vec![shape_ops::range(input(inputs, 0, "start")?, input(inputs, 1, "limit")?, input(inputs, 2, "delta")?)?]

@@ -255,6 +255,41 @@ pub fn gather(attrs: &Attrs, operands: &[Option<Operand<'_>>]) -> Result<Vec<Val
     Ok(same(x, out))
 }
 
+/// ScatterND: the data's type; `indices` (int64, last axis `k` ≤ the data's
+/// rank) and `updates` (`indices[..-1] ++ data[k..]`, the data's dtype)
+/// must fit it.
+pub fn scatter_nd(attrs: &Attrs, operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String> {
+    let data = required(operands, 0)?;
+    let indices = required(operands, 1)?;
+    let updates = required(operands, 2)?;
+    let reduction = attrs.str_or("reduction", "none")?;
+    if !matches!(reduction, "none" | "add" | "mul" | "max" | "min") {
+        return Err(format!("reduction '{reduction}' is not one of none, add, mul, max, min"));
+    }
+    if indices.ty.dtype != crate::dtype::DType::I64 {
+        return Err(format!("indices must be i64, found {}", indices.ty.dtype));
+    }
+    if updates.ty.dtype != data.ty.dtype {
+        return Err(format!("updates are {} but the data is {}", updates.ty.dtype, data.ty.dtype));
+    }
+    let (last, lead) = indices.ty.shape.split_last().ok_or("indices must have rank ≥ 1")?;
+    if let Some(k) = last.known() {
+        if k > data.ty.rank() {
+            return Err(format!("indices address {k} axes but the data has rank {}", data.ty.rank()));
+        }
+        let mut expected = lead.to_vec();
+        expected.extend(data.ty.shape[k..].iter().cloned());
+        if updates.ty.shape != expected {
+            return Err(format!(
+                "updates have shape {}; the indices and data need {}",
+                format_shape(&updates.ty.shape),
+                format_shape(&expected)
+            ));
+        }
+    }
+    Ok(vec![data.ty.clone()])
+}
+
 pub fn expand(operands: &[Option<Operand<'_>>]) -> Result<Vec<ValueType>, String> {
     let x = required(operands, 0)?;
     let target: Shape = required(operands, 1)?

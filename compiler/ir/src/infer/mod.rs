@@ -66,6 +66,7 @@ pub fn infer_types(
         Split => layout::split(attrs, operands, n_outputs),
         Slice => layout::slice(operands),
         Gather => layout::gather(attrs, operands),
+        ScatterND => layout::scatter_nd(attrs, operands),
         Expand => layout::expand(operands),
         Pad => layout::pad(operands),
         Shape => misc::shape(attrs, operands),

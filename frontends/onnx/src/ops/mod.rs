@@ -119,6 +119,7 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "Relu",                13, Relu,               1, 1,     elementwise::convert;
     "Reshape",             13, Reshape,            2, 2,     reshape::convert;
     "Resize",              13, Resize,             1, 4,     resize::convert;
+    "ScatterND",           13, ScatterND,          3, 3,     gather::scatter_nd;
     "Shape",               13, Shape,              1, 1,     shape::convert;
     "Sigmoid",             13, Sigmoid,            1, 1,     elementwise::convert;
     "Slice",               13, Slice,              3, 5,     slice::convert;
