@@ -343,7 +343,10 @@ fn interrupted_link_leaves_no_temporary_folder() {
         assert!(start.elapsed().as_secs() < 60, "no link folder appeared");
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
-    Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: sending a signal to our own child process, which has not been
+    // waited for yet (so the pid cannot have been reused).
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
     let status = child.wait().unwrap();
     assert!(!status.success(), "vitc was not interrupted: {status}");
     let left: Vec<_> = std::fs::read_dir(&s.0).unwrap().map(|e| e.unwrap().file_name()).collect();
