@@ -359,3 +359,40 @@ fn nan_for_zero_divisor<E: Elem + ?Sized>(e: &mut E, r: E::V, b: E::V) -> E::V {
     let nan = e.c(f32::NAN);
     e.sel(bad, nan, r)
 }
+
+/// [`Elem::round`]'s default, with adds and compares only: `|x| + 2^23 −
+/// 2^23` rounds `|x| < 2^23` to nearest even (larger values, infinities and
+/// NaN are integers already and pass through), then steps by one for the
+/// other modes; the sign is put back last.
+pub fn round_by_adds<E: Elem + ?Sized>(e: &mut E, x: E::V, mode: RoundMode) -> E::V {
+    const TWO_23: f32 = 8_388_608.0;
+    let a = e.abs(x);
+    let big = e.c(TWO_23);
+    let s = e.add(a, big);
+    let r = e.sub(s, big);
+    let small = e.cmp(Cmp::Lt, a, big);
+    let r = e.sel(small, r, a);
+    let signed = copy_sign(e, r, x);
+    let one = e.c(1.0);
+    let zero = e.c(0.0);
+    match mode {
+        RoundMode::NearestEven => signed,
+        RoundMode::TowardZero => {
+            // |x| rounded up: step back toward zero.
+            let up = e.cmp(Cmp::Gt, r, a);
+            let step = e.sel(up, one, zero);
+            let t = e.sub(r, step);
+            copy_sign(e, t, x)
+        }
+        RoundMode::Down => {
+            let up = e.cmp(Cmp::Gt, signed, x);
+            let step = e.sel(up, one, zero);
+            e.sub(signed, step)
+        }
+        RoundMode::Up => {
+            let down = e.cmp(Cmp::Lt, signed, x);
+            let step = e.sel(down, one, zero);
+            e.add(signed, step)
+        }
+    }
+}

@@ -107,41 +107,10 @@ pub trait Elem {
     /// The exact float of each i32 lane (exact below 2^24).
     fn i_to_f(&mut self, a: Self::I) -> Self::V;
 
-    /// Rounds to an integer. The default uses only adds and compares:
-    /// `|x| + 2^23 − 2^23` rounds `|x| < 2^23` to nearest even (larger
-    /// values, infinities and NaN are integers already and pass through),
-    /// then steps by one for the other modes; the sign is put back last.
+    /// Rounds to an integer. The default, [`math::round_by_adds`], uses
+    /// only adds and compares (SSE2 has no rounding instruction).
     fn round(&mut self, x: Self::V, mode: RoundMode) -> Self::V {
-        const TWO_23: f32 = 8_388_608.0;
-        let a = self.abs(x);
-        let big = self.c(TWO_23);
-        let s = self.add(a, big);
-        let r = self.sub(s, big);
-        let small = self.cmp(Cmp::Lt, a, big);
-        let r = self.sel(small, r, a);
-        let signed = math::copy_sign(self, r, x);
-        let one = self.c(1.0);
-        let zero = self.c(0.0);
-        match mode {
-            RoundMode::NearestEven => signed,
-            RoundMode::TowardZero => {
-                // |x| rounded up: step back toward zero.
-                let up = self.cmp(Cmp::Gt, r, a);
-                let step = self.sel(up, one, zero);
-                let t = self.sub(r, step);
-                math::copy_sign(self, t, x)
-            }
-            RoundMode::Down => {
-                let up = self.cmp(Cmp::Gt, signed, x);
-                let step = self.sel(up, one, zero);
-                self.sub(signed, step)
-            }
-            RoundMode::Up => {
-                let down = self.cmp(Cmp::Lt, signed, x);
-                let step = self.sel(down, one, zero);
-                self.add(signed, step)
-            }
-        }
+        math::round_by_adds(self, x, mode)
     }
 
     /// The larger operand; NaN when either is NaN (ONNX Runtime's `Max`).
