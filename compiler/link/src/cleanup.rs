@@ -40,7 +40,15 @@ pub fn remove_pending() {
     };
     for path in paths {
         if path.is_dir() {
-            let _ = std::fs::remove_dir_all(&path);
+            // A tool still running in the folder (the C compiler) may add a
+            // file while it is being removed; once it is gone, the tool can
+            // add nothing more.
+            for _ in 0..50 {
+                if std::fs::remove_dir_all(&path).is_ok() || !path.exists() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
         } else {
             let _ = std::fs::remove_file(&path);
         }

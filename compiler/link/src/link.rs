@@ -88,9 +88,13 @@ pub fn link(program: &Program, object: &[u8], opts: &LinkOptions, output: &Path)
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let tmp = tempfile::Builder::new().prefix(".vitc-link-").tempdir_in(parent).map_err(LinkError::io(parent))?;
+    // The folder is registered for removal on interruption before it
+    // exists, so a signal can never find it created but unregistered.
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let name = format!(".vitc-link-{}-{nanos}", std::process::id());
+    let _interrupted = crate::cleanup::pending(&parent.join(&name));
+    let tmp = tempfile::Builder::new().prefix(&name).rand_bytes(0).tempdir_in(parent).map_err(LinkError::io(parent))?;
     let dir = tmp.path();
-    let _interrupted = crate::cleanup::pending(dir);
     for (name, text) in [
         ("vitc_runtime.c", RUNTIME_C),
         ("vitc_runtime.h", RUNTIME_H),
