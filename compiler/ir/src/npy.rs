@@ -3,7 +3,10 @@
 
 use crate::tensor::Tensor;
 use ndarray::{ArrayD, IxDyn};
+use header::{NpyHeader, parse_header};
 use std::path::Path;
+
+mod header;
 
 /// Why an `.npy` file could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -27,33 +30,27 @@ pub fn decode_npy(bytes: &[u8]) -> Result<Tensor, String> {
     if bytes.len() < 10 || &bytes[..6] != MAGIC {
         return Err("missing the \\x93NUMPY magic".into());
     }
-    let major = bytes[6];
-    let (header_len, start) = match major {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 => {
+    let (major, minor) = (bytes[6], bytes[7]);
+    let (header_len, start) = match (major, minor) {
+        (1, 0) => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10usize),
+        (2 | 3, 0) => {
             let b = bytes.get(8..12).ok_or("truncated header")?;
             (u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize, 12)
         }
-        v => return Err(format!("unsupported format version {v}")),
+        _ => return Err(format!("unsupported format version {major}.{minor} (numpy writes 1.0, 2.0 or 3.0)")),
     };
-    let header = bytes.get(start..start + header_len).ok_or("truncated header")?;
+    let header = bytes.get(start..start.saturating_add(header_len)).ok_or("truncated header")?;
     let header = std::str::from_utf8(header).map_err(|_| "header is not text")?;
-    let descr = dict_value(header, "descr").ok_or("header has no 'descr'")?;
-    let fortran = dict_value(header, "fortran_order").ok_or("header has no 'fortran_order'")?;
-    let shape_text = dict_value(header, "shape").ok_or("header has no 'shape'")?;
-    if fortran.starts_with("True") {
+    let NpyHeader { descr, fortran_order, shape: dims } = parse_header(header)?;
+    if fortran_order {
         return Err("Fortran-order arrays are not supported; save with np.ascontiguousarray".into());
     }
-    let quote = descr.chars().next().ok_or("empty 'descr'")?;
-    let descr = descr[1..].split(quote).next().ok_or("bad 'descr'")?;
-    let inner = shape_text.trim().trim_start_matches('(').split(')').next().unwrap_or("");
-    let dims: Vec<usize> = inner
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<usize>().map_err(|_| format!("bad shape entry '{s}'")))
-        .collect::<Result<_, _>>()?;
-    let count: usize = dims.iter().product();
+    let descr = descr.as_str();
+    let count = dims
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .filter(|&n| n.checked_mul(8).is_some())
+        .ok_or_else(|| format!("shape {dims:?} has too many elements"))?;
     let data = &bytes[start + header_len..];
     let need = |size: usize| -> Result<&[u8], String> {
         data.get(..count * size)
@@ -93,17 +90,6 @@ pub fn decode_npy(bytes: &[u8]) -> Result<Tensor, String> {
     })
 }
 
-/// Finds `'key': value` in the header dict and returns the text of the value.
-fn dict_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
-    let pat_single = format!("'{key}':");
-    let pat_double = format!("\"{key}\":");
-    let at = header
-        .find(&pat_single)
-        .map(|i| i + pat_single.len())
-        .or_else(|| header.find(&pat_double).map(|i| i + pat_double.len()))?;
-    Some(header[at..].trim_start())
-}
-
 /// Encodes a tensor as `.npy` (format 1.0).
 pub fn encode_npy(t: &Tensor) -> Vec<u8> {
     let descr = match t {
@@ -137,7 +123,11 @@ pub fn encode_npy(t: &Tensor) -> Vec<u8> {
 pub fn write_npy(path: &Path, t: &Tensor) -> Result<(), NpyError> {
     let io = |cause| NpyError::Io { path: path.display().to_string(), cause };
     let tmp = path.with_extension(format!("npy.tmp{}", std::process::id()));
-    std::fs::write(&tmp, encode_npy(t)).map_err(io)?;
+    if let Err(e) = std::fs::write(&tmp, encode_npy(t)) {
+        // A full disk leaves a partly written temporary file: remove it.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io(e));
+    }
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         io(e)

@@ -5,6 +5,7 @@ mod args;
 mod commands;
 
 use clap::Parser;
+use std::io::Write;
 use std::process::ExitCode;
 
 /// SIGINT, SIGTERM and SIGHUP go to one thread, which removes the
@@ -49,7 +50,8 @@ fn main() -> ExitCode {
     match commands::dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // A redirected stderr on a full disk must not turn the error into a panic.
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
             ExitCode::from(2)
         }
     }

@@ -166,6 +166,20 @@ fn npy_that_is_not_npy() {
 }
 
 #[test]
+fn npy_header_that_numpy_refuses() {
+    let s = Scratch::new("badheader");
+    let model = example_dir().join("tiny_vit.onnx");
+    let good = std::fs::read(input()).unwrap();
+    // The header of the example input, with one key renamed: numpy.load
+    // raises "Header does not contain the correct keys".
+    let at = good.windows(7).position(|w| w == b"'shape'").unwrap();
+    let mut bad = good.clone();
+    bad[at..at + 7].copy_from_slice(b"'shope'");
+    let bad = s.write("renamed_key.npy", &bad);
+    assert_run_fails(&s, &model, &bad, &["renamed_key.npy", "unexpected key 'shope'"]);
+}
+
+#[test]
 fn unknown_cli_flag_is_a_usage_error() {
     let result = Command::new(env!("CARGO_BIN_EXE_vitc")).args(["run", "--bogus"]).output().unwrap();
     assert_eq!(result.status.code(), Some(2));
@@ -369,4 +383,54 @@ fn memory_limit_is_checked_before_allocating() {
     // The same model fits the default limit and a generous explicit one.
     let ok = Command::new(env!("CARGO_BIN_EXE_vitc")).args([&compile[..], &flag("1G")].concat()).output().unwrap();
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+}
+
+/// Runs `vitc ARGS…` with a file-size limit of zero bytes, which makes every
+/// write fail as a full disk does (EFBIG; SIGXFSZ is ignored so the write
+/// returns the error instead of killing the process).
+fn vitc_on_a_full_disk(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 0 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_vitc"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn full_disk_leaves_no_temporary_file() {
+    let s = Scratch::new("fulldisk");
+    let model = example_dir().join("tiny_vit.onnx");
+    let ir = s.path("model.ir");
+    let logits = s.path("logits.npy");
+    let input = input();
+    let cases: [Vec<&std::ffi::OsStr>; 2] = [
+        vec!["compile".as_ref(), model.as_ref(), "--emit".as_ref(), "ir".as_ref(), "-o".as_ref(), ir.as_ref()],
+        vec!["run".as_ref(), model.as_ref(), "--input".as_ref(), input.as_ref(), "--output".as_ref(), logits.as_ref()],
+    ];
+    for (args, out) in cases.iter().zip([&ir, &logits]) {
+        let result = vitc_on_a_full_disk(args);
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert_eq!(result.status.code(), Some(2), "{args:?}: exit status; stderr: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: vitc panicked: {stderr}");
+        let name = out.file_name().unwrap().to_string_lossy();
+        assert!(stderr.contains(&format!("writing {}", out.display())), "{args:?}: no path in: {stderr}");
+        assert!(stderr.contains("File too large"), "{args:?}: no OS reason in: {stderr}");
+        let left: Vec<_> = std::fs::read_dir(&s.0).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(left.is_empty(), "{args:?}: writing {name} left {left:?}");
+    }
+    // With stderr itself redirected to the full disk, the message is lost but
+    // the exit status still says what happened (2, not a panic's 101).
+    let stderr_file = std::env::temp_dir().join(format!("vitc-fulldisk-stderr-{}", std::process::id()));
+    let result = Command::new("sh")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 0 && exec \"$0\" \"$@\" 2>\"$STDERR_FILE\"")
+        .arg(env!("CARGO_BIN_EXE_vitc"))
+        .args(&cases[0])
+        .env("STDERR_FILE", &stderr_file)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&stderr_file);
+    assert_eq!(result.status.code(), Some(2), "with stderr on the full disk: {result:?}");
 }

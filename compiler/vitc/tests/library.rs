@@ -51,7 +51,13 @@ fn run_library_rejects_bad_input() {
     write_npy(&x, &[2, 64, 64], vec![0.0; 2 * 64 * 64]);
     assert_fails(&mut run(&fixed), &["x.npy has shape [2, 64, 64]", "takes [1, 64, 64]"]);
     assert_fails(&mut run(&object), &["not a shared library"]);
-    assert_fails(run(&lib).args(["--threads", "0"]), &["threads must be between 1 and 256, got 0"]);
+    // `create` returns NULL, which has no status code: the message names the function and its reason.
+    let zero_threads = run(&lib).args(["--threads", "0"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&zero_threads.stderr);
+    assert_eq!(zero_threads.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("stub_create returned no context"), "{stderr}");
+    assert!(stderr.contains("threads must be between 1 and 256, got 0"), "{stderr}");
+    assert!(!stderr.contains("status"), "a NULL context has no status: {stderr}");
     assert_fails(run(&lib).args(["--name", "nope"]), &["symbol nope_create is missing"]);
     let arm = d.join("arm.so");
     let program = stub::program("stub", true, 8);

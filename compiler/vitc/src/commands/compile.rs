@@ -42,12 +42,12 @@ pub fn compile(args: CompileArgs) -> Result<()> {
 
 fn print_times(times: &PassTimes) {
     let total: f64 = times.iter().map(|(_, t)| t.as_secs_f64()).sum();
-    eprintln!("{:<16} {:>10} {:>7}", "pass", "ms", "%");
+    notice!("{:<16} {:>10} {:>7}", "pass", "ms", "%");
     for (name, t) in times {
         let ms = t.as_secs_f64() * 1e3;
-        eprintln!("{name:<16} {ms:>10.1} {:>6.1}%", 100.0 * t.as_secs_f64() / total.max(1e-9));
+        notice!("{name:<16} {ms:>10.1} {:>6.1}%", 100.0 * t.as_secs_f64() / total.max(1e-9));
     }
-    eprintln!("{:<16} {:>10.1}", "total", total * 1e3);
+    notice!("{:<16} {:>10.1}", "total", total * 1e3);
 }
 
 fn emit_ir(args: &CompileArgs) -> Result<()> {

@@ -87,7 +87,7 @@ pub fn run(path: &Path, inputs: &[PathBuf], outputs: &[PathBuf], threads: usize,
         None => {
             // A demo call: one image of seeded standard-normal values.
             let dims: Vec<usize> = lib.input_dims().iter().map(|&d| usize::try_from(d).unwrap_or(1)).collect();
-            eprintln!("vitc: no --input given; running one image of seeded standard-normal values");
+            notice!("vitc: no --input given; running one image of seeded standard-normal values");
             let data = super::bench::standard_normal(dims.iter().product());
             (dims, data)
         }

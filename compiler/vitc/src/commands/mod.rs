@@ -1,5 +1,14 @@
 //! One module per subcommand.
 
+/// Prints a line to stderr, ignoring a failed write (a redirected stderr on a
+/// full disk), where `eprintln!` would panic.
+macro_rules! notice {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod bench;
 mod compile;
 mod compile_args;

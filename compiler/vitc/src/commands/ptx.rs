@@ -198,7 +198,7 @@ pub fn run(path: &Path, inputs: &[PathBuf], outputs: &[PathBuf]) -> Result<()> {
             super::run::print_top5(&t.name, &vitc_ir::Tensor::F32(a));
         }
     }
-    eprintln!("ran {} on {} ({images} image(s))", path.display(), model.device_name());
+    notice!("ran {} on {} ({images} image(s))", path.display(), model.device_name());
     Ok(())
 }
 

@@ -17,7 +17,7 @@ pub fn run(model: Option<&ModelSource>, inputs: &[PathBuf], outputs: &[PathBuf],
             let graph = vitc_driver::load(source, Stage::Canonical)?;
             vitc_driver::check_interpreter_memory(&graph, max_memory)?;
             let tensors = if inputs.is_empty() && graph.inputs.len() == 1 {
-                eprintln!("vitc: no --input given; running one image of seeded standard-normal values");
+                notice!("vitc: no --input given; running one image of seeded standard-normal values");
                 vec![generated_input(&graph)?]
             } else if inputs.len() != graph.inputs.len() {
                 bail!("{} takes {} input(s), {} given with --input", source.stem(), graph.inputs.len(), inputs.len());
@@ -30,7 +30,7 @@ pub fn run(model: Option<&ModelSource>, inputs: &[PathBuf], outputs: &[PathBuf],
             (graph, tensors)
         }
         None => {
-            eprintln!("vitc: no model given; running the embedded example tiny_vit (random weights, not trained)");
+            notice!("vitc: no model given; running the embedded example tiny_vit (random weights, not trained)");
             let graph =
                 vitc_driver::load_onnx_bytes(EXAMPLE_MODEL, Stage::Canonical).context("embedded example model")?;
             let tensors = if inputs.is_empty() {
