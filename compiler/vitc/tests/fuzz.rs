@@ -1,10 +1,13 @@
 //! The fuzz harness: mutated models through the whole CLI (`compile --emit
-//! kernels|asm`, `run` on the interpreter, `inspect`), each in its own
-//! process, so aborts, signals and hangs are caught as well as panics.
+//! kernels|asm`, `compile -o X.so` with the link, `run` on the interpreter,
+//! `inspect`; with the `llvm` feature, also `--backend llvm --emit asm`),
+//! each in its own process, so aborts, signals and hangs are caught as well
+//! as panics.
 //!
 //! Every execution must end within 10 s (30 s for the interpreter, which
-//! may run a valid but large mutant) with exit 0 or 2, print no panic,
-//! and leave no output file when it failed. A failing input is saved under
+//! may run a valid but large mutant, and for the link) with exit 0 or 2,
+//! print no panic, and leave no file (output, header, temporary file or
+//! link folder) when it failed. A failing input is saved under
 //! `target/fuzz-failures/` and named in the test failure.
 //!
 //! - `fuzz_seeded_run`: a short, seeded run (`VITC_FUZZ_EXECS`, default 400
@@ -165,21 +168,57 @@ fn mutant(seeds: &(Vec<ModelProto>, Vec<ModelProto>), rng: &mut Rng) -> Vec<u8> 
     bytes
 }
 
+/// What one execution runs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum FuzzCommand {
+    EmitKernels,
+    EmitAsm,
+    EmitLlvmAsm,
+    Link,
+    Interpret,
+    Inspect,
+}
+
+/// How many commands `fuzz_command` cycles through.
+const COMMANDS: usize = 8;
+
+/// The command of execution `n`: the cheap ones most often, one in eight a
+/// whole compile and link, and LLVM's code generation when it is built in.
+fn fuzz_command(n: usize) -> FuzzCommand {
+    use FuzzCommand::*;
+    match n % COMMANDS {
+        0 | 4 => EmitKernels,
+        1 => EmitAsm,
+        5 if cfg!(feature = "llvm") => EmitLlvmAsm,
+        5 => EmitAsm,
+        2 => Interpret,
+        3 | 6 => Inspect,
+        _ => Link,
+    }
+}
+
 /// Runs one command on `model` and checks the promise; `Ok` says whether
-/// the command succeeded (exit 0), `Err` what broke.
+/// the command succeeded (exit 0), `Err` what broke. `scratch` holds only
+/// the model when it is called, and again when it returns.
 fn check(model: &Path, command: usize, scratch: &Path) -> Result<bool, String> {
-    let out = scratch.join("out.txt");
-    let _ = std::fs::remove_file(&out);
+    let command = fuzz_command(command);
+    let out = scratch.join(if command == FuzzCommand::Link { "out.so" } else { "out.txt" });
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_vitc"));
-    match command % 4 {
-        0 => cmd.arg("compile").arg(model).args(["--emit", "kernels", "-o"]).arg(&out),
-        1 => cmd.arg("compile").arg(model).args(["--emit", "asm", "-o"]).arg(&out),
-        2 => cmd.arg("run").arg(model).arg("--output").arg(&out),
-        _ => cmd.arg("inspect").arg(model),
+    match command {
+        FuzzCommand::EmitKernels => cmd.arg("compile").arg(model).args(["--emit", "kernels", "-o"]).arg(&out),
+        FuzzCommand::EmitAsm => cmd.arg("compile").arg(model).args(["--emit", "asm", "-o"]).arg(&out),
+        FuzzCommand::EmitLlvmAsm => {
+            cmd.arg("compile").arg(model).args(["--backend", "llvm", "--emit", "asm", "-o"]).arg(&out)
+        }
+        FuzzCommand::Link => cmd.arg("compile").arg(model).arg("-o").arg(&out),
+        FuzzCommand::Interpret => cmd.arg("run").arg(model).arg("--output").arg(&out),
+        FuzzCommand::Inspect => cmd.arg("inspect").arg(model),
     };
     // The interpreter may take longer on a valid but large mutant (a batch
-    // of 2^16 images is a legal model); everything else gets 10 s.
-    let limit = Duration::from_secs(if command % 4 == 2 { 30 } else { 10 });
+    // of 2^16 images is a legal model), and the link runs the C compiler;
+    // everything else gets 10 s.
+    let slow = matches!(command, FuzzCommand::Interpret | FuzzCommand::Link);
+    let limit = Duration::from_secs(if slow { 30 } else { 10 });
     let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().map_err(|e| e.to_string())?;
     let start = Instant::now();
     let status = loop {
@@ -206,10 +245,22 @@ fn check(model: &Path, command: usize, scratch: &Path) -> Result<bool, String> {
     if stderr.contains("panicked") {
         return Err(format!("{cmd:?} panicked: {stderr}"));
     }
-    if status.code() == Some(2) && out.exists() {
-        return Err(format!("{cmd:?} failed but left {}", out.display()));
+    let left: Vec<PathBuf> = std::fs::read_dir(scratch)
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p != model)
+        .collect();
+    let succeeded = status.code() == Some(0);
+    if !succeeded && !left.is_empty() {
+        return Err(format!("{cmd:?} failed but left {left:?}; stderr: {stderr}"));
     }
-    Ok(status.code() == Some(0))
+    for path in left {
+        if path != out && path != out.with_extension("h") {
+            return Err(format!("{cmd:?} succeeded but left {} beside its output", path.display()));
+        }
+        std::fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(succeeded)
 }
 
 /// Saves a failing input and returns where.
@@ -261,7 +312,7 @@ fn fuzz_seeded_run() {
 fn fuzz_corpus_replays() {
     let scratch = tempfile::tempdir().unwrap();
     for file in corpus() {
-        for command in 0..4 {
+        for command in 0..COMMANDS {
             if let Err(e) = check(&file, command, scratch.path()) {
                 panic!("{}: {e}", file.display());
             }
