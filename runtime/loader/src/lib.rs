@@ -12,6 +12,7 @@ use libloading::Library;
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
+use std::sync::Arc;
 
 /// Why a library could not be loaded or a call failed.
 #[derive(Debug, thiserror::Error)]
@@ -191,19 +192,43 @@ impl ModelLibrary {
 
     /// A context with `threads` threads.
     pub fn context(&self, threads: usize) -> Result<Context<'_>, LoadError> {
+        Ok(Context { ptr: self.create(threads)?, lib: LibraryRef::Borrowed(self) })
+    }
+
+    /// A context with `threads` threads that keeps the library loaded (for
+    /// hosts that cannot hold a borrow, such as the Python package).
+    pub fn shared_context(lib: &Arc<ModelLibrary>, threads: usize) -> Result<Context<'static>, LoadError> {
+        Ok(Context { ptr: lib.create(threads)?, lib: LibraryRef::Shared(Arc::clone(lib)) })
+    }
+
+    fn create(&self, threads: usize) -> Result<NonNull<c_void>, LoadError> {
         let threads = c_int::try_from(threads).unwrap_or(c_int::MAX);
         // SAFETY: `create` takes an int and reports bad values through NULL.
         let ptr = unsafe { (self.create)(threads) };
-        match NonNull::new(ptr) {
-            Some(ptr) => Ok(Context { lib: self, ptr }),
-            None => Err(LoadError::Create { function: format!("{}_create", self.prefix), message: self.last_error() }),
+        NonNull::new(ptr)
+            .ok_or_else(|| LoadError::Create { function: format!("{}_create", self.prefix), message: self.last_error() })
+    }
+}
+
+/// How a [`Context`] holds its library.
+enum LibraryRef<'l> {
+    Borrowed(&'l ModelLibrary),
+    Shared(Arc<ModelLibrary>),
+}
+
+impl std::ops::Deref for LibraryRef<'_> {
+    type Target = ModelLibrary;
+    fn deref(&self) -> &ModelLibrary {
+        match self {
+            LibraryRef::Borrowed(lib) => lib,
+            LibraryRef::Shared(lib) => lib,
         }
     }
 }
 
 /// A context of a [`ModelLibrary`]: the model's memory and worker threads.
 pub struct Context<'l> {
-    lib: &'l ModelLibrary,
+    lib: LibraryRef<'l>,
     ptr: NonNull<c_void>,
 }
 
@@ -215,7 +240,7 @@ impl Context<'_> {
     /// Runs `batch` items: `input` must hold `batch × input_len` floats and
     /// `output` `batch × output_len`.
     pub fn run(&mut self, input: &[f32], output: &mut [f32], batch: usize) -> Result<(), LoadError> {
-        let lib = self.lib;
+        let lib = &*self.lib;
         let wrong = |what: &str, have: usize, per: usize| {
             LoadError::Argument(format!("{what} has {have} floats; batch {batch} needs {}", batch * per))
         };

@@ -9,14 +9,13 @@
 //! generation → `vitc_link::link`.
 //! `--time-passes` prints the time of every step.
 
-use super::compile_args::{CompileArgs, load, prefix};
+use super::compile_args::{CompileArgs, load, prefix, stage};
 use crate::args::{Backend, Emit};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 use vitc_backend_llvm::LlvmTarget;
-use vitc_driver::{Backend as _, BackendKind, PassTimes, Stage};
-use vitc_link::{LinkOptions, OutputKind};
+use vitc_driver::{Backend as _, BackendKind, NativeOptions, PassTimes, Stage};
+use vitc_link::OutputKind;
 
 pub fn compile(args: CompileArgs) -> Result<()> {
     if super::ptx::wanted(args.target.as_deref(), args.emit) {
@@ -124,31 +123,16 @@ fn native(args: &CompileArgs) -> Result<()> {
     let kind = OutputKind::from_path(output)?;
     let prefix = prefix(args.name.as_deref(), output)?;
     let backend = backend(args)?;
-    let link_target = backend.link_target();
-    link_target.toolchain()?;
-
-    let start = Instant::now();
-    let (graph, mut times) = load(args)?;
-    let t = Instant::now();
-    let mut program = backend.lower(&graph, args.max_batch, args.max_memory)?;
-    times.push(("lower", t.elapsed()));
-    // Exported graphs are mostly called "main_graph" or "torch_jit": the file names the model.
-    program.name = args.model.stem();
-    let lowered = start.elapsed();
-    let t = Instant::now();
-    let object = backend.object(&program, &prefix)?;
-    times.push(("codegen", t.elapsed()));
-    let generated = start.elapsed();
-    let t = Instant::now();
-    let linked =
-        vitc_link::link(&program, &object, &LinkOptions { prefix: prefix.clone(), target: link_target }, output)
-            .context("linking")?;
-    times.push(("link", t.elapsed()));
-    let total = start.elapsed();
+    let options = NativeOptions {
+        prefix: prefix.clone(),
+        stage: stage(args.after),
+        max_batch: args.max_batch,
+        max_memory: args.max_memory,
+    };
+    let build = vitc_driver::compile_native(&args.model, backend.as_ref(), &options, output)?;
     if args.time_passes {
-        print_times(&times);
+        print_times(&build.times);
     }
-
     let kind = match kind {
         OutputKind::SharedLibrary => "shared library",
         OutputKind::Object => "object",
@@ -156,26 +140,26 @@ fn native(args: &CompileArgs) -> Result<()> {
     };
     println!(
         "compiled {} for {} in {:.2} s (import and lower {:.2} s, code generation {:.2} s, link {:.2} s)",
-        args.model.stem(),
+        build.name,
         backend.label(),
-        total.as_secs_f64(),
-        lowered.as_secs_f64(),
-        (generated - lowered).as_secs_f64(),
-        (total - generated).as_secs_f64()
+        build.total.as_secs_f64(),
+        build.lowered.as_secs_f64(),
+        (build.generated - build.lowered).as_secs_f64(),
+        (build.total - build.generated).as_secs_f64()
     );
-    let batch = if program.batch.dynamic {
-        format!("dynamic batch up to {}", program.batch.max_batch)
+    let batch = if build.dynamic_batch {
+        format!("dynamic batch up to {}", build.max_batch)
     } else {
         "static shape".to_string()
     };
     println!(
         "{}: {kind}, {} bytes; weights {} bytes; {} kernels; arena {} bytes; {batch}",
-        linked.output.display(),
-        super::format_count(linked.bytes),
-        super::format_count(program.weights.len() as u64),
-        program.kernels.len(),
-        super::format_count(program.arena_len as u64 * 4),
+        build.linked.output.display(),
+        super::format_count(build.linked.bytes),
+        super::format_count(build.weight_bytes),
+        build.kernels,
+        super::format_count(build.arena_bytes),
     );
-    println!("{}: C API {prefix}_create/_run/_destroy/...", linked.header.display());
+    println!("{}: C API {prefix}_create/_run/_destroy/...", build.linked.header.display());
     Ok(())
 }

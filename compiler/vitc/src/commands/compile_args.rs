@@ -24,7 +24,8 @@ pub struct CompileArgs {
     pub max_memory: u64,
 }
 
-fn stage(after: AfterStage) -> Stage {
+/// The pipeline stage `--after` names.
+pub fn stage(after: AfterStage) -> Stage {
     match after {
         AfterStage::Imported => Stage::Imported,
         AfterStage::Canonical => Stage::Canonical,
