@@ -1,7 +1,7 @@
 //! `vitc._native`: the Rust half of the Python package. It compiles a model
 //! into a shared library (the same `vitc_driver::compile_native` path as
 //! `vitc compile -o X.so`), loads a library, and runs float32 numpy batches
-//! through it with the GIL released. The Python half (`python/vitc/`) wraps
+//! through it with the GIL released, and preprocesses images as timm does. The Python half (`python/vitc/`) wraps
 //! it in `vitc.compile`, `vitc.load` and the `Model` class.
 
 use pyo3::exceptions::PyException;
@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use vitc_driver::{BackendKind, ModelSource, NativeOptions, Stage};
 use vitc_loader::{Context, ModelLibrary};
+use vitc_preprocess::{Filter, IMAGENET_CLASSES, Preprocess};
 
 pyo3::create_exception!(_native, VitcError, PyException, "An error reported by vitc; the message names the problem.");
 
@@ -184,6 +185,34 @@ impl Library {
     }
 }
 
+/// Decodes and preprocesses images as timm's evaluation transform does;
+/// returns the float32 bytes of the `(len(paths), 3, size, size)` batch.
+#[pyfunction]
+#[pyo3(signature = (paths, size, crop_pct, mean, std, interpolation))]
+fn preprocess_images(
+    py: Python<'_>,
+    paths: Vec<PathBuf>,
+    size: usize,
+    crop_pct: f64,
+    mean: [f32; 3],
+    std: [f32; 3],
+    interpolation: &str,
+) -> PyResult<Vec<u8>> {
+    let filter = Filter::parse(interpolation).ok_or_else(|| {
+        VitcError::new_err(format!("interpolation must be \"bicubic\" or \"bilinear\", not {interpolation:?}"))
+    })?;
+    let options = Preprocess { size, crop_pct, mean, std, filter };
+    let images = py.detach(|| paths.iter().map(|p| options.image_file(p)).collect::<Result<Vec<_>, _>>());
+    let images = images.map_err(vitc_error)?;
+    Ok(images.iter().flatten().flat_map(|v| v.to_le_bytes()).collect())
+}
+
+/// The ImageNet-1k class names, index order.
+#[pyfunction]
+fn imagenet_class_names() -> Vec<&'static str> {
+    IMAGENET_CLASSES.lines().collect()
+}
+
 /// Whether this build has the LLVM backend.
 #[pyfunction]
 fn has_llvm() -> bool {
@@ -195,6 +224,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("VitcError", m.py().get_type::<VitcError>())?;
     m.add_function(wrap_pyfunction!(compile_library, m)?)?;
     m.add_function(wrap_pyfunction!(has_llvm, m)?)?;
+    m.add_function(wrap_pyfunction!(preprocess_images, m)?)?;
+    m.add_function(wrap_pyfunction!(imagenet_class_names, m)?)?;
     m.add_class::<Library>()?;
     Ok(())
 }

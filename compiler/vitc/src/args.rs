@@ -37,6 +37,8 @@ pub enum Command {
         /// Where to write each output (.npy); repeat for several outputs.
         #[arg(long, short)]
         output: Vec<PathBuf>,
+        #[command(flatten)]
+        images: ImageArgs,
         /// Threads of the compiled library's context (shared libraries only; default 1).
         #[arg(long)]
         threads: Option<usize>,
@@ -154,6 +156,37 @@ pub enum AfterStage {
     Canonical,
     /// After the egg mid-end (fused attention, BatchNorm folding, GELU, ...).
     Rewrite,
+}
+
+/// Images as the input (`vitc run --image`), preprocessed as timm's
+/// evaluation transform does.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ImageArgs {
+    /// Images (JPEG, PNG, WebP) to classify instead of --input; several make one batch.
+    #[arg(long, num_args = 1.., conflicts_with = "input")]
+    pub image: Vec<PathBuf>,
+    /// Side of the centre crop (default: the model's input height, which must equal its width).
+    #[arg(long, requires = "image")]
+    pub size: Option<usize>,
+    /// The crop's share of the resized shorter side: the image is resized to size / crop-pct first.
+    #[arg(long, default_value_t = vitc_preprocess::DEFAULT_CROP_PCT, requires = "image")]
+    pub crop_pct: f64,
+    /// Per-channel mean subtracted after scaling to [0, 1] (R G B; default ImageNet's).
+    #[arg(long, num_args = 3, value_names = ["R", "G", "B"], requires = "image")]
+    pub mean: Option<Vec<f32>>,
+    /// Per-channel standard deviation divided by (R G B; default ImageNet's).
+    #[arg(long, num_args = 3, value_names = ["R", "G", "B"], requires = "image")]
+    pub std: Option<Vec<f32>>,
+    /// Resampling filter of the resize.
+    #[arg(long, value_enum, default_value = "bicubic", requires = "image")]
+    pub interpolation: Interpolation,
+}
+
+/// `--interpolation`: Pillow's filters, as timm names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Interpolation {
+    Bicubic,
+    Bilinear,
 }
 
 /// A built-in architecture instead of an ONNX file.

@@ -3,8 +3,9 @@
 
 mod args;
 mod commands;
+mod version;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -46,7 +47,11 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     handle_interruptions();
-    let cli = args::Cli::parse();
+    // The long version names the features and CPU, known only at run time;
+    // clap keeps it for the life of the process.
+    let long_version: &'static str = Box::leak(version::long_version().into_boxed_str());
+    let matches = args::Cli::command().long_version(long_version).get_matches();
+    let cli = args::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     match commands::dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -2,6 +2,7 @@
 //! process with `vitc-loader`; same inputs, outputs and top-5 listing as the
 //! interpreter.
 
+use crate::args::ImageArgs;
 use anyhow::{Context, Result, bail};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -74,7 +75,14 @@ pub fn read_f32(path: &Path) -> Result<(Vec<usize>, Vec<f32>)> {
     }
 }
 
-pub fn run(path: &Path, inputs: &[PathBuf], outputs: &[PathBuf], threads: usize, name: Option<&str>) -> Result<()> {
+pub fn run(
+    path: &Path,
+    inputs: &[PathBuf],
+    images: &ImageArgs,
+    outputs: &[PathBuf],
+    threads: usize,
+    name: Option<&str>,
+) -> Result<()> {
     let lib = ModelLibrary::open(path, name)?;
     if inputs.len() > 1 {
         bail!("{} takes one input, {} given with --input", path.display(), inputs.len());
@@ -84,6 +92,10 @@ pub fn run(path: &Path, inputs: &[PathBuf], outputs: &[PathBuf], threads: usize,
     }
     let (dims, data) = match inputs.first() {
         Some(input) => read_f32(input)?,
+        None if !images.image.is_empty() => match super::image::image_batch(images, lib.input_dims())? {
+            Tensor::F32(a) => (a.shape().to_vec(), a.iter().copied().collect()),
+            _ => unreachable!("image_batch makes float32"),
+        },
         None => {
             // A demo call: one image of seeded standard-normal values.
             let dims: Vec<usize> = lib.input_dims().iter().map(|&d| usize::try_from(d).unwrap_or(1)).collect();
@@ -92,8 +104,12 @@ pub fn run(path: &Path, inputs: &[PathBuf], outputs: &[PathBuf], threads: usize,
             (dims, data)
         }
     };
-    let items =
-        input_items(&lib, &dims, &inputs.first().map_or("the generated input".into(), |p| p.display().to_string()))?;
+    let items = if images.image.is_empty() {
+        input_items(&lib, &dims, &inputs.first().map_or("the generated input".into(), |p| p.display().to_string()))?
+    } else {
+        // Images run one call each on a static-batch library.
+        images.image.len()
+    };
     let mut result = vec![0.0f32; items * lib.output_len()];
     let mut ctx = lib.context(threads)?;
     let per_call = lib.max_batch().max(1);
@@ -101,14 +117,18 @@ pub fn run(path: &Path, inputs: &[PathBuf], outputs: &[PathBuf], threads: usize,
         ctx.run(x, y, x.len() / lib.input_len())?;
     }
     let mut shape: Vec<usize> = lib.output_dims().iter().map(|&d| usize::try_from(d).unwrap_or(items)).collect();
-    if lib.dynamic_batch() {
-        shape[0] = items;
+    if let Some(batch) = shape.first_mut() {
+        *batch = items;
     }
     let tensor = Tensor::F32(ArrayD::from_shape_vec(IxDyn(&shape), result).context("output shape")?);
     if let Some(path) = outputs.first() {
         super::write_atomically(path, &vitc_ir::npy::encode_npy(&tensor))
             .with_context(|| format!("saving {}", path.display()))?;
     }
-    super::run::print_top5(lib.name(), &tensor);
+    if images.image.is_empty() {
+        super::run::print_top5(lib.name(), &tensor);
+    } else {
+        super::image::print_image_top5(images, &tensor);
+    }
     Ok(())
 }

@@ -12,6 +12,7 @@ macro_rules! notice {
 mod bench;
 mod compile;
 mod compile_args;
+mod image;
 mod inspect;
 mod library;
 mod ptx;
@@ -26,15 +27,18 @@ pub fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Inspect { model, arch } => inspect::inspect(&source(model, arch, "inspect")?),
         Command::Archs => inspect::archs(),
-        Command::Run { model, input, output, threads, name, arch: arch_args, max_memory } => match model {
+        Command::Run { model, input, output, images, threads, name, arch: arch_args, max_memory } => match model {
             Some(path) if ptx::is_ptx(&path) => {
                 if threads.is_some() || name.is_some() {
                     bail!("--threads and --name apply to shared libraries, not to PTX models");
                 }
+                if !images.image.is_empty() {
+                    bail!("--image applies to ONNX models and shared libraries, not to PTX models");
+                }
                 ptx::run(&path, &input, &output)
             }
             Some(path) if library::is_shared_library(&path)? => {
-                library::run(&path, &input, &output, threads.unwrap_or(1), name.as_deref())
+                library::run(&path, &input, &images, &output, threads.unwrap_or(1), name.as_deref())
             }
             model => {
                 if threads.is_some() || name.is_some() {
@@ -46,7 +50,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
                     (None, None) => None,
                     (model, arch) => Some(source(model, ArchArgs { arch, weights: arch_args.weights }, "run")?),
                 };
-                run::run(source.as_ref(), &input, &output, max_memory)
+                run::run(source.as_ref(), &input, &images, &output, max_memory)
             }
         },
         Command::Compile {

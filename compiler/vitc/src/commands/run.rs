@@ -1,6 +1,7 @@
 //! `vitc run [MODEL] [--input IN.npy] [--output OUT.npy]`: the reference
 //! interpreter, with the top-5 classes of each logits output printed.
 
+use crate::args::ImageArgs;
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
 use vitc_driver::ModelSource;
@@ -11,12 +12,23 @@ use vitc_ir::Tensor;
 const EXAMPLE_MODEL: &[u8] = include_bytes!("../../../../examples/tiny_vit/tiny_vit.onnx");
 const EXAMPLE_INPUT: &[u8] = include_bytes!("../../../../examples/tiny_vit/input.npy");
 
-pub fn run(model: Option<&ModelSource>, inputs: &[PathBuf], outputs: &[PathBuf], max_memory: u64) -> Result<()> {
+pub fn run(
+    model: Option<&ModelSource>,
+    inputs: &[PathBuf],
+    images: &ImageArgs,
+    outputs: &[PathBuf],
+    max_memory: u64,
+) -> Result<()> {
     let (graph, tensors) = match model {
         Some(source) => {
             let graph = vitc_driver::load(source, Stage::Canonical)?;
             vitc_driver::check_interpreter_memory(&graph, max_memory)?;
-            let tensors = if inputs.is_empty() && graph.inputs.len() == 1 {
+            let tensors = if !images.image.is_empty() {
+                let ty = &graph.node(*graph.inputs.first().context("the model has no input")?).outputs[0];
+                let dims: Vec<i64> =
+                    ty.shape.iter().map(|d| d.known().and_then(|d| i64::try_from(d).ok()).unwrap_or(-1)).collect();
+                vec![super::image::image_batch(images, &dims)?]
+            } else if inputs.is_empty() && graph.inputs.len() == 1 {
                 notice!("vitc: no --input given; running one image of seeded standard-normal values");
                 vec![generated_input(&graph)?]
             } else if inputs.len() != graph.inputs.len() {
@@ -30,6 +42,9 @@ pub fn run(model: Option<&ModelSource>, inputs: &[PathBuf], outputs: &[PathBuf],
             (graph, tensors)
         }
         None => {
+            if !images.image.is_empty() {
+                bail!("--image needs a model (an ONNX file, --arch or a compiled library)");
+            }
             notice!("vitc: no model given; running the embedded example tiny_vit (random weights, not trained)");
             let graph =
                 vitc_driver::load_onnx_bytes(EXAMPLE_MODEL, Stage::Canonical).context("embedded example model")?;
@@ -53,7 +68,11 @@ pub fn run(model: Option<&ModelSource>, inputs: &[PathBuf], outputs: &[PathBuf],
             .with_context(|| format!("saving {}", path.display()))?;
     }
     for ((name, _), t) in graph.outputs.iter().zip(&results) {
-        print_top5(name, t);
+        if images.image.is_empty() {
+            print_top5(name, t);
+        } else {
+            super::image::print_image_top5(images, t);
+        }
     }
     Ok(())
 }
