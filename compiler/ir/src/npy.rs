@@ -2,8 +2,8 @@
 //! C order) for f32, i64, i32 and bool tensors.
 
 use crate::tensor::Tensor;
-use ndarray::{ArrayD, IxDyn};
 use header::{NpyHeader, parse_header};
+use ndarray::{ArrayD, IxDyn};
 use std::path::Path;
 
 mod header;

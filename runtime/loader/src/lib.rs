@@ -205,8 +205,10 @@ impl ModelLibrary {
         let threads = c_int::try_from(threads).unwrap_or(c_int::MAX);
         // SAFETY: `create` takes an int and reports bad values through NULL.
         let ptr = unsafe { (self.create)(threads) };
-        NonNull::new(ptr)
-            .ok_or_else(|| LoadError::Create { function: format!("{}_create", self.prefix), message: self.last_error() })
+        NonNull::new(ptr).ok_or_else(|| LoadError::Create {
+            function: format!("{}_create", self.prefix),
+            message: self.last_error(),
+        })
     }
 }
 

@@ -76,8 +76,7 @@ fn taps(in_size: usize, out_size: usize, filter: Filter) -> Taps {
         // Truncation towards zero, as C's (int) cast; then clamped to the image.
         let lo = ((center - support + 0.5) as i64).max(0) as usize;
         let hi = ((center + support + 0.5) as i64).min(in_size as i64) as usize;
-        let raw: Vec<f64> =
-            (lo..hi).map(|x| filter.weight((x as f64 - center + 0.5) * inverse_scale)).collect();
+        let raw: Vec<f64> = (lo..hi).map(|x| filter.weight((x as f64 - center + 0.5) * inverse_scale)).collect();
         let total: f64 = raw.iter().sum();
         let one = f64::from(1u32 << PRECISION_BITS);
         let fixed = raw

@@ -26,13 +26,8 @@ fn landscape_bicubic_matches_timm() {
 
 #[test]
 fn portrait_bilinear_with_own_mean_and_std_matches_timm() {
-    let options = Preprocess {
-        size: 24,
-        crop_pct: 0.9,
-        mean: [0.5, 0.5, 0.5],
-        std: [0.25, 0.5, 0.75],
-        filter: Filter::Bilinear,
-    };
+    let options =
+        Preprocess { size: 24, crop_pct: 0.9, mean: [0.5, 0.5, 0.5], std: [0.25, 0.5, 0.75], filter: Filter::Bilinear };
     check("portrait", &options);
 }
 

@@ -107,7 +107,8 @@ impl Parser<'_> {
     /// A quoted string without escapes (numpy never writes any).
     fn string(&mut self) -> Result<String, String> {
         let quote = self.peek().filter(|&q| q == b'\'' || q == b'"');
-        let quote = quote.ok_or_else(|| format!("header is not a Python dict: expected a string at byte {}", self.at))?;
+        let quote =
+            quote.ok_or_else(|| format!("header is not a Python dict: expected a string at byte {}", self.at))?;
         let start = self.at + 1;
         let len = self.s[start..].iter().position(|&c| c == quote).ok_or("header has an unterminated string")?;
         let text = &self.s[start..start + len];
@@ -138,7 +139,8 @@ impl Parser<'_> {
         let mut trailing_comma = false;
         while !self.eat(b')') {
             let word = self.word();
-            let n = word.parse::<i64>().map_err(|_| format!("header 'shape' has the entry '{word}', not an integer"))?;
+            let n =
+                word.parse::<i64>().map_err(|_| format!("header 'shape' has the entry '{word}', not an integer"))?;
             items.push(n);
             trailing_comma = self.eat(b',');
             if !trailing_comma {
