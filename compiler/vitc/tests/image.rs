@@ -3,6 +3,8 @@
 //! in `runtime/preprocess/tests/data`), and the top-5 classes are printed
 //! with their ImageNet names.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap: a failure is a test failure
+
 mod common;
 
 use common::{assert_fails, read_npy, run_ok, vitc, write_npy};

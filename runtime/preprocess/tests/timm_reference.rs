@@ -2,6 +2,8 @@
 //! `tests/data` and what `timm.data.create_transform` made of it
 //! (`tests/data/make_reference.py`, run once with torch and timm).
 
+#![allow(clippy::unwrap_used)] // tests may unwrap: a failure is a test failure
+
 use std::path::PathBuf;
 use vitc_preprocess::{Filter, Preprocess};
 
