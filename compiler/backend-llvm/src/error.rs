@@ -1,8 +1,8 @@
 //! Errors of the LLVM backend.
 
 /// What the message of [`LlvmError::NotBuilt`] says.
-pub const NOT_BUILT: &str =
-    "vitc was built without LLVM: rebuild with `cargo build --release --features llvm` (needs Debian's llvm-19-dev)";
+pub const NOT_BUILT: &str = "vitc was built without LLVM (--no-default-features): rebuild with the default features, `cargo build --release`, \
+     which turn on the cargo feature `llvm` (needs Debian's llvm-19-dev)";
 
 /// Why a program could not be compiled with LLVM.
 #[derive(Debug, thiserror::Error)]

@@ -153,7 +153,7 @@ mod tests {
         let t = LlvmTarget::new(Arch::X86_64);
         for e in [compile_object(&p, "t", &t).err(), emit_asm(&p, "t", &t).err(), emit_llvm_ir(&p, "t", &t).err()] {
             let msg = e.map(|e| e.to_string()).unwrap_or_default();
-            assert!(msg.contains("--features llvm") && msg.contains("llvm-19-dev"), "{msg}");
+            assert!(msg.contains("feature `llvm`") && msg.contains("llvm-19-dev"), "{msg}");
         }
     }
 }

@@ -80,10 +80,11 @@ pub enum Command {
         /// Prefix of the C API (default: the output file's stem made a C identifier).
         #[arg(long)]
         name: Option<String>,
-        /// Code generator: cranelift (built in) or llvm (256-bit AVX2/FMA and NEON kernels; needs a
-        /// build with `--features llvm`).
-        #[arg(long, value_enum, default_value = "cranelift")]
-        backend: Backend,
+        /// Code generator: llvm (AVX-512, AVX2/FMA and NEON kernels, the fastest code; the default
+        /// when built in, as `cargo build --release` does) or cranelift (compiles fastest; the
+        /// default of a `--no-default-features` build).
+        #[arg(long, value_enum)]
+        backend: Option<Backend>,
         /// With --backend llvm: the LLVM CPU to generate code for (x86-64-v3 for portable AVX2+FMA,
         /// znver3, neoverse-n1, ...; `native` = this machine). Default: this machine's CPU on the host
         /// target, the target's baseline otherwise.

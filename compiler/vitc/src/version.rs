@@ -5,9 +5,9 @@
 pub fn long_version() -> String {
     let yes_no = |on: bool| if on { "yes" } else { "no" };
     let llvm = if vitc_backend_llvm::AVAILABLE {
-        "yes (the default backend's fast tier: --backend llvm)".to_string()
+        "yes (the default backend)".to_string()
     } else {
-        "no (rebuild with `cargo build --release --features llvm`; needs llvm-19-dev)".to_string()
+        "no (built with --no-default-features; the default build has it and needs llvm-19-dev)".to_string()
     };
     format!(
         "{}\nfeatures: cranelift yes, llvm {llvm}, cuda {}\nhost: {} {}, CPU features used: {}",

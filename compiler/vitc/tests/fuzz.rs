@@ -206,11 +206,13 @@ fn check(model: &Path, command: usize, scratch: &Path) -> Result<bool, String> {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_vitc"));
     match command {
         FuzzCommand::EmitKernels => cmd.arg("compile").arg(model).args(["--emit", "kernels", "-o"]).arg(&out),
-        FuzzCommand::EmitAsm => cmd.arg("compile").arg(model).args(["--emit", "asm", "-o"]).arg(&out),
+        FuzzCommand::EmitAsm => {
+            cmd.arg("compile").arg(model).args(["--backend", "cranelift", "--emit", "asm", "-o"]).arg(&out)
+        }
         FuzzCommand::EmitLlvmAsm => {
             cmd.arg("compile").arg(model).args(["--backend", "llvm", "--emit", "asm", "-o"]).arg(&out)
         }
-        FuzzCommand::Link => cmd.arg("compile").arg(model).arg("-o").arg(&out),
+        FuzzCommand::Link => cmd.arg("compile").arg(model).args(["--backend", "cranelift", "-o"]).arg(&out),
         FuzzCommand::Interpret => cmd.arg("run").arg(model).arg("--output").arg(&out),
         FuzzCommand::Inspect => cmd.arg("inspect").arg(model),
     };

@@ -20,7 +20,12 @@ fn target_cpu_needs_the_llvm_backend() {
     let dir = tempfile::tempdir().unwrap();
     let (model, _) = tiny();
     assert_fails(
-        vitc().arg("compile").arg(&model).arg("-o").arg(dir.path().join("t.so")).args(["--target-cpu", "znver3"]),
+        vitc().arg("compile").arg(&model).arg("-o").arg(dir.path().join("t.so")).args([
+            "--backend",
+            "cranelift",
+            "--target-cpu",
+            "znver3",
+        ]),
         &["--target-cpu", "--backend llvm"],
     );
 }
@@ -32,7 +37,7 @@ fn without_the_feature_llvm_says_how_to_enable_it() {
     let (model, _) = tiny();
     assert_fails(
         vitc().arg("compile").arg(&model).arg("-o").arg(dir.path().join("t.so")).args(["--backend", "llvm"]),
-        &["built without LLVM", "--features llvm", "llvm-19-dev"],
+        &["built without LLVM", "cargo build --release", "feature `llvm`", "llvm-19-dev"],
     );
 }
 
@@ -62,4 +67,19 @@ fn tiny_vit_with_llvm_matches_the_interpreter() {
     assert!(String::from_utf8_lossy(&ir.stdout).contains("define void @tiny_vit_k0("));
     let asm = run_ok(vitc().arg("compile").arg(&model).args(["--emit", "asm", "--backend", "llvm"]));
     assert!(String::from_utf8_lossy(&asm.stdout).contains("tiny_vit_k0:"));
+}
+
+/// Without `--backend`, a default build compiles with LLVM and a
+/// `--no-default-features` build with Cranelift.
+#[test]
+fn the_default_backend_is_llvm_where_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, _) = tiny();
+    let out = run_ok(vitc().arg("compile").arg(&model).arg("-o").arg(dir.path().join("default.so")));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.contains("with LLVM"), cfg!(feature = "llvm"), "{stdout}");
+    let out = run_ok(
+        vitc().arg("compile").arg(&model).arg("-o").arg(dir.path().join("cl.so")).args(["--backend", "cranelift"]),
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("with LLVM"));
 }

@@ -21,7 +21,7 @@ pub fn compile(args: CompileArgs) -> Result<()> {
     if super::ptx::wanted(args.target.as_deref(), args.emit) {
         return super::ptx::compile(&args);
     }
-    let llvm = args.backend == Backend::Llvm || args.emit == Some(Emit::LlvmIr);
+    let llvm = args.backend_kind() == Backend::Llvm || args.emit == Some(Emit::LlvmIr);
     if args.target_cpu.is_some() && !llvm {
         bail!("--target-cpu applies to the LLVM backend: add --backend llvm");
     }
@@ -98,7 +98,7 @@ fn emit_llvm_ir(args: &CompileArgs) -> Result<()> {
 
 /// The code generator `--backend`, `--target` and `--target-cpu` ask for.
 fn backend(args: &CompileArgs) -> Result<Box<dyn vitc_driver::Backend>> {
-    let kind = match args.backend {
+    let kind = match args.backend_kind() {
         Backend::Cranelift => BackendKind::Cranelift,
         Backend::Llvm => BackendKind::Llvm,
     };

@@ -17,11 +17,20 @@ pub struct CompileArgs {
     pub output: Option<PathBuf>,
     pub target: Option<String>,
     pub name: Option<String>,
-    pub backend: Backend,
+    /// `--backend` when given; [`CompileArgs::backend_kind`] resolves the default.
+    pub backend: Option<Backend>,
     pub target_cpu: Option<String>,
     pub max_batch: usize,
     /// `--max-memory`, in bytes.
     pub max_memory: u64,
+}
+
+impl CompileArgs {
+    /// The CPU code generator: `--backend`, else LLVM where this build has
+    /// it, else Cranelift.
+    pub fn backend_kind(&self) -> Backend {
+        self.backend.unwrap_or(if vitc_backend_llvm::AVAILABLE { Backend::Llvm } else { Backend::Cranelift })
+    }
 }
 
 /// The pipeline stage `--after` names.
