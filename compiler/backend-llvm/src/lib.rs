@@ -63,6 +63,25 @@ pub fn compile_object(program: &Program, prefix: &str, target: &LlvmTarget) -> R
     }
 }
 
+/// The program as up to `threads` objects compiled in parallel (kernels
+/// split by their share of LLVM's work; the first object holds the weights).
+pub fn compile_objects(
+    program: &Program,
+    prefix: &str,
+    target: &LlvmTarget,
+    threads: usize,
+) -> Result<Vec<Vec<u8>>, LlvmError> {
+    #[cfg(feature = "llvm")]
+    {
+        module::compile_objects(program, prefix, target, threads)
+    }
+    #[cfg(not(feature = "llvm"))]
+    {
+        let _ = (program, prefix, target, threads);
+        Err(LlvmError::NotBuilt)
+    }
+}
+
 /// The optimised LLVM IR of every kernel, as text.
 pub fn emit_llvm_ir(program: &Program, prefix: &str, target: &LlvmTarget) -> Result<String, LlvmError> {
     #[cfg(feature = "llvm")]

@@ -17,7 +17,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use vitc_backend_llvm::{Arch, LlvmTarget, compile_object};
+use vitc_backend_llvm::{Arch, LlvmTarget, compile_objects};
 use vitc_driver::Stage;
 use vitc_ir::npy::read_npy;
 use vitc_link::{LinkOptions, Target as LinkTarget};
@@ -40,12 +40,15 @@ fn program(model: &str, max_batch: usize, gemm_nr: usize) -> Program {
     p
 }
 
-/// Compiles and links `program` into `dir/{prefix}.{ext}`.
+/// Compiles `program` as three objects in parallel (more than this
+/// machine's two cores, so a part may hold no attention kernel) and links
+/// them into `dir/{prefix}.{ext}`.
 fn build(program: &Program, prefix: &str, target: &LlvmTarget, link: LinkTarget, out: &Path) {
     let t = Instant::now();
-    let obj = compile_object(program, prefix, target).unwrap_or_else(|e| panic!("{prefix}: {e}"));
+    let objects = compile_objects(program, prefix, target, 3).unwrap_or_else(|e| panic!("{prefix}: {e}"));
+    assert_eq!(objects.len(), 3.min(program.kernels.len()), "{prefix}: one object per part");
     let secs = t.elapsed().as_secs_f64();
-    vitc_link::link(program, &obj, &LinkOptions { prefix: prefix.into(), target: link }, out)
+    vitc_link::link(program, &objects, &LinkOptions { prefix: prefix.into(), target: link }, out)
         .unwrap_or_else(|e| panic!("{prefix}: link: {e}"));
     eprintln!("{prefix}: {} kernels compiled with LLVM for {} in {secs:.2} s", program.kernels.len(), target.name());
 }

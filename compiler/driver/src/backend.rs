@@ -14,9 +14,10 @@ pub trait Backend {
     fn label(&self) -> String;
     /// The width of packed GEMM panels the generator's micro-kernel reads.
     fn gemm_panel_width(&self) -> Result<usize>;
-    /// An ELF relocatable object with one function per kernel and the
-    /// weights symbol (the contract `vitc_link::link` takes).
-    fn object(&self, program: &Program, prefix: &str) -> Result<Vec<u8>>;
+    /// ELF relocatable objects that together hold one function per kernel
+    /// and the weights symbol (the contract `vitc_link::link` takes); a
+    /// generator that compiles in parallel returns one object per thread.
+    fn objects(&self, program: &Program, prefix: &str) -> Result<Vec<Vec<u8>>>;
     /// The machine code of every kernel as text (`--emit asm`).
     fn asm(&self, program: &Program, prefix: &str) -> Result<String>;
     /// The target the object is linked for.
@@ -68,8 +69,8 @@ impl Backend for Cranelift {
     fn gemm_panel_width(&self) -> Result<usize> {
         Ok(vitc_lower::GEMM_NR)
     }
-    fn object(&self, program: &Program, prefix: &str) -> Result<Vec<u8>> {
-        vitc_backend_cranelift::compile_object(program, prefix, &self.target).context("generating code")
+    fn objects(&self, program: &Program, prefix: &str) -> Result<Vec<Vec<u8>>> {
+        Ok(vec![vitc_backend_cranelift::compile_object(program, prefix, &self.target).context("generating code")?])
     }
     fn asm(&self, program: &Program, prefix: &str) -> Result<String> {
         vitc_backend_cranelift::emit_disasm(program, prefix, &self.target).context("generating code")
@@ -92,8 +93,9 @@ impl Backend for Llvm {
     fn gemm_panel_width(&self) -> Result<usize> {
         Ok(vitc_backend_llvm::gemm_panel_width(&self.0)?)
     }
-    fn object(&self, program: &Program, prefix: &str) -> Result<Vec<u8>> {
-        vitc_backend_llvm::compile_object(program, prefix, &self.0).context("generating code")
+    fn objects(&self, program: &Program, prefix: &str) -> Result<Vec<Vec<u8>>> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        vitc_backend_llvm::compile_objects(program, prefix, &self.0, threads).context("generating code")
     }
     fn asm(&self, program: &Program, prefix: &str) -> Result<String> {
         vitc_backend_llvm::emit_asm(program, prefix, &self.0).context("generating code")

@@ -65,12 +65,12 @@ pub fn compile_native(
     program.name = source.stem();
     let lowered = start.elapsed();
     let t = Instant::now();
-    let object = backend.object(&program, &options.prefix)?;
+    let objects = backend.objects(&program, &options.prefix)?;
     times.push(("codegen", t.elapsed()));
     let generated = start.elapsed();
     let t = Instant::now();
     let link_options = LinkOptions { prefix: options.prefix.clone(), target: link_target };
-    let linked = vitc_link::link(&program, &object, &link_options, output).context("linking")?;
+    let linked = vitc_link::link(&program, &objects, &link_options, output).context("linking")?;
     times.push(("link", t.elapsed()));
     Ok(NativeBuild {
         linked,

@@ -66,12 +66,12 @@ const CFLAGS: [&str; 8] = [
     "-Werror=implicit-function-declaration",
 ];
 
-/// Links `object` (the backend's code for `program`) with the generated glue
-/// and the runtime into `output` (`.so`, `.o` or `.a` by extension) and
+/// Links `objects` (the backend's code for `program`, one object or several
+/// compiled in parallel) with the generated glue and the runtime into `output` (`.so`, `.o` or `.a` by extension) and
 /// writes the header next to it (same stem, `.h`). Work happens in a
 /// temporary directory beside `output`; nothing appears there unless
 /// everything succeeded.
-pub fn link(program: &Program, object: &[u8], opts: &LinkOptions, output: &Path) -> Result<Linked, LinkError> {
+pub fn link(program: &Program, objects: &[Vec<u8>], opts: &LinkOptions, output: &Path) -> Result<Linked, LinkError> {
     let kind = OutputKind::from_path(output)?;
     let file_name = output.file_name().ok_or_else(|| LinkError::OutputKind(output.to_path_buf()))?;
     let stem = output.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -82,7 +82,12 @@ pub fn link(program: &Program, object: &[u8], opts: &LinkOptions, output: &Path)
         }
     }
     let sources = c_sources(program, &opts.prefix, opts.target, &stem)?;
-    check_object(object, opts.target)?;
+    if objects.is_empty() {
+        return Err(LinkError::BadObject("the backend produced no object".into()));
+    }
+    for object in objects {
+        check_object(object, opts.target)?;
+    }
     let tools = opts.target.toolchain()?;
     let parent = match output.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -103,7 +108,10 @@ pub fn link(program: &Program, object: &[u8], opts: &LinkOptions, output: &Path)
     ] {
         write(&dir.join(name), text.as_bytes())?;
     }
-    write(&dir.join("kernels.o"), object)?;
+    let kernel_objects: Vec<String> = (0..objects.len()).map(|i| format!("kernels{i}.o")).collect();
+    for (name, object) in kernel_objects.iter().zip(objects) {
+        write(&dir.join(name), object)?;
+    }
     run(Command::new(&tools.cc).args(CFLAGS).args(["-c", "glue.c", "-o", "glue.o"]).current_dir(dir))?;
 
     let built = dir.join(file_name);
@@ -119,15 +127,17 @@ pub fn link(program: &Program, object: &[u8], opts: &LinkOptions, output: &Path)
             run(Command::new(&tools.cc)
                 .args(["-shared", "-o"])
                 .arg(&built)
-                .args(["glue.o", "kernels.o", "-Wl,--version-script=exports.map"])
+                .arg("glue.o")
+                .args(&kernel_objects)
+                .arg("-Wl,--version-script=exports.map")
                 .arg(soname)
                 .args(["-Wl,-z,noexecstack", "-Wl,--no-undefined", "-Wl,--as-needed", "-lm", "-pthread"])
                 .current_dir(dir))?;
         }
-        OutputKind::Object => relocatable(&tools, dir, &opts.prefix, &built)?,
+        OutputKind::Object => relocatable(&tools, dir, &kernel_objects, &opts.prefix, &built)?,
         OutputKind::StaticArchive => {
             let member = dir.join(format!("{}.o", opts.prefix));
-            relocatable(&tools, dir, &opts.prefix, &member)?;
+            relocatable(&tools, dir, &kernel_objects, &opts.prefix, &member)?;
             run(Command::new(&tools.ar).arg("rcs").arg(&built).arg(&member).current_dir(dir))?;
         }
     }
@@ -145,12 +155,14 @@ pub fn link(program: &Program, object: &[u8], opts: &LinkOptions, output: &Path)
     Ok(Linked { output: output.to_path_buf(), header, kind, bytes })
 }
 
-/// Merges `glue.o` and `kernels.o` in `dir` into one relocatable object at
-/// `out` in which only the API and the prefix symbol stay global, so the
-/// kernels and the runtime never clash with anything in the application.
-fn relocatable(tools: &Toolchain, dir: &Path, prefix: &str, out: &Path) -> Result<(), LinkError> {
+/// Merges `glue.o` and the kernel objects in `dir` into one relocatable
+/// object at `out` in which only the API and the prefix symbol stay global,
+/// so the kernels and the runtime never clash with anything in the application.
+fn relocatable(tools: &Toolchain, dir: &Path, kernels: &[String], prefix: &str, out: &Path) -> Result<(), LinkError> {
     run(Command::new(&tools.ld)
-        .args(["-r", "-z", "noexecstack", "glue.o", "kernels.o", "-o", "merged.o"])
+        .args(["-r", "-z", "noexecstack", "glue.o"])
+        .args(kernels)
+        .args(["-o", "merged.o"])
         .current_dir(dir))?;
     write(&dir.join("globals.txt"), (exported_symbols(prefix).join("\n") + "\n").as_bytes())?;
     run(Command::new(&tools.objcopy)

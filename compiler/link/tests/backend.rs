@@ -36,7 +36,13 @@ fn backend_object_runs_chunked_on_any_thread_count() {
     let object = vitc_backend_cranelift::compile_object(&program, "grg", &target).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("grg.so");
-    link(&program, &object, &LinkOptions { prefix: "grg".into(), target: Target::X86_64Linux }, &out).unwrap();
+    link(
+        &program,
+        std::slice::from_ref(&object),
+        &LinkOptions { prefix: "grg".into(), target: Target::X86_64Linux },
+        &out,
+    )
+    .unwrap();
     let lib = ModelLibrary::open(&out, None).unwrap();
     let batch = 3;
     let input = stub::input(batch);
@@ -64,12 +70,24 @@ fn backend_object_links_without_text_relocations() {
     let object = vitc_backend_cranelift::compile_object(&program, "grg", &target).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let so = dir.path().join("grg.so");
-    link(&program, &object, &LinkOptions { prefix: "grg".into(), target: Target::X86_64Linux }, &so).unwrap();
+    link(
+        &program,
+        std::slice::from_ref(&object),
+        &LinkOptions { prefix: "grg".into(), target: Target::X86_64Linux },
+        &so,
+    )
+    .unwrap();
     let dynamic = support::run_ok(std::process::Command::new("readelf").arg("-d").arg(&so)).stdout;
     let dynamic = String::from_utf8_lossy(&dynamic);
     assert!(!dynamic.contains("TEXTREL"), "the .so has text relocations (absolute pointers in .eh_frame?): {dynamic}");
     let a = dir.path().join("grg.a");
-    link(&program, &object, &LinkOptions { prefix: "grg".into(), target: Target::X86_64Linux }, &a).unwrap();
+    link(
+        &program,
+        std::slice::from_ref(&object),
+        &LinkOptions { prefix: "grg".into(), target: Target::X86_64Linux },
+        &a,
+    )
+    .unwrap();
     let out = support::run_ok(
         std::process::Command::new("cc")
             .args(["-std=c11", "-pie", "-fPIE", "-include"])
@@ -98,7 +116,13 @@ fn backend_aarch64_object_runs_under_qemu() {
     support::write_raw(&raw, &input);
     for file in ["grg.so", "grg.a"] {
         let out = dir.path().join(file);
-        link(&program, &object, &LinkOptions { prefix: "grg".into(), target: Target::Aarch64Linux }, &out).unwrap();
+        link(
+            &program,
+            std::slice::from_ref(&object),
+            &LinkOptions { prefix: "grg".into(), target: Target::Aarch64Linux },
+            &out,
+        )
+        .unwrap();
         let args: Vec<String> = if file.ends_with(".so") {
             vec![
                 format!("-L{}", dir.path().display()),

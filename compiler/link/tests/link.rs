@@ -128,42 +128,51 @@ fn failures_leave_no_output() {
     let opts = |prefix: &str| LinkOptions { prefix: prefix.into(), target: HOST };
 
     // The object defines m_k*, not other_k*: the link fails on undefined symbols.
-    let err = link(&program, &object, &opts("other"), &out).unwrap_err();
+    let err = link(&program, std::slice::from_ref(&object), &opts("other"), &out).unwrap_err();
     assert!(matches!(err, LinkError::Tool { .. }), "{err}");
     assert!(err.to_string().contains("other_k0"), "{err}");
     assert_left_nothing(dir.path());
 
-    let err = link(&program, &object, &opts("m"), &dir.path().join("m.dll")).unwrap_err();
+    let err = link(&program, std::slice::from_ref(&object), &opts("m"), &dir.path().join("m.dll")).unwrap_err();
     assert!(err.to_string().contains(".so, .o or .a"), "{err}");
-    let err = link(&program, &object, &opts("9m"), &out).unwrap_err();
+    let err = link(&program, std::slice::from_ref(&object), &opts("9m"), &out).unwrap_err();
     assert!(matches!(err, LinkError::BadPrefix(_)), "{err}");
-    let err = link(&program, b"not an object", &opts("m"), &out).unwrap_err();
+    let err = link(&program, &[b"not an object".to_vec()], &opts("m"), &out).unwrap_err();
     assert!(err.to_string().contains("not a 64-bit little-endian ELF"), "{err}");
-    let err =
-        link(&program, &object, &LinkOptions { prefix: "m".into(), target: Target::Aarch64Linux }, &out).unwrap_err();
+    let err = link(&program, &[object.clone(), b"not an object".to_vec()], &opts("m"), &out).unwrap_err();
+    assert!(err.to_string().contains("not a 64-bit little-endian ELF"), "every object is checked: {err}");
+    let err = link(&program, &[], &opts("m"), &out).unwrap_err();
+    assert!(err.to_string().contains("no object"), "{err}");
+    let err = link(
+        &program,
+        std::slice::from_ref(&object),
+        &LinkOptions { prefix: "m".into(), target: Target::Aarch64Linux },
+        &out,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("built for x86_64-linux, the target is aarch64-linux"), "{err}");
 
     let mut two_inputs = program.clone();
     two_inputs.inputs.push(two_inputs.inputs[0].clone());
-    let err = link(&two_inputs, &object, &opts("m"), &out).unwrap_err();
+    let err = link(&two_inputs, std::slice::from_ref(&object), &opts("m"), &out).unwrap_err();
     assert!(err.to_string().contains("one input and one output; this model has 2 input(s)"), "{err}");
     let mut outside = program.clone();
     outside.outputs[0].offset = outside.arena_len;
-    let err = link(&outside, &object, &opts("m"), &out).unwrap_err();
+    let err = link(&outside, std::slice::from_ref(&object), &opts("m"), &out).unwrap_err();
     assert!(err.to_string().contains("outside the arena"), "{err}");
     let mut int_output = program.clone();
     int_output.outputs[0].dtype = vitc_lower::DType::I64;
-    let err = link(&int_output, &object, &opts("m"), &out).unwrap_err();
+    let err = link(&int_output, std::slice::from_ref(&object), &opts("m"), &out).unwrap_err();
     assert!(matches!(err, LinkError::NonF32Io { what: "output", .. }), "{err}");
     assert!(err.to_string().contains("output 'output' is i64; the C API passes f32 tensors only"), "{err}");
-    let err = link(&program, &object, &opts("m"), &dir.path().join("missing/m.so")).unwrap_err();
+    let err = link(&program, std::slice::from_ref(&object), &opts("m"), &dir.path().join("missing/m.so")).unwrap_err();
     assert!(matches!(err, LinkError::Io { .. }), "{err}");
     assert_left_nothing(dir.path());
 
     // A success replaces an older output and header.
     std::fs::write(&out, b"old").unwrap();
     std::fs::write(dir.path().join("m.h"), b"old").unwrap();
-    link(&program, &object, &opts("m"), &out).unwrap();
+    link(&program, std::slice::from_ref(&object), &opts("m"), &out).unwrap();
     assert!(std::fs::read(&out).unwrap().starts_with(b"\x7fELF"));
     assert!(std::fs::read_to_string(dir.path().join("m.h")).unwrap().contains("m_run"));
     let mut names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();

@@ -64,7 +64,7 @@ fn run_library_rejects_bad_input() {
     let object = stub::object("arm", vitc_link::Target::Aarch64Linux);
     if let Ok(object) = object {
         let opts = vitc_link::LinkOptions { prefix: "arm".into(), target: vitc_link::Target::Aarch64Linux };
-        vitc_link::link(&program, &object, &opts, &arm).unwrap();
+        vitc_link::link(&program, &[object], &opts, &arm).unwrap();
         assert_fails(&mut run(&arm), &["arm.so is built for aarch64-linux; this machine is x86_64-linux"]);
     }
     std::fs::write(d.join("fake.so"), b"not elf").unwrap();

@@ -18,7 +18,8 @@ pub fn build_in(dir: &Path, file: &str, prefix: &str, dynamic: bool, target: Tar
     let program = stub::program(&format!("stub model {prefix}"), dynamic, 8);
     let object = stub::object(prefix, target).unwrap();
     let out = dir.join(file);
-    let linked = link(&program, &object, &LinkOptions { prefix: prefix.into(), target }, &out).unwrap();
+    let linked =
+        link(&program, std::slice::from_ref(&object), &LinkOptions { prefix: prefix.into(), target }, &out).unwrap();
     assert_eq!(linked.output, out);
     assert!(linked.header.exists());
     assert_eq!(linked.bytes, std::fs::metadata(&out).unwrap().len());

@@ -42,7 +42,7 @@ pub fn stub_library(dir: &Path, file: &str, prefix: &str, dynamic: bool) -> Path
     let program = stub::program("stub", dynamic, 8);
     let object = stub::object(prefix, Target::X86_64Linux).unwrap();
     let out = dir.join(file);
-    vitc_link::link(&program, &object, &LinkOptions { prefix: prefix.into(), target: Target::X86_64Linux }, &out)
+    vitc_link::link(&program, &[object], &LinkOptions { prefix: prefix.into(), target: Target::X86_64Linux }, &out)
         .unwrap();
     out
 }
