@@ -11,6 +11,7 @@
 //! domains (`com.microsoft`, ...) and model-local functions are reported as
 //! unsupported.
 
+mod activation;
 mod cast;
 mod concat;
 mod constant;
@@ -78,6 +79,8 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "AveragePool",         13, AveragePool,        1, 1,     pool::convert;
     "BatchNormalization",  13, BatchNormalization, 5, 5,     norm::batch_normalization;
     "Cast",                13, Cast,               1, 1,     cast::convert;
+    "Celu",                13, Identity,           1, 1,     activation::convert;
+    "Clip",                13, Identity,           1, 3,     activation::convert;
     "Concat",              13, Concat,             1, ANY,   concat::convert;
     "Constant",            13, Const,              0, 0,     constant::constant;
     "ConstantOfShape",     13, ConstantOfShape,    1, 1,     constant::constant_of_shape;
@@ -86,6 +89,7 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "Div",                 13, Div,                2, 2,     elementwise::convert;
     "Dropout",             13, Identity,           1, 3,     dropout::convert;
     "Einsum",              13, Einsum,             1, ANY,   einsum::convert;
+    "Elu",                 13, Identity,           1, 1,     activation::convert;
     "Equal",               13, Equal,              2, 2,     elementwise::convert;
     "Erf",                 13, Erf,                1, 1,     elementwise::convert;
     "Exp",                 13, Exp,                1, 1,     elementwise::convert;
@@ -101,13 +105,17 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "Identity",            13, Identity,           1, 1,     elementwise::convert;
     "InstanceNormalization", 13, LayerNormalization, 3, 3,   norm::instance_normalization;
     "LayerNormalization",  17, LayerNormalization, 2, 3,     norm::layer_normalization;
+    "LeakyRelu",           13, Identity,           1, 1,     activation::convert;
     "Less",                13, Less,               2, 2,     elementwise::convert;
     "Log",                 13, Log,                1, 1,     elementwise::convert;
     "MatMul",              13, MatMul,             2, 2,     matmul::convert;
     "MaxPool",             13, MaxPool,            1, 1,     pool::convert;
+    "Mean",                13, Identity,           1, ANY,   activation::convert;
+    "Mish",                18, Identity,           1, 1,     activation::convert;
     "Mod",                 13, Mod,                2, 2,     elementwise::convert;
     "Mul",                 13, Mul,                2, 2,     elementwise::convert;
     "Neg",                 13, Neg,                1, 1,     elementwise::convert;
+    "PRelu",               13, Identity,           2, 2,     activation::convert;
     "Pad",                 13, Pad,                2, 4,     pad::convert;
     "Pow",                 13, Pow,                2, 2,     elementwise::convert;
     "Range",               13, Range,              3, 3,     shape::convert;
@@ -120,15 +128,20 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "Reshape",             13, Reshape,            2, 2,     reshape::convert;
     "Resize",              13, Resize,             1, 4,     resize::convert;
     "ScatterND",           13, ScatterND,          3, 3,     gather::scatter_nd;
+    "Selu",                13, Identity,           1, 1,     activation::convert;
     "Shape",               13, Shape,              1, 1,     shape::convert;
     "Sigmoid",             13, Sigmoid,            1, 1,     elementwise::convert;
     "Slice",               13, Slice,              3, 5,     slice::convert;
     "Softmax",             13, Softmax,            1, 1,     softmax::convert;
+    "Softplus",            13, Identity,           1, 1,     activation::convert;
+    "Softsign",            13, Identity,           1, 1,     activation::convert;
     "Split",               13, Split,              1, 2,     split::convert;
     "Sqrt",                13, Sqrt,               1, 1,     elementwise::convert;
     "Squeeze",             13, Squeeze,            1, 2,     squeeze::convert;
     "Sub",                 13, Sub,                2, 2,     elementwise::convert;
+    "Sum",                 13, Identity,           1, ANY,   activation::convert;
     "Tanh",                13, Tanh,               1, 1,     elementwise::convert;
+    "ThresholdedRelu",     13, Identity,           1, 1,     activation::convert;
     "Transpose",           13, Transpose,          1, 1,     reshape::convert;
     "Unsqueeze",           13, Unsqueeze,          2, 2,     squeeze::convert;
     "Where",               13, Where,              3, 3,     elementwise::convert;

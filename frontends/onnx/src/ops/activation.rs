@@ -1,0 +1,193 @@
+//! Activations and element-wise ops that ONNX defines as functions of other
+//! ops, imported as those functions (the spec's function bodies, or an
+//! equivalent that is exact in float32), so every backend runs them with the
+//! kernels it already has. Opsets 13–28:
+//!
+//! - [Clip](https://onnx.ai/onnx/operators/onnx__Clip.html) (`min`, `max` inputs):
+//!   `where(x < min, min, x)`, then `where(max < y, max, y)`; a missing bound
+//!   is no bound; NaN stays NaN; `min > max` gives `max`, as the spec's body.
+//! - [LeakyRelu](https://onnx.ai/onnx/operators/onnx__LeakyRelu.html) (`alpha` 0.01),
+//!   [PRelu](https://onnx.ai/onnx/operators/onnx__PRelu.html) (`slope` broadcast to X):
+//!   `where(x < 0, alpha·x, x)`.
+//! - [ThresholdedRelu](https://onnx.ai/onnx/operators/onnx__ThresholdedRelu.html) (`alpha` 1):
+//!   `where(x > alpha, x, 0)`.
+//! - [Elu](https://onnx.ai/onnx/operators/onnx__Elu.html) (`alpha` 1),
+//!   [Selu](https://onnx.ai/onnx/operators/onnx__Selu.html) (`alpha`, `gamma`),
+//!   [Celu](https://onnx.ai/onnx/operators/onnx__Celu.html) (`alpha` 1):
+//!   `where(x > 0, x, alpha·(exp(x/alpha) − 1))`, Selu scaled by `gamma`.
+//! - [Softplus](https://onnx.ai/onnx/operators/onnx__Softplus.html): `log(exp(x) + 1)`,
+//!   and `x` above 20, where the two agree in float32 and `exp` would overflow
+//!   past 88.
+//! - [Softsign](https://onnx.ai/onnx/operators/onnx__Softsign.html): `x / (1 + |x|)`.
+//! - [Mish](https://onnx.ai/onnx/operators/onnx__Mish.html): `x · tanh(softplus(x))`.
+//! - [Sum](https://onnx.ai/onnx/operators/onnx__Sum.html),
+//!   [Mean](https://onnx.ai/onnx/operators/onnx__Mean.html) (1 or more inputs,
+//!   broadcast): added left to right; Mean divided by the count.
+
+use super::NodeCtx;
+use crate::error::Result;
+use std::sync::Arc;
+use vitc_ir::{Attr, Attrs, Graph, OpKind, Tensor, Value};
+
+/// Builds the nodes of one decomposition, named after the ONNX node.
+struct Builder<'n, 'a> {
+    n: &'n NodeCtx<'a>,
+    steps: usize,
+}
+
+impl Builder<'_, '_> {
+    fn name(&mut self, what: &str) -> String {
+        self.steps += 1;
+        format!("{}/{what}{}", self.n.name, self.steps)
+    }
+    fn scalar(&mut self, g: &mut Graph, v: f32) -> Value {
+        let name = self.name("const");
+        g.add_const(&name, Arc::new(Tensor::f32_scalar(v)))
+    }
+    fn op(&mut self, g: &mut Graph, kind: OpKind, operands: &[Value]) -> Result<Value> {
+        let name = self.name(kind.name());
+        let operands: Vec<Option<Value>> = operands.iter().map(|&v| Some(v)).collect();
+        Ok(g.add_op1(&name, kind, Attrs::new(), &operands)?)
+    }
+    /// The last node takes the ONNX node's name, so its output keeps its place.
+    fn last(&mut self, g: &mut Graph, kind: OpKind, operands: &[Value]) -> Result<Vec<Value>> {
+        let operands: Vec<Option<Value>> = operands.iter().map(|&v| Some(v)).collect();
+        Ok(vec![g.add_op1(self.n.name, kind, Attrs::new(), &operands)?])
+    }
+    /// `alpha·(exp(x/alpha) − 1)`, the negative side of Elu, Selu and Celu.
+    fn exp_minus_one(&mut self, g: &mut Graph, x: Value, alpha: f32, divide: bool) -> Result<Value> {
+        let scaled = if divide {
+            let a = self.scalar(g, alpha);
+            self.op(g, OpKind::Div, &[x, a])?
+        } else {
+            x
+        };
+        let e = self.op(g, OpKind::Exp, &[scaled])?;
+        let one = self.scalar(g, 1.0);
+        let e1 = self.op(g, OpKind::Sub, &[e, one])?;
+        let a = self.scalar(g, alpha);
+        self.op(g, OpKind::Mul, &[a, e1])
+    }
+    /// `softplus(x)`: `log(exp(x) + 1)`, and `x` above 20.
+    fn softplus(&mut self, g: &mut Graph, x: Value) -> Result<Value> {
+        let e = self.op(g, OpKind::Exp, &[x])?;
+        let one = self.scalar(g, 1.0);
+        let e1 = self.op(g, OpKind::Add, &[e, one])?;
+        let log = self.op(g, OpKind::Log, &[e1])?;
+        let twenty = self.scalar(g, 20.0);
+        let large = self.op(g, OpKind::Greater, &[x, twenty])?;
+        self.op(g, OpKind::Where, &[large, x, log])
+    }
+}
+
+fn float_attr(n: &NodeCtx<'_>, name: &str, default: f32) -> Result<f32> {
+    match n.attr_value(name)? {
+        None => Ok(default),
+        Some(Attr::Float(v)) => Ok(v),
+        Some(_) => Err(n.attr_err(name, "must be a float")),
+    }
+}
+
+fn required(n: &NodeCtx<'_>, i: usize, what: &str) -> Result<Value> {
+    n.input(i).ok_or_else(|| n.err(format!("input {i} ({what}) is required")))
+}
+
+/// Clip, LeakyRelu, PRelu, ThresholdedRelu, Elu, Selu, Celu, Softplus,
+/// Softsign, Mish, Sum and Mean (told apart by the node's op type).
+pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<Vec<Value>> {
+    let mut b = Builder { n, steps: 0 };
+    let x = required(n, 0, "X")?;
+    let dtype = g.value_type(x).dtype;
+    let float_input = || -> Result<()> {
+        if dtype != vitc_ir::DType::F32 {
+            return Err(n.err(format!("input X must be float32, found {dtype}")));
+        }
+        Ok(())
+    };
+    match n.op_type() {
+        "Clip" => {
+            let mut y = x;
+            if let Some(low) = n.input(1) {
+                let below = b.op(g, OpKind::Less, &[y, low])?;
+                y = b.op(g, OpKind::Where, &[below, low, y])?;
+            }
+            if let Some(high) = n.input(2) {
+                let above = b.op(g, OpKind::Less, &[high, y])?;
+                y = b.op(g, OpKind::Where, &[above, high, y])?;
+            }
+            b.last(g, OpKind::Identity, &[y])
+        }
+        "LeakyRelu" | "PRelu" => {
+            float_input()?;
+            let slope = if n.op_type() == "PRelu" {
+                required(n, 1, "slope")?
+            } else {
+                let alpha = float_attr(n, "alpha", 0.01)?;
+                b.scalar(g, alpha)
+            };
+            let zero = b.scalar(g, 0.0);
+            let negative = b.op(g, OpKind::Less, &[x, zero])?;
+            let scaled = b.op(g, OpKind::Mul, &[slope, x])?;
+            b.last(g, OpKind::Where, &[negative, scaled, x])
+        }
+        "ThresholdedRelu" => {
+            float_input()?;
+            let alpha = float_attr(n, "alpha", 1.0)?;
+            let (alpha, zero) = (b.scalar(g, alpha), b.scalar(g, 0.0));
+            let above = b.op(g, OpKind::Greater, &[x, alpha])?;
+            b.last(g, OpKind::Where, &[above, x, zero])
+        }
+        "Elu" | "Celu" => {
+            float_input()?;
+            let alpha = float_attr(n, "alpha", 1.0)?;
+            let negative_side = b.exp_minus_one(g, x, alpha, n.op_type() == "Celu")?;
+            let zero = b.scalar(g, 0.0);
+            let positive = b.op(g, OpKind::Greater, &[x, zero])?;
+            b.last(g, OpKind::Where, &[positive, x, negative_side])
+        }
+        "Selu" => {
+            float_input()?;
+            let alpha = float_attr(n, "alpha", 1.673_263_2)?;
+            let gamma = float_attr(n, "gamma", 1.050_701)?;
+            let negative_side = b.exp_minus_one(g, x, alpha, false)?;
+            let zero = b.scalar(g, 0.0);
+            let positive = b.op(g, OpKind::Greater, &[x, zero])?;
+            let y = b.op(g, OpKind::Where, &[positive, x, negative_side])?;
+            let gamma = b.scalar(g, gamma);
+            b.last(g, OpKind::Mul, &[gamma, y])
+        }
+        "Softplus" => {
+            float_input()?;
+            let y = b.softplus(g, x)?;
+            b.last(g, OpKind::Identity, &[y])
+        }
+        "Softsign" => {
+            float_input()?;
+            let magnitude = b.op(g, OpKind::Abs, &[x])?;
+            let one = b.scalar(g, 1.0);
+            let denominator = b.op(g, OpKind::Add, &[magnitude, one])?;
+            b.last(g, OpKind::Div, &[x, denominator])
+        }
+        "Mish" => {
+            float_input()?;
+            let s = b.softplus(g, x)?;
+            let t = b.op(g, OpKind::Tanh, &[s])?;
+            b.last(g, OpKind::Mul, &[x, t])
+        }
+        "Sum" | "Mean" => {
+            let inputs: Vec<Value> = (0..n.inputs.len()).map(|i| required(n, i, "data")).collect::<Result<_>>()?;
+            let mut total = inputs[0];
+            for &next in &inputs[1..] {
+                total = b.op(g, OpKind::Add, &[total, next])?;
+            }
+            if n.op_type() == "Mean" {
+                float_input()?;
+                let count = b.scalar(g, inputs.len() as f32);
+                b.last(g, OpKind::Div, &[total, count])
+            } else {
+                b.last(g, OpKind::Identity, &[total])
+            }
+        }
+        other => Err(n.err(format!("{other} is not an activation this converter knows"))),
+    }
+}
