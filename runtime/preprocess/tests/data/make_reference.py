@@ -35,3 +35,11 @@ for name, (w, h), args in CASES:
     x = t(Image.open(f"{name}.png").convert("RGB")).numpy().astype(np.float32)
     np.save(f"{name}.npy", x)
     print(name, img.size, x.shape, t)
+
+# The landscape image as lossless WebP (the same pixels) and as JPEG (whose
+# decoders may differ by a level or two from Pillow's): the formats decode.
+landscape = Image.open("landscape.png")
+landscape.save("landscape.webp", lossless=True)
+landscape.save("landscape.jpg", quality=95)
+t = timm.data.create_transform(**CASES[0][2])
+np.save("landscape_jpg.npy", t(Image.open("landscape.jpg").convert("RGB")).numpy().astype(np.float32))
