@@ -69,6 +69,11 @@ op_kinds! {
     /// `mod(a, b) {fmod}`: the floored modulo (sign of `b`) when `fmod` is
     /// 0 (the default), C's `fmod` (sign of `a`) when it is 1.
     Mod = "mod",
+    /// `max(a, b)`: the larger operand; NaN when either is NaN (as numpy's
+    /// `maximum` and ONNX Runtime).
+    Max = "max",
+    /// `min(a, b)`: the smaller operand; NaN when either is NaN.
+    Min = "min",
     Equal = "equal",
     Less = "less",
     Greater = "greater",
@@ -155,7 +160,7 @@ impl OpKind {
     /// Element-wise ops with two broadcast operands.
     pub fn is_binary_elementwise(self) -> bool {
         use OpKind::*;
-        matches!(self, Add | Sub | Mul | Div | Pow | Mod | Equal | Less | Greater)
+        matches!(self, Add | Sub | Mul | Div | Pow | Mod | Max | Min | Equal | Less | Greater)
     }
 }
 

@@ -123,8 +123,8 @@ fn check_node(graph: &Graph, id: NodeId, node: &Node) -> Result<(), String> {
         }
         Squeeze | Reshape | Flatten | Transpose | Slice | Pad | Resize | Identity | Cast | Expand | Neg | Abs
         | Sqrt | Exp | Log | Erf | Tanh | Reciprocal | Relu | Sigmoid | HardSigmoid | HardSwish | Gelu | Add | Sub
-        | Mul | Div | Pow | Mod | Equal | Less | Greater | Where | Conv | ConvTranspose | BatchNormalization
-        | AveragePool | MaxPool | GlobalAveragePool | Unsqueeze | Range | ConstantOfShape => {}
+        | Mul | Div | Pow | Mod | Max | Min | Equal | Less | Greater | Where | Conv | ConvTranspose
+        | BatchNormalization | AveragePool | MaxPool | GlobalAveragePool | Unsqueeze | Range | ConstantOfShape => {}
     }
     if sym_in(0) && node.op != Shape && !node.outputs.iter().all(has_sym) {
         return Err("the batch axis disappears".into());

@@ -231,7 +231,7 @@ impl<'g> Lowerer<'g> {
             Cast => self.cast(id),
             Neg | Abs | Sqrt | Exp | Log | Erf | Tanh | Reciprocal | Relu | Sigmoid | HardSigmoid | HardSwish
             | Gelu => self.unary(id),
-            Add | Sub | Mul | Div | Pow | Mod => self.binary(id),
+            Add | Sub | Mul | Div | Pow | Mod | Max | Min => self.binary(id),
             Equal | Less | Greater => self.compare(id),
             Where => self.select(id),
             BatchNormalization => self.batch_norm(id),
@@ -570,6 +570,8 @@ fn carries_non_f32(op: OpKind) -> bool {
             | Div
             | Pow
             | Mod
+            | Max
+            | Min
             | Equal
             | Less
             | Greater

@@ -110,6 +110,24 @@ pub(crate) fn binary(op: OpKind, attrs: &Attrs, a: &Tensor, b: &Tensor) -> Resul
             _ => return Err(format!("'{op}' is not defined on {} tensors", a.dtype())),
         },
         Pow => pow(a, b)?,
+        Max | Min => {
+            let larger = op == Max;
+            match (a, b) {
+                (F32(x), F32(y)) => F32(zip2(x, y, |p, q| {
+                    if p.is_nan() || q.is_nan() {
+                        f32::NAN
+                    } else if (p > q) == larger {
+                        p
+                    } else {
+                        q
+                    }
+                })?),
+                (I64(x), I64(y)) => I64(zip2(x, y, |p, q| if larger { p.max(q) } else { p.min(q) })?),
+                (I32(x), I32(y)) => I32(zip2(x, y, |p, q| if larger { p.max(q) } else { p.min(q) })?),
+                (F32(_) | I64(_) | I32(_), _) => return Err(mismatch()),
+                _ => return Err(format!("'{op}' is not defined on {} tensors", a.dtype())),
+            }
+        }
         Mod => {
             let c_fmod = attrs.int_or("fmod", 0)? != 0;
             match (a, b) {

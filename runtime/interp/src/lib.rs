@@ -143,7 +143,7 @@ pub fn eval_op(op: OpKind, attrs: &Attrs, inputs: &[Option<&Tensor>], n_outputs:
         Resize => vec![resize::resize(attrs, inputs)?],
         // Listed for exhaustiveness; the guards above take these.
         Identity | Neg | Abs | Sqrt | Exp | Log | Erf | Tanh | Reciprocal | Relu | Sigmoid | HardSigmoid
-        | HardSwish | Gelu | Cast | Add | Sub | Mul | Div | Pow | Mod | Equal | Less | Greater => {
+        | HardSwish | Gelu | Cast | Add | Sub | Mul | Div | Pow | Mod | Max | Min | Equal | Less | Greater => {
             return Err(format!("internal: '{op}' was not dispatched"));
         }
     };

@@ -131,7 +131,7 @@ fn value_at_depth(graph: &Graph, v: Value, depth: usize) -> Option<Vec<SymInt>> 
             let (s, e) = (clamp(start), clamp(end));
             Some(data[s..e.max(s)].to_vec())
         }
-        OpKind::Add | OpKind::Sub | OpKind::Mul | OpKind::Div | OpKind::Mod => {
+        OpKind::Add | OpKind::Sub | OpKind::Mul | OpKind::Div | OpKind::Mod | OpKind::Max | OpKind::Min => {
             let fmod = node.attrs.int_or("fmod", 0).ok()? != 0;
             let a = arg(0)?;
             let b = arg(1)?;
@@ -193,6 +193,8 @@ fn combine(op: OpKind, fmod: bool, a: &SymInt, b: &SymInt) -> Option<SymInt> {
             let r = x.checked_rem(*y)?;
             Some(Int(if fmod || r == 0 || (r < 0) == (*y < 0) { r } else { r + y }))
         }
+        (OpKind::Max, Int(x), Int(y)) => Some(Int(*x.max(y))),
+        (OpKind::Min, Int(x), Int(y)) => Some(Int(*x.min(y))),
         (OpKind::Add, Int(x), Int(y)) => x.checked_add(*y).map(Int),
         (OpKind::Sub, Int(x), Int(y)) => x.checked_sub(*y).map(Int),
         (OpKind::Mul, Int(x), Int(y)) => x.checked_mul(*y).map(Int),

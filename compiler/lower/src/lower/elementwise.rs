@@ -93,6 +93,8 @@ impl Lowerer<'_> {
                 OpKind::Div => BinaryOp::Div,
                 OpKind::Mod if node.attrs.int_or("fmod", 0)? != 0 => BinaryOp::Fmod,
                 OpKind::Mod => BinaryOp::Mod,
+                OpKind::Max => BinaryOp::Max,
+                OpKind::Min => BinaryOp::Min,
                 other => return Err(format!("internal: '{other}' is not a binary op")),
             };
             self.map(MapOp::Binary(op), &dims, &[a, b])

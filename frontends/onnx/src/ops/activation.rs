@@ -21,8 +21,11 @@
 //! - [Softsign](https://onnx.ai/onnx/operators/onnx__Softsign.html): `x / (1 + |x|)`.
 //! - [Mish](https://onnx.ai/onnx/operators/onnx__Mish.html): `x · tanh(softplus(x))`.
 //! - [Sum](https://onnx.ai/onnx/operators/onnx__Sum.html),
-//!   [Mean](https://onnx.ai/onnx/operators/onnx__Mean.html) (1 or more inputs,
-//!   broadcast): added left to right; Mean divided by the count.
+//!   [Mean](https://onnx.ai/onnx/operators/onnx__Mean.html),
+//!   [Max](https://onnx.ai/onnx/operators/onnx__Max.html),
+//!   [Min](https://onnx.ai/onnx/operators/onnx__Min.html) (1 or more inputs,
+//!   broadcast): combined left to right with the IR's binary `add`, `max` or
+//!   `min`; Mean divided by the count.
 
 use super::NodeCtx;
 use crate::error::Result;
@@ -174,11 +177,16 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
             let t = b.op(g, OpKind::Tanh, &[s])?;
             b.last(g, OpKind::Mul, &[x, t])
         }
-        "Sum" | "Mean" => {
+        "Sum" | "Mean" | "Max" | "Min" => {
             let inputs: Vec<Value> = (0..n.inputs.len()).map(|i| required(n, i, "data")).collect::<Result<_>>()?;
+            let combine = match n.op_type() {
+                "Max" => OpKind::Max,
+                "Min" => OpKind::Min,
+                _ => OpKind::Add,
+            };
             let mut total = inputs[0];
             for &next in &inputs[1..] {
-                total = b.op(g, OpKind::Add, &[total, next])?;
+                total = b.op(g, combine, &[total, next])?;
             }
             if n.op_type() == "Mean" {
                 float_input()?;

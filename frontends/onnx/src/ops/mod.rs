@@ -109,8 +109,10 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "Less",                13, Less,               2, 2,     elementwise::convert;
     "Log",                 13, Log,                1, 1,     elementwise::convert;
     "MatMul",              13, MatMul,             2, 2,     matmul::convert;
+    "Max",                 13, Max,                1, ANY,   activation::convert;
     "MaxPool",             13, MaxPool,            1, 1,     pool::convert;
     "Mean",                13, Identity,           1, ANY,   activation::convert;
+    "Min",                 13, Min,                1, ANY,   activation::convert;
     "Mish",                18, Identity,           1, 1,     activation::convert;
     "Mod",                 13, Mod,                2, 2,     elementwise::convert;
     "Mul",                 13, Mul,                2, 2,     elementwise::convert;
