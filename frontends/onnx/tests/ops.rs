@@ -303,3 +303,33 @@ fn pads_computed_from_constants_fold_at_import() {
     let y = g.outputs[0].1;
     assert_eq!(g.value_type(y).shape, vec![Dim::Known(5), Dim::Known(4), Dim::Known(4)]);
 }
+
+#[test]
+fn logical_ops_at_opset_17_compute_their_truth_tables() {
+    // The node suite's And/Or/Xor/Not cases are opset 1–7 models, below the
+    // frontend's floor; these ops have not changed since, so check them here.
+    let nodes = vec![
+        node("Not", &["a"], &["not"], vec![]),
+        node("And", &["a", "b"], &["and"], vec![]),
+        node("Or", &["a", "b"], &["or"], vec![]),
+        node("Xor", &["a", "b"], &["xor"], vec![]),
+    ];
+    let inputs = vec![value_info("a", BOOL, &["4"]), value_info("b", BOOL, &["4"])];
+    let outputs = ["not", "and", "or", "xor"].iter().map(|o| out(o)).collect();
+    let g = load(&model(17, inputs, vec![], nodes, outputs)).unwrap();
+    let bools =
+        |v: [bool; 4]| vitc_ir::Tensor::Bool(vitc_ir::ndarray::ArrayD::from_shape_vec(vec![4], v.to_vec()).unwrap());
+    let (a, b) = (bools([true, true, false, false]), bools([true, false, true, false]));
+    let results = vitc_interp::run(&g, &[a, b]).unwrap();
+    let expected = [
+        [false, false, true, true],
+        [true, false, false, false],
+        [true, true, true, false],
+        [false, true, true, false],
+    ];
+    for (got, want) in results.iter().zip(expected) {
+        assert_eq!(got, &bools(want));
+    }
+    let err = load_err(&single(17, node("Not", &["x"], &["y"], vec![]), vec![]));
+    assert!(err.contains("Not takes bool tensors, found f32"), "{err}");
+}

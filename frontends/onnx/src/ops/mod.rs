@@ -20,6 +20,7 @@ mod dropout;
 mod einsum;
 mod elementwise;
 mod gather;
+mod logic;
 mod matmul;
 mod node;
 mod norm;
@@ -76,6 +77,7 @@ pub(crate) static OPS: &[OpDef] = ops! {
     // op_type            since  IR kind             inputs   converter
     "Abs",                 13, Abs,                1, 1,     elementwise::convert;
     "Add",                 13, Add,                2, 2,     elementwise::convert;
+    "And",                 13, Where,             2, 2,     logic::convert;
     "AveragePool",         13, AveragePool,        1, 1,     pool::convert;
     "BatchNormalization",  13, BatchNormalization, 5, 5,     norm::batch_normalization;
     "Cast",                13, Cast,               1, 1,     cast::convert;
@@ -100,6 +102,7 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "Gemm",                13, Gemm,               2, 3,     matmul::convert;
     "GlobalAveragePool",   13, GlobalAveragePool,  1, 1,     pool::convert;
     "Greater",             13, Greater,            2, 2,     elementwise::convert;
+    "GreaterOrEqual",      13, Where,             2, 2,     logic::convert;
     "HardSigmoid",         13, HardSigmoid,        1, 1,     elementwise::convert;
     "HardSwish",           14, HardSwish,          1, 1,     elementwise::convert;
     "Identity",            13, Identity,           1, 1,     elementwise::convert;
@@ -107,6 +110,7 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "LayerNormalization",  17, LayerNormalization, 2, 3,     norm::layer_normalization;
     "LeakyRelu",           13, Identity,           1, 1,     activation::convert;
     "Less",                13, Less,               2, 2,     elementwise::convert;
+    "LessOrEqual",         13, Where,             2, 2,     logic::convert;
     "Log",                 13, Log,                1, 1,     elementwise::convert;
     "MatMul",              13, MatMul,             2, 2,     matmul::convert;
     "Max",                 13, Max,                1, ANY,   activation::convert;
@@ -117,6 +121,8 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "Mod",                 13, Mod,                2, 2,     elementwise::convert;
     "Mul",                 13, Mul,                2, 2,     elementwise::convert;
     "Neg",                 13, Neg,                1, 1,     elementwise::convert;
+    "Not",                 13, Equal,             1, 1,     logic::convert;
+    "Or",                  13, Where,             2, 2,     logic::convert;
     "PRelu",               13, Identity,           2, 2,     activation::convert;
     "Pad",                 13, Pad,                2, 4,     pad::convert;
     "Pow",                 13, Pow,                2, 2,     elementwise::convert;
@@ -147,6 +153,7 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "Transpose",           13, Transpose,          1, 1,     reshape::convert;
     "Unsqueeze",           13, Unsqueeze,          2, 2,     squeeze::convert;
     "Where",               13, Where,              3, 3,     elementwise::convert;
+    "Xor",                 13, Equal,             2, 2,     logic::convert;
 };
 
 /// Whether `domain` names the default ONNX domain.
