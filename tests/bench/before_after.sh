@@ -16,7 +16,7 @@ for m in $ms; do
   for v in base new; do
     bin=$base; [[ $v == new ]] && bin=$new
     "$bin" compile $models/$m.onnx -o $out/${m}_${v}_llvm.so --backend llvm >/dev/null
-    "$bin" compile $models/$m.onnx -o $out/${m}_${v}_cl.so >/dev/null
+    "$bin" compile $models/$m.onnx -o $out/${m}_${v}_cl.so --backend cranelift >/dev/null
   done
 done
 for _ in $(seq "$rounds"); do

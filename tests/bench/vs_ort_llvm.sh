@@ -3,8 +3,8 @@
 # reference, the Cranelift one) beside ONNX Runtime on the same machine, same
 # thread count, in one run: LeViT-128S and DeiT-tiny at batch 1 with 1 and 2
 # threads, and the dynamic-batch LeViT at batch 16 with 2 threads.
-# Usage: tests/bench/vs_ort_llvm.sh [ROUNDS]  (needs a vitc built with
-# `cargo build --release -p vitc --features llvm` -- or VITC=path/to/vitc --,
+# Usage: tests/bench/vs_ort_llvm.sh [ROUNDS]  (needs a vitc with LLVM, as
+# `cargo build --release` builds it -- or VITC=path/to/vitc --,
 # ../shared/models and onnxruntime: .venv from .ci/setup, or PYTHON=...). Prints one JSON line per
 # measurement and, last, the median of the per-round medians.
 set -euo pipefail
@@ -17,7 +17,7 @@ py=${PYTHON:-$( [[ -x .venv/bin/python ]] && echo .venv/bin/python || echo pytho
 out=$(mktemp -d)
 for m in levit_128s deit_tiny_patch16_224; do
   "$vitc" compile "$models/$m.onnx" -o "$out/${m}_llvm.so" --backend llvm >/dev/null
-  "$vitc" compile "$models/$m.onnx" -o "$out/${m}_cranelift.so" >/dev/null
+  "$vitc" compile "$models/$m.onnx" -o "$out/${m}_cranelift.so" --backend cranelift >/dev/null
 done
 "$vitc" compile "$models/levit_128s_dynbatch.onnx" -o "$out/levit_128s_dynbatch_llvm.so" --backend llvm --max-batch 16 >/dev/null
 for _ in $(seq "$rounds"); do
