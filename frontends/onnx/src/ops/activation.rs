@@ -28,59 +28,34 @@
 //!   `min`; Mean divided by the count.
 
 use super::NodeCtx;
+use super::compose::Compose;
 use crate::error::Result;
-use std::sync::Arc;
-use vitc_ir::{Attr, Attrs, Graph, OpKind, Tensor, Value};
+use vitc_ir::{Attr, Graph, OpKind, Value};
 
-/// Builds the nodes of one decomposition, named after the ONNX node.
-struct Builder<'n, 'a> {
-    n: &'n NodeCtx<'a>,
-    steps: usize,
+/// `alpha·(exp(x/alpha) − 1)`, the negative side of Elu, Selu and Celu.
+fn exp_minus_one(b: &mut Compose<'_, '_>, g: &mut Graph, x: Value, alpha: f32, divide: bool) -> Result<Value> {
+    let scaled = if divide {
+        let a = b.scalar(g, alpha);
+        b.op(g, OpKind::Div, &[x, a])?
+    } else {
+        x
+    };
+    let e = b.op(g, OpKind::Exp, &[scaled])?;
+    let one = b.scalar(g, 1.0);
+    let e1 = b.op(g, OpKind::Sub, &[e, one])?;
+    let a = b.scalar(g, alpha);
+    b.op(g, OpKind::Mul, &[a, e1])
 }
 
-impl Builder<'_, '_> {
-    fn name(&mut self, what: &str) -> String {
-        self.steps += 1;
-        format!("{}/{what}{}", self.n.name, self.steps)
-    }
-    fn scalar(&mut self, g: &mut Graph, v: f32) -> Value {
-        let name = self.name("const");
-        g.add_const(&name, Arc::new(Tensor::f32_scalar(v)))
-    }
-    fn op(&mut self, g: &mut Graph, kind: OpKind, operands: &[Value]) -> Result<Value> {
-        let name = self.name(kind.name());
-        let operands: Vec<Option<Value>> = operands.iter().map(|&v| Some(v)).collect();
-        Ok(g.add_op1(&name, kind, Attrs::new(), &operands)?)
-    }
-    /// The last node takes the ONNX node's name, so its output keeps its place.
-    fn last(&mut self, g: &mut Graph, kind: OpKind, operands: &[Value]) -> Result<Vec<Value>> {
-        let operands: Vec<Option<Value>> = operands.iter().map(|&v| Some(v)).collect();
-        Ok(vec![g.add_op1(self.n.name, kind, Attrs::new(), &operands)?])
-    }
-    /// `alpha·(exp(x/alpha) − 1)`, the negative side of Elu, Selu and Celu.
-    fn exp_minus_one(&mut self, g: &mut Graph, x: Value, alpha: f32, divide: bool) -> Result<Value> {
-        let scaled = if divide {
-            let a = self.scalar(g, alpha);
-            self.op(g, OpKind::Div, &[x, a])?
-        } else {
-            x
-        };
-        let e = self.op(g, OpKind::Exp, &[scaled])?;
-        let one = self.scalar(g, 1.0);
-        let e1 = self.op(g, OpKind::Sub, &[e, one])?;
-        let a = self.scalar(g, alpha);
-        self.op(g, OpKind::Mul, &[a, e1])
-    }
-    /// `softplus(x)`: `log(exp(x) + 1)`, and `x` above 20.
-    fn softplus(&mut self, g: &mut Graph, x: Value) -> Result<Value> {
-        let e = self.op(g, OpKind::Exp, &[x])?;
-        let one = self.scalar(g, 1.0);
-        let e1 = self.op(g, OpKind::Add, &[e, one])?;
-        let log = self.op(g, OpKind::Log, &[e1])?;
-        let twenty = self.scalar(g, 20.0);
-        let large = self.op(g, OpKind::Greater, &[x, twenty])?;
-        self.op(g, OpKind::Where, &[large, x, log])
-    }
+/// `softplus(x)`: `log(exp(x) + 1)`, and `x` above 20.
+fn softplus(b: &mut Compose<'_, '_>, g: &mut Graph, x: Value) -> Result<Value> {
+    let e = b.op(g, OpKind::Exp, &[x])?;
+    let one = b.scalar(g, 1.0);
+    let e1 = b.op(g, OpKind::Add, &[e, one])?;
+    let log = b.op(g, OpKind::Log, &[e1])?;
+    let twenty = b.scalar(g, 20.0);
+    let large = b.op(g, OpKind::Greater, &[x, twenty])?;
+    b.op(g, OpKind::Where, &[large, x, log])
 }
 
 fn float_attr(n: &NodeCtx<'_>, name: &str, default: f32) -> Result<f32> {
@@ -91,15 +66,11 @@ fn float_attr(n: &NodeCtx<'_>, name: &str, default: f32) -> Result<f32> {
     }
 }
 
-fn required(n: &NodeCtx<'_>, i: usize, what: &str) -> Result<Value> {
-    n.input(i).ok_or_else(|| n.err(format!("input {i} ({what}) is required")))
-}
-
 /// Clip, LeakyRelu, PRelu, ThresholdedRelu, Elu, Selu, Celu, Softplus,
 /// Softsign, Mish, Sum and Mean (told apart by the node's op type).
 pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<Vec<Value>> {
-    let mut b = Builder { n, steps: 0 };
-    let x = required(n, 0, "X")?;
+    let mut b = Compose::new(n);
+    let x = b.required(0, "X")?;
     let dtype = g.value_type(x).dtype;
     let float_input = || -> Result<()> {
         if dtype != vitc_ir::DType::F32 {
@@ -123,7 +94,7 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
         "LeakyRelu" | "PRelu" => {
             float_input()?;
             let slope = if n.op_type() == "PRelu" {
-                required(n, 1, "slope")?
+                b.required(1, "slope")?
             } else {
                 let alpha = float_attr(n, "alpha", 0.01)?;
                 b.scalar(g, alpha)
@@ -143,7 +114,7 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
         "Elu" | "Celu" => {
             float_input()?;
             let alpha = float_attr(n, "alpha", 1.0)?;
-            let negative_side = b.exp_minus_one(g, x, alpha, n.op_type() == "Celu")?;
+            let negative_side = exp_minus_one(&mut b, g, x, alpha, n.op_type() == "Celu")?;
             let zero = b.scalar(g, 0.0);
             let positive = b.op(g, OpKind::Greater, &[x, zero])?;
             b.last(g, OpKind::Where, &[positive, x, negative_side])
@@ -152,7 +123,7 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
             float_input()?;
             let alpha = float_attr(n, "alpha", 1.673_263_2)?;
             let gamma = float_attr(n, "gamma", 1.050_701)?;
-            let negative_side = b.exp_minus_one(g, x, alpha, false)?;
+            let negative_side = exp_minus_one(&mut b, g, x, alpha, false)?;
             let zero = b.scalar(g, 0.0);
             let positive = b.op(g, OpKind::Greater, &[x, zero])?;
             let y = b.op(g, OpKind::Where, &[positive, x, negative_side])?;
@@ -161,7 +132,7 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
         }
         "Softplus" => {
             float_input()?;
-            let y = b.softplus(g, x)?;
+            let y = softplus(&mut b, g, x)?;
             b.last(g, OpKind::Identity, &[y])
         }
         "Softsign" => {
@@ -173,12 +144,12 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
         }
         "Mish" => {
             float_input()?;
-            let s = b.softplus(g, x)?;
+            let s = softplus(&mut b, g, x)?;
             let t = b.op(g, OpKind::Tanh, &[s])?;
             b.last(g, OpKind::Mul, &[x, t])
         }
         "Sum" | "Mean" | "Max" | "Min" => {
-            let inputs: Vec<Value> = (0..n.inputs.len()).map(|i| required(n, i, "data")).collect::<Result<_>>()?;
+            let inputs: Vec<Value> = (0..n.inputs.len()).map(|i| b.required(i, "data")).collect::<Result<_>>()?;
             let combine = match n.op_type() {
                 "Max" => OpKind::Max,
                 "Min" => OpKind::Min,

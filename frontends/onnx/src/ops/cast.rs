@@ -22,3 +22,15 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, kind: OpKind) -> Result<Ve
     attrs.set("to", Attr::Str(dtype.name().to_string()));
     n.add(g, kind, attrs, &[n.input(0)], 1)
 }
+
+/// [CastLike](https://onnx.ai/onnx/operators/onnx__CastLike.html)`(input,
+/// target_type)`, opsets 15–28 (19 and later add `saturate` and types, as
+/// Cast): `cast(input){to}` with `to` the element type of `target_type`,
+/// whose values are not read.
+pub(crate) fn cast_like(g: &mut Graph, n: &NodeCtx<'_>, kind: OpKind) -> Result<Vec<Value>> {
+    let target = n.input(1).ok_or_else(|| n.err("input 1 (target_type) is required"))?;
+    let dtype = g.value_type(target).dtype;
+    let mut attrs = n.attrs_except(&[])?;
+    attrs.set("to", Attr::Str(dtype.name().to_string()));
+    n.add(g, kind, attrs, &[n.input(0)], 1)
+}

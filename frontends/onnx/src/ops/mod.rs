@@ -12,13 +12,16 @@
 //! unsupported.
 
 mod activation;
+mod argmax;
 mod cast;
+mod compose;
 mod concat;
 mod constant;
 mod conv;
 mod dropout;
 mod einsum;
 mod elementwise;
+mod flat_gather;
 mod gather;
 mod logic;
 mod matmul;
@@ -34,6 +37,7 @@ mod slice;
 mod softmax;
 mod split;
 mod squeeze;
+mod trilu;
 
 pub(crate) use node::{NodeCtx, attr_type};
 
@@ -78,9 +82,12 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "Abs",                 13, Abs,                1, 1,     elementwise::convert;
     "Add",                 13, Add,                2, 2,     elementwise::convert;
     "And",                 13, Where,             2, 2,     logic::convert;
+    "ArgMax",              13, ReduceMax,          1, 1,     argmax::convert;
+    "ArgMin",              13, ReduceMin,          1, 1,     argmax::convert;
     "AveragePool",         13, AveragePool,        1, 1,     pool::convert;
     "BatchNormalization",  13, BatchNormalization, 5, 5,     norm::batch_normalization;
     "Cast",                13, Cast,               1, 1,     cast::convert;
+    "CastLike",            15, Cast,               2, 2,     cast::cast_like;
     "Celu",                13, Identity,           1, 1,     activation::convert;
     "Clip",                13, Identity,           1, 3,     activation::convert;
     "Concat",              13, Concat,             1, ANY,   concat::convert;
@@ -98,6 +105,8 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "Expand",              13, Expand,             2, 2,     reshape::convert;
     "Flatten",             13, Flatten,            1, 1,     reshape::convert;
     "Gather",              13, Gather,             2, 2,     gather::convert;
+    "GatherElements",      13, Gather,             2, 2,     flat_gather::gather_elements;
+    "GatherND",            13, Gather,             2, 2,     flat_gather::gather_nd;
     "Gelu",                20, Gelu,               1, 1,     elementwise::convert;
     "Gemm",                13, Gemm,               2, 3,     matmul::convert;
     "GlobalAveragePool",   13, GlobalAveragePool,  1, 1,     pool::convert;
@@ -105,6 +114,7 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "GreaterOrEqual",      13, Where,             2, 2,     logic::convert;
     "HardSigmoid",         13, HardSigmoid,        1, 1,     elementwise::convert;
     "HardSwish",           14, HardSwish,          1, 1,     elementwise::convert;
+    "Hardmax",             13, Softmax,            1, 1,     softmax::hardmax;
     "Identity",            13, Identity,           1, 1,     elementwise::convert;
     "InstanceNormalization", 13, LayerNormalization, 3, 3,   norm::instance_normalization;
     "LayerNormalization",  17, LayerNormalization, 2, 3,     norm::layer_normalization;
@@ -112,6 +122,7 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "Less",                13, Less,               2, 2,     elementwise::convert;
     "LessOrEqual",         13, Where,             2, 2,     logic::convert;
     "Log",                 13, Log,                1, 1,     elementwise::convert;
+    "LogSoftmax",          13, Softmax,            1, 1,     softmax::log_softmax;
     "MatMul",              13, MatMul,             2, 2,     matmul::convert;
     "Max",                 13, Max,                1, ANY,   activation::convert;
     "MaxPool",             13, MaxPool,            1, 1,     pool::convert;
@@ -128,10 +139,15 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "Pow",                 13, Pow,                2, 2,     elementwise::convert;
     "Range",               13, Range,              3, 3,     shape::convert;
     "Reciprocal",          13, Reciprocal,         1, 1,     elementwise::convert;
+    "ReduceL1",            13, ReduceSum,          1, 2,     reduce::composed;
+    "ReduceL2",            13, ReduceSum,          1, 2,     reduce::composed;
+    "ReduceLogSum",        13, ReduceSum,          1, 2,     reduce::composed;
+    "ReduceLogSumExp",     13, ReduceSum,          1, 2,     reduce::composed;
     "ReduceMax",           13, ReduceMax,          1, 2,     reduce::convert;
     "ReduceMean",          13, ReduceMean,         1, 2,     reduce::convert;
     "ReduceMin",           13, ReduceMin,          1, 2,     reduce::convert;
     "ReduceSum",           13, ReduceSum,          1, 2,     reduce::convert;
+    "ReduceSumSquare",     13, ReduceSum,          1, 2,     reduce::composed;
     "Relu",                13, Relu,               1, 1,     elementwise::convert;
     "Reshape",             13, Reshape,            2, 2,     reshape::convert;
     "Resize",              13, Resize,             1, 4,     resize::convert;
@@ -139,6 +155,7 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "Selu",                13, Identity,           1, 1,     activation::convert;
     "Shape",               13, Shape,              1, 1,     shape::convert;
     "Sigmoid",             13, Sigmoid,            1, 1,     elementwise::convert;
+    "Size",                13, Shape,              1, 1,     shape::size;
     "Slice",               13, Slice,              3, 5,     slice::convert;
     "Softmax",             13, Softmax,            1, 1,     softmax::convert;
     "Softplus",            13, Identity,           1, 1,     activation::convert;
@@ -151,6 +168,7 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "Tanh",                13, Tanh,               1, 1,     elementwise::convert;
     "ThresholdedRelu",     13, Identity,           1, 1,     activation::convert;
     "Transpose",           13, Transpose,          1, 1,     reshape::convert;
+    "Trilu",               14, Where,              1, 2,     trilu::convert;
     "Unsqueeze",           13, Unsqueeze,          2, 2,     squeeze::convert;
     "Where",               13, Where,              3, 3,     elementwise::convert;
     "Xor",                 13, Equal,             2, 2,     logic::convert;
