@@ -13,6 +13,7 @@
 
 mod activation;
 mod argmax;
+mod attention;
 mod cast;
 mod compose;
 mod concat;
@@ -84,6 +85,7 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "And",                 13, Where,             2, 2,     logic::convert;
     "ArgMax",              13, ReduceMax,          1, 1,     argmax::convert;
     "ArgMin",              13, ReduceMin,          1, 1,     argmax::convert;
+    "Attention",           23, MatMul,             3, 7,     attention::convert;
     "AveragePool",         13, AveragePool,        1, 1,     pool::convert;
     "BatchNormalization",  13, BatchNormalization, 5, 5,     norm::batch_normalization;
     "Cast",                13, Cast,               1, 1,     cast::convert;
