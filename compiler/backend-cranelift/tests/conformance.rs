@@ -5,8 +5,8 @@
 //! Integer and bool inputs are fed as f32 values (bool as 0/1) and integer
 //! and bool outputs read back the same way, as the program carries them
 //! (see `vitc_lower::program`); each slot's recorded dtype must be the
-//! ONNX one. Cases the lowering rejects are counted and listed by reason,
-//! not hidden.
+//! ONNX one. Cases the lowering rejects are listed by reason and must be
+//! exactly those of `tests/conformance/native-not-lowered.txt`.
 
 #![allow(clippy::unwrap_used)] // tests may unwrap: a failure is a test failure
 
@@ -19,9 +19,14 @@ use vitc_ir::{DType, Tensor};
 use vitc_lower::{LowerOptions, lower, reference};
 use vitc_testkit::{node_data_dir, repo_root, require};
 
-fn allowlist() -> Vec<String> {
-    let text = std::fs::read_to_string(repo_root().join("tests/conformance/node.txt")).unwrap();
+/// The case names of a list under `tests/conformance/` (one per line, `#` comments).
+fn case_list(file: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(repo_root().join("tests/conformance").join(file)).unwrap();
     text.lines().map(|l| l.split('#').next().unwrap_or("").trim()).filter(|l| !l.is_empty()).map(String::from).collect()
+}
+
+fn allowlist() -> Vec<String> {
+    case_list("node.txt")
 }
 
 enum Outcome {
@@ -126,5 +131,10 @@ fn allowlisted_node_cases_pass_in_native_code() {
         println!("  not lowered ({}): {reason}: {}", list.len(), list.join(" "));
     }
     assert!(failed.is_empty(), "{} cases fail in native code:\n{}", failed.len(), failed.join("\n"));
+    let mut unlowered: Vec<String> = not_lowered.into_values().flatten().collect();
+    unlowered.sort();
+    let mut expected = case_list("native-not-lowered.txt");
+    expected.sort();
+    assert_eq!(unlowered, expected, "the cases not lowered differ from tests/conformance/native-not-lowered.txt");
     assert!(passed > 0, "no allowlisted case ran natively");
 }

@@ -31,7 +31,9 @@ pub enum OnnxError {
     UnsupportedOpset { domain: String, version: i64, min: i64, max: i64 },
 
     /// A tensor, graph input or cast target has an element type the IR lacks.
-    #[error("{what}: unsupported element type {dtype} (supported: float, int64, int32, bool)")]
+    #[error(
+        "{what}: unsupported element type {dtype} (supported: float, int64, int32, bool; float16, bfloat16 and double are read as float, the 8/16-bit and unsigned integers as int64)"
+    )]
     UnsupportedDtype { what: String, dtype: String },
 
     /// A node reads a value that no node, graph input or initializer produces.

@@ -25,7 +25,9 @@ mod topo;
 pub use error::{OnnxError, Result};
 pub use ops::{MAX_OPSET, MIN_OPSET, supported_ops};
 pub use summary::{ModelSummary, PARAM_CONSTANT_MIN_ELEMENTS, ValueSummary};
-pub use tensor::{decode_tensor, dtype_name, dtype_of, encode_tensor, onnx_dtype};
+pub use tensor::{
+    bf16_to_f32, decode_tensor, dtype_name, dtype_of, encode_tensor, f16_to_f32, is_converted, onnx_dtype,
+};
 
 use prost::Message;
 use proto::{ModelProto, TensorProto};

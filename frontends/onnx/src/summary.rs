@@ -7,7 +7,7 @@ use crate::ops::{self, is_default_domain};
 use crate::proto::tensor_proto::DataType;
 use crate::proto::tensor_shape_proto::dimension;
 use crate::proto::{ModelProto, TensorProto, ValueInfoProto, attribute_proto::AttributeType, type_proto};
-use crate::tensor::dtype_name;
+use crate::tensor::{dtype_name, is_converted};
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
@@ -51,6 +51,10 @@ pub struct ModelSummary {
     pub parameter_count: u64,
     /// Nodes this frontend cannot convert: node name, op type, domain.
     pub unsupported: Vec<(String, String, String)>,
+    /// Element types converted on import (`float16` → f32, `uint8` → i64,
+    /// ...): the ONNX type name and how many tensors (initializers,
+    /// `Constant` values, graph inputs and outputs) and `Cast` targets use it.
+    pub converted: BTreeMap<String, usize>,
 }
 
 fn is_float(data_type: i32) -> bool {
@@ -97,6 +101,12 @@ pub(crate) fn summarize_model(model: &ModelProto, graph_name: &str) -> ModelSumm
     let mut op_histogram = BTreeMap::new();
     let mut unsupported = Vec::new();
     let mut parameter_count = 0u64;
+    let mut converted = BTreeMap::new();
+    let mut note = |data_type: i32| {
+        if is_converted(data_type) {
+            *converted.entry(dtype_name(data_type)).or_insert(0) += 1;
+        }
+    };
     for (i, node) in gp.node.iter().enumerate() {
         let domain = display_domain(&node.domain);
         let key =
@@ -114,6 +124,21 @@ pub(crate) fn summarize_model(model: &ModelProto, graph_name: &str) -> ModelSumm
                     }
                 }
             }
+        }
+        for a in &node.attribute {
+            match (ops::attr_type(a), a.t.as_ref()) {
+                (AttributeType::Tensor, Some(t)) => note(t.data_type),
+                (AttributeType::Int, _) if a.name == "to" && node.op_type == "Cast" => note(a.i as i32),
+                _ => {}
+            }
+        }
+    }
+    for t in &gp.initializer {
+        note(t.data_type);
+    }
+    for vi in gp.input.iter().chain(&gp.output) {
+        if let Some(type_proto::Value::TensorType(tt)) = vi.r#type.as_ref().and_then(|t| t.value.as_ref()) {
+            note(tt.elem_type);
         }
     }
     for t in gp.initializer.iter().filter(|t| is_float(t.data_type)) {
@@ -133,6 +158,7 @@ pub(crate) fn summarize_model(model: &ModelProto, graph_name: &str) -> ModelSumm
         initializer_count: gp.initializer.len(),
         parameter_count,
         unsupported,
+        converted,
     }
 }
 

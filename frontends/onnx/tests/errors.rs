@@ -191,10 +191,10 @@ fn graph_outputs_must_be_produced() {
 #[test]
 fn unsupported_input_dtype_names_the_input() {
     let mut m = relu_model();
-    m.graph.as_mut().unwrap().input[0] = value_info("x", DOUBLE, &["1", "4"]);
+    m.graph.as_mut().unwrap().input[0] = value_info("x", FLOAT8, &["1", "4"]);
     let err = load(&m).unwrap_err();
     assert!(matches!(err, OnnxError::UnsupportedDtype { .. }));
-    assert!(err.to_string().contains("graph input 'x': unsupported element type double"), "{err}");
+    assert!(err.to_string().contains("graph input 'x': unsupported element type float8e4m3fn"), "{err}");
 }
 
 #[test]
@@ -202,8 +202,8 @@ fn unsupported_initializer_dtype_names_the_tensor() {
     let t = TensorProto {
         name: "w".into(),
         dims: vec![4],
-        data_type: DOUBLE,
-        double_data: vec![1.0; 4],
+        data_type: FLOAT8,
+        raw_data: vec![0x38; 4],
         ..Default::default()
     };
     let m = model(
@@ -214,7 +214,7 @@ fn unsupported_initializer_dtype_names_the_tensor() {
         vec![out("y")],
     );
     let msg = load_err(&m);
-    assert!(msg.contains("tensor 'w': unsupported element type double"), "{msg}");
+    assert!(msg.contains("tensor 'w': unsupported element type float8e4m3fn"), "{msg}");
 }
 
 #[test]
@@ -231,16 +231,16 @@ fn input_dims_must_be_sized_or_named() {
 }
 
 #[test]
-fn cast_to_double_is_an_unsupported_dtype() {
+fn cast_to_float8_is_an_unsupported_dtype() {
     let m = model(
         17,
         vec![value_info("x", FLOAT, &["4"])],
         vec![],
-        vec![node("Cast", &["x"], &["y"], vec![a_int("to", DOUBLE as i64)])],
+        vec![node("Cast", &["x"], &["y"], vec![a_int("to", FLOAT8 as i64)])],
         vec![out("y")],
     );
     let msg = load_err(&m);
-    assert!(msg.contains("node 'n_y' (Cast) target type: unsupported element type double"), "{msg}");
+    assert!(msg.contains("node 'n_y' (Cast) target type: unsupported element type float8e4m3fn"), "{msg}");
 }
 
 #[test]

@@ -36,6 +36,45 @@ fn typed_fields_decode() {
 }
 
 #[test]
+fn converted_types_decode_exactly() {
+    use vitc_onnx::proto::tensor_proto::DataType as D;
+    let raw = |data_type: D, bytes: Vec<u8>, n: i64| TensorProto {
+        dims: vec![n],
+        data_type: data_type as i32,
+        raw_data: bytes,
+        ..Default::default()
+    };
+    // float16: 1.0, -2.0, 65504 (largest), 2^-24 (smallest subnormal), -0.0, inf.
+    let halves: [u16; 6] = [0x3c00, 0xc000, 0x7bff, 0x0001, 0x8000, 0x7c00];
+    let t = raw(D::Float16, halves.iter().flat_map(|h| h.to_le_bytes()).collect(), 6);
+    let d = decode(&t).unwrap();
+    assert_eq!(d.dtype(), DType::F32);
+    assert_eq!(d.to_f64_vec(), vec![1.0, -2.0, 65504.0, 2f64.powi(-24), -0.0, f64::INFINITY]);
+    assert!(d.to_f64_vec()[4].is_sign_negative());
+    let t = TensorProto { dims: vec![1], data_type: D::Float16 as i32, int32_data: vec![0x3800], ..Default::default() };
+    assert_eq!(decode(&t).unwrap().to_f64_vec(), vec![0.5]);
+    // bfloat16 is the top half of a float32.
+    let t = raw(D::Bfloat16, [0x3fc0u16, 0xc2f7].iter().flat_map(|h| h.to_le_bytes()).collect(), 2);
+    assert_eq!(decode(&t).unwrap().to_f64_vec(), vec![1.5, -123.5]);
+    // double rounds to the nearest float32.
+    let t =
+        TensorProto { dims: vec![2], data_type: D::Double as i32, double_data: vec![0.1, -3.0], ..Default::default() };
+    assert_eq!(decode(&t).unwrap().to_f64_vec(), vec![f64::from(0.1f32), -3.0]);
+    // Small and unsigned integers widen to int64.
+    let t = raw(D::Int8, vec![0xff, 0x7f, 0x80], 3);
+    let d = decode(&t).unwrap();
+    assert_eq!((d.dtype(), d.to_i64_vec()), (DType::I64, vec![-1, 127, -128]));
+    assert_eq!(decode(&raw(D::Uint8, vec![0xff, 1], 2)).unwrap().to_i64_vec(), vec![255, 1]);
+    assert_eq!(decode(&raw(D::Uint16, vec![0xff, 0xff], 1)).unwrap().to_i64_vec(), vec![65535]);
+    assert_eq!(decode(&raw(D::Int16, vec![0x00, 0x80], 1)).unwrap().to_i64_vec(), vec![-32768]);
+    assert_eq!(decode(&raw(D::Uint32, u32::MAX.to_le_bytes().to_vec(), 1)).unwrap().to_i64_vec(), vec![4294967295]);
+    let t =
+        TensorProto { dims: vec![1], data_type: D::Uint64 as i32, uint64_data: vec![u64::MAX], ..Default::default() };
+    let msg = decode(&t).unwrap_err().to_string();
+    assert!(msg.contains("uint64 value 18446744073709551615 does not fit in int64"), "{msg}");
+}
+
+#[test]
 fn bools_from_int32_data_and_raw_bytes() {
     let t = TensorProto { dims: vec![3], data_type: BOOL, int32_data: vec![1, 0, 1], ..Default::default() };
     let d = decode(&t).unwrap();
@@ -77,7 +116,10 @@ fn payloads_that_do_not_fit_are_errors() {
     assert!(decode(&t).unwrap_err().to_string().contains("overflows"));
     let t = TensorProto { name: "h".into(), dims: vec![1], data_type: 10, ..Default::default() };
     let msg = decode(&t).unwrap_err().to_string();
-    assert!(msg.contains("tensor 'h': unsupported element type float16"), "{msg}");
+    assert!(msg.contains("tensor 'h': holds no data (raw_data and int32_data are empty)"), "{msg}");
+    let t = TensorProto { name: "q".into(), dims: vec![1], data_type: 17, raw_data: vec![0], ..Default::default() };
+    let msg = decode(&t).unwrap_err().to_string();
+    assert!(msg.contains("tensor 'q': unsupported element type float8e4m3fn"), "{msg}");
 }
 
 fn external(name: &str, dims: &[i64], location: &str, offset: Option<u64>, length: Option<u64>) -> TensorProto {

@@ -85,6 +85,19 @@ fn inspect_onnx(model: &Path) -> Result<()> {
         format_count(s.parameter_count),
         vitc_onnx::PARAM_CONSTANT_MIN_ELEMENTS
     );
+    if !s.converted.is_empty() {
+        let kinds: Vec<String> = s
+            .converted
+            .iter()
+            .map(|(t, n)| {
+                let to = vitc_onnx::proto::tensor_proto::DataType::from_str_name(&t.to_ascii_uppercase())
+                    .and_then(|d| vitc_onnx::dtype_of(d as i32))
+                    .map_or("?", |d| d.name());
+                format!("{t} → {to} ({n})")
+            })
+            .collect();
+        println!("converted:  {} (tensors and Cast targets; vitc computes in f32 and i64)", kinds.join(", "));
+    }
     if s.unsupported.is_empty() {
         println!("unsupported ops: none");
         // MACs need types: import, canonicalise, and count.

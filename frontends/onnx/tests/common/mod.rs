@@ -18,6 +18,7 @@ pub const INT64: i32 = DataType::Int64 as i32;
 pub const INT32: i32 = DataType::Int32 as i32;
 pub const BOOL: i32 = DataType::Bool as i32;
 pub const DOUBLE: i32 = DataType::Double as i32;
+pub const FLOAT8: i32 = DataType::Float8e4m3fn as i32;
 
 /// A dimension: a number is a size, anything else a symbolic name.
 pub fn value_info(name: &str, elem_type: i32, dims: &[&str]) -> ValueInfoProto {
