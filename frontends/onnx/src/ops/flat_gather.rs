@@ -72,32 +72,45 @@ pub(crate) fn gather_elements(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> 
     let mut b = Compose::new(n);
     let data = b.required(0, "data")?;
     let indices = b.required(1, "indices")?;
-    let data_dims = static_dims(&b, g, data, "data")?;
-    let index_dims = static_dims(&b, g, indices, "indices")?;
+    let axis = n.attr_int("axis")?.unwrap_or(0);
+    let y = gather_along(&mut b, g, data, indices, axis)?;
+    b.last(g, OpKind::Identity, &[y])
+}
+
+/// `data` gathered element by element along `axis` at `indices` (same rank
+/// as `data`): ONNX GatherElements.
+pub(crate) fn gather_along(
+    b: &mut Compose<'_, '_>,
+    g: &mut Graph,
+    data: Value,
+    indices: Value,
+    axis: i64,
+) -> Result<Value> {
+    let data_dims = static_dims(b, g, data, "data")?;
+    let index_dims = static_dims(b, g, indices, "indices")?;
     let rank = data_dims.len();
     if rank == 0 || index_dims.len() != rank {
-        return Err(
-            n.err(format!("data (rank {rank}) and indices (rank {}) must have the same rank ≥ 1", index_dims.len()))
-        );
+        return Err(b
+            .n
+            .err(format!("data (rank {rank}) and indices (rank {}) must have the same rank ≥ 1", index_dims.len())));
     }
-    let axis = n.attr_int("axis")?.unwrap_or(0);
     if axis < -(rank as i64) || axis >= rank as i64 {
-        return Err(n.attr_err("axis", format!("{axis} is out of range for rank {rank}")));
+        return Err(b.n.attr_err("axis", format!("{axis} is out of range for rank {rank}")));
     }
     let axis = axis.rem_euclid(rank as i64) as usize;
     let stride = strides(&data_dims);
-    let base = offsets(&mut b, g, &index_dims, |ix| {
+    let base = offsets(b, g, &index_dims, |ix| {
         ix.iter().enumerate().filter(|&(k, _)| k != axis).map(|(k, &c)| (c * stride[k]) as i64).sum()
     });
-    let i = indices_i64(&mut b, g, indices)?;
-    let size = b.scalar_of(g, DType::I64, as_i64(&b, data_dims[axis])? as f64);
-    let i = wrap_negative(&mut b, g, i, size)?;
-    let step = b.scalar_of(g, DType::I64, as_i64(&b, stride[axis])? as f64);
+    let i = indices_i64(b, g, indices)?;
+    let size = b.scalar_of(g, DType::I64, as_i64(b, data_dims[axis])? as f64);
+    let i = wrap_negative(b, g, i, size)?;
+    let step = b.scalar_of(g, DType::I64, as_i64(b, stride[axis])? as f64);
     let scaled = b.op(g, OpKind::Mul, &[i, step])?;
     let flat_index = b.op(g, OpKind::Add, &[scaled, base])?;
     let all = b.ints(g, &[-1]);
     let flat_data = b.op(g, OpKind::Reshape, &[data, all])?;
-    b.last(g, OpKind::Gather, &[flat_data, flat_index])
+    b.op(g, OpKind::Gather, &[flat_data, flat_index])
 }
 
 /// GatherND, as the module docs say.

@@ -25,6 +25,7 @@ mod elementwise;
 mod flat_gather;
 mod gather;
 mod logic;
+mod loss;
 mod matmul;
 mod node;
 mod norm;
@@ -134,6 +135,7 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "Mod",                 13, Mod,                2, 2,     elementwise::convert;
     "Mul",                 13, Mul,                2, 2,     elementwise::convert;
     "Neg",                 13, Neg,                1, 1,     elementwise::convert;
+    "NegativeLogLikelihoodLoss", 13, Neg,          2, 3,     loss::negative_log_likelihood;
     "Not",                 13, Equal,             1, 1,     logic::convert;
     "Or",                  13, Where,             2, 2,     logic::convert;
     "PRelu",               13, Identity,           2, 2,     activation::convert;
@@ -160,6 +162,7 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "Size",                13, Shape,              1, 1,     shape::size;
     "Slice",               13, Slice,              3, 5,     slice::convert;
     "Softmax",             13, Softmax,            1, 1,     softmax::convert;
+    "SoftmaxCrossEntropyLoss", 13, Softmax,        2, 3,     loss::softmax_cross_entropy;
     "Softplus",            13, Identity,           1, 1,     activation::convert;
     "Softsign",            13, Identity,           1, 1,     activation::convert;
     "Split",               13, Split,              1, 2,     split::convert;
