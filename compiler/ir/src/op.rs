@@ -1,6 +1,6 @@
 //! The op set of the IR.
 //!
-//! Ops mirror ONNX (opsets 13–28) in one canonical form, so that passes,
+//! Ops mirror ONNX (opsets 11–28) in one canonical form, so that passes,
 //! the interpreter and the backends see one spelling per op:
 //!
 //! - Inputs follow ONNX's input-form (opset ≥ 13) for data-like operands:

@@ -19,10 +19,11 @@ pub enum OnnxError {
     #[error("{origin}: not an ONNX model: {detail}")]
     NotAModel { origin: String, detail: String },
 
-    /// A node's op is not one this frontend converts.
+    /// A node's op is not one this frontend converts (at the model's opset).
     #[error(
-        "node '{node}': unsupported op '{op_type}' (domain '{domain}', opset {opset}); \
-         supported ops are the ai.onnx ops listed in docs/onnx-frontend.md"
+        "node '{node}': unsupported op '{op_type}' (domain '{domain}', opset {opset}){}; \
+         supported ops are the ai.onnx ops listed in docs/onnx-frontend.md",
+        crate::ops::first_opset(domain, op_type).map_or(String::new(), |v| format!(", which vitc converts from opset {v}"))
     )]
     UnsupportedOp { node: String, op_type: String, domain: String, opset: i64 },
 

@@ -1,7 +1,7 @@
 //! Building an IR [`Graph`] from a decoded `ModelProto`.
 //!
-//! 1. The default-domain opset must lie in 13–28, and every node must be an
-//!    op this frontend converts (checked before any tensor is decoded).
+//! 1. The default-domain opset must lie in 1–28, and every node must be an
+//!    op this frontend converts at that opset (checked before any tensor is decoded).
 //! 2. Graph inputs that are not initializers become `input` nodes with their
 //!    declared dtype and shape (`dim_param` → a symbolic dim), except frozen
 //!    inputs ([`crate::LoadOptions`]), which become constants.

@@ -2,8 +2,9 @@
 //! `prost` from the vendored onnx 1.23.2 schema) and builds a typed,
 //! shape-inferred [`vitc_ir::Graph`].
 //!
-//! - [`load_model`] / [`load_model_bytes`]: a whole model (opsets 13–28 of
-//!   the default domain; the supported ops are in [`supported_ops`]);
+//! - [`load_model`] / [`load_model_bytes`]: a whole model (opsets 11–28 of
+//!   the default domain, each op from its first supported version; the
+//!   supported ops are in [`supported_ops`]);
 //!   [`load_model_with`] also freezes graph inputs to constants.
 //! - [`read_tensor_file`]: one serialized `TensorProto` (the ONNX backend
 //!   test-data format, `test_data_set_0/input_0.pb`).

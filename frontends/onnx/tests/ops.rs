@@ -305,9 +305,55 @@ fn pads_computed_from_constants_fold_at_import() {
 }
 
 #[test]
+fn opset_11_attribute_forms_become_the_canonical_attributes() {
+    // Squeeze/Unsqueeze axes, Split sizes and ReduceSum axes are attributes before opset 13.
+    let g = load(&single(11, node("Unsqueeze", &["x"], &["y"], vec![a_ints("axes", &[0, -1])]), vec![])).unwrap();
+    assert_eq!(node_of(&g, "n_y").attrs.get("axes").cloned(), ints(&[0, -1]));
+    assert_eq!(g.value_type(g.outputs[0].1).shape.len(), 5);
+    let g =
+        load(&single(12, node("ReduceSum", &["x"], &["y"], vec![a_ints("axes", &[1]), a_int("keepdims", 0)]), vec![]))
+            .unwrap();
+    assert_eq!(node_of(&g, "n_y").attrs.get("axes").cloned(), ints(&[1]));
+    assert_eq!(g.value_type(g.outputs[0].1).shape, vec![Dim::Known(2), Dim::Known(4)]);
+    let split = node("Split", &["x"], &["a", "b"], vec![a_int("axis", 2), a_ints("split", &[1, 3])]);
+    let g = load(&single(11, split, vec![])).unwrap();
+    assert_eq!(g.value_type(g.outputs[1].1).shape, vec![Dim::Known(2), Dim::Known(3), Dim::Known(3)]);
+    // The attribute forms are refused from opset 13, the input forms before.
+    let err = load_err(&single(13, node("Squeeze", &["x"], &["y"], vec![a_ints("axes", &[0])]), vec![]));
+    assert!(err.contains("the axes are an input, not an attribute"), "{err}");
+    let err =
+        load_err(&single(11, node("Squeeze", &["x", "axes"], &["y"], vec![]), vec![i64_tensor("axes", &[1], &[0])]));
+    assert!(err.contains("takes one input before opset 13"), "{err}");
+}
+
+#[test]
+fn softmax_before_opset_13_normalises_over_the_flattened_trailing_axes() {
+    // Softmax-11 with axis 1 on [2,3,4]: each batch row of 12 values sums to 1.
+    for op in ["Softmax", "LogSoftmax", "Hardmax"] {
+        let g = load(&single(11, node(op, &["x"], &["y"], vec![]), vec![])).unwrap();
+        let x: Vec<f32> = (0..24).map(|i| (i as f32 * 0.37).sin()).collect();
+        let input = vitc_ir::Tensor::F32(vitc_ir::ndarray::ArrayD::from_shape_vec(vec![2, 3, 4], x.clone()).unwrap());
+        let y = vitc_interp::run(&g, &[input]).unwrap().remove(0);
+        assert_eq!(y.dims(), &[2, 3, 4], "{op}");
+        for (row, xs) in y.to_f64_vec().chunks(12).zip(x.chunks(12)) {
+            let max = xs.iter().fold(f32::MIN, |m, &v| m.max(v)) as f64;
+            let sum: f64 = xs.iter().map(|&v| (v as f64 - max).exp()).sum();
+            for (got, &v) in row.iter().zip(xs) {
+                let want = match op {
+                    "Softmax" => (v as f64 - max).exp() / sum,
+                    "LogSoftmax" => v as f64 - max - sum.ln(),
+                    _ => f64::from(u8::from(v as f64 == max)),
+                };
+                assert!((got - want).abs() < 1e-6, "{op}: {got} vs {want}");
+            }
+        }
+    }
+}
+
+#[test]
 fn logical_ops_at_opset_17_compute_their_truth_tables() {
-    // The node suite's And/Or/Xor/Not cases are opset 1–7 models, below the
-    // frontend's floor; these ops have not changed since, so check them here.
+    // The node suite's And/Or/Xor/Not cases are opset 1–7 models; check the
+    // ops at a current opset too.
     let nodes = vec![
         node("Not", &["a"], &["not"], vec![]),
         node("And", &["a", "b"], &["and"], vec![]),

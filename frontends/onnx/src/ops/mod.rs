@@ -53,7 +53,8 @@ pub(crate) type Converter = fn(&mut Graph, &NodeCtx<'_>, OpKind) -> Result<Vec<V
 pub(crate) struct OpDef {
     /// The ONNX op name.
     pub op_type: &'static str,
-    /// The first default-domain opset that has this op (13 for ops older than that).
+    /// The first default-domain opset at which the converter handles the op
+    /// (older versions of the op, whose semantics differ, are unsupported).
     pub since: i64,
     /// The IR op the node becomes.
     pub kind: OpKind,
@@ -62,8 +63,10 @@ pub(crate) struct OpDef {
     pub convert: Converter,
 }
 
-/// The lowest default-domain opset this frontend accepts.
-pub const MIN_OPSET: i64 = 13;
+/// The lowest default-domain opset a model may import: each op is then
+/// converted from its row's `since` (11 for most ops, whose semantics did not
+/// change from opset 11 to 13; 1 or 7 for the logical ops).
+pub const MIN_OPSET: i64 = 1;
 /// The highest default-domain opset this frontend accepts: 28, the newest of
 /// onnx 1.23 (the vendored schema). Opsets 26–28 changed only types of the
 /// supported ops (Cast-28, Einsum-28) and added Range-27's `stash_type`,
@@ -81,102 +84,102 @@ macro_rules! ops {
 /// The dispatch table: every supported ONNX op.
 pub(crate) static OPS: &[OpDef] = ops! {
     // op_type            since  IR kind             inputs   converter
-    "Abs",                 13, Abs,                1, 1,     elementwise::convert;
-    "Add",                 13, Add,                2, 2,     elementwise::convert;
-    "And",                 13, Where,             2, 2,     logic::convert;
-    "ArgMax",              13, ReduceMax,          1, 1,     argmax::convert;
-    "ArgMin",              13, ReduceMin,          1, 1,     argmax::convert;
+    "Abs",                 11, Abs,                1, 1,     elementwise::convert;
+    "Add",                 11, Add,                2, 2,     elementwise::convert;
+    "And",                 7, Where,             2, 2,     logic::convert;
+    "ArgMax",              11, ReduceMax,          1, 1,     argmax::convert;
+    "ArgMin",              11, ReduceMin,          1, 1,     argmax::convert;
     "Attention",           23, MatMul,             3, 7,     attention::convert;
-    "AveragePool",         13, AveragePool,        1, 1,     pool::convert;
-    "BatchNormalization",  13, BatchNormalization, 5, 5,     norm::batch_normalization;
-    "Cast",                13, Cast,               1, 1,     cast::convert;
+    "AveragePool",         11, AveragePool,        1, 1,     pool::convert;
+    "BatchNormalization",  11, BatchNormalization, 5, 5,     norm::batch_normalization;
+    "Cast",                11, Cast,               1, 1,     cast::convert;
     "CastLike",            15, Cast,               2, 2,     cast::cast_like;
-    "Celu",                13, Identity,           1, 1,     activation::convert;
-    "Clip",                13, Identity,           1, 3,     activation::convert;
-    "Concat",              13, Concat,             1, ANY,   concat::convert;
-    "Constant",            13, Const,              0, 0,     constant::constant;
-    "ConstantOfShape",     13, ConstantOfShape,    1, 1,     constant::constant_of_shape;
-    "Conv",                13, Conv,               2, 3,     conv::convert;
-    "ConvTranspose",       13, ConvTranspose,      2, 3,     conv::convert;
-    "Div",                 13, Div,                2, 2,     elementwise::convert;
-    "Dropout",             13, Identity,           1, 3,     dropout::convert;
-    "Einsum",              13, Einsum,             1, ANY,   einsum::convert;
-    "Elu",                 13, Identity,           1, 1,     activation::convert;
-    "Equal",               13, Equal,              2, 2,     elementwise::convert;
-    "Erf",                 13, Erf,                1, 1,     elementwise::convert;
-    "Exp",                 13, Exp,                1, 1,     elementwise::convert;
-    "Expand",              13, Expand,             2, 2,     reshape::convert;
-    "Flatten",             13, Flatten,            1, 1,     reshape::convert;
-    "Gather",              13, Gather,             2, 2,     gather::convert;
-    "GatherElements",      13, Gather,             2, 2,     flat_gather::gather_elements;
-    "GatherND",            13, Gather,             2, 2,     flat_gather::gather_nd;
+    "Celu",                12, Identity,           1, 1,     activation::convert;
+    "Clip",                11, Identity,           1, 3,     activation::convert;
+    "Concat",              11, Concat,             1, ANY,   concat::convert;
+    "Constant",            11, Const,              0, 0,     constant::constant;
+    "ConstantOfShape",     11, ConstantOfShape,    1, 1,     constant::constant_of_shape;
+    "Conv",                11, Conv,               2, 3,     conv::convert;
+    "ConvTranspose",       11, ConvTranspose,      2, 3,     conv::convert;
+    "Div",                 11, Div,                2, 2,     elementwise::convert;
+    "Dropout",             12, Identity,           1, 3,     dropout::convert;
+    "Einsum",              12, Einsum,             1, ANY,   einsum::convert;
+    "Elu",                 11, Identity,           1, 1,     activation::convert;
+    "Equal",               11, Equal,              2, 2,     elementwise::convert;
+    "Erf",                 11, Erf,                1, 1,     elementwise::convert;
+    "Exp",                 11, Exp,                1, 1,     elementwise::convert;
+    "Expand",              11, Expand,             2, 2,     reshape::convert;
+    "Flatten",             11, Flatten,            1, 1,     reshape::convert;
+    "Gather",              11, Gather,             2, 2,     gather::convert;
+    "GatherElements",      11, Gather,             2, 2,     flat_gather::gather_elements;
+    "GatherND",            11, Gather,             2, 2,     flat_gather::gather_nd;
     "Gelu",                20, Gelu,               1, 1,     elementwise::convert;
-    "Gemm",                13, Gemm,               2, 3,     matmul::convert;
-    "GlobalAveragePool",   13, GlobalAveragePool,  1, 1,     pool::convert;
-    "Greater",             13, Greater,            2, 2,     elementwise::convert;
-    "GreaterOrEqual",      13, Where,             2, 2,     logic::convert;
-    "HardSigmoid",         13, HardSigmoid,        1, 1,     elementwise::convert;
+    "Gemm",                11, Gemm,               2, 3,     matmul::convert;
+    "GlobalAveragePool",   11, GlobalAveragePool,  1, 1,     pool::convert;
+    "Greater",             11, Greater,            2, 2,     elementwise::convert;
+    "GreaterOrEqual",      12, Where,             2, 2,     logic::convert;
+    "HardSigmoid",         11, HardSigmoid,        1, 1,     elementwise::convert;
     "HardSwish",           14, HardSwish,          1, 1,     elementwise::convert;
-    "Hardmax",             13, Softmax,            1, 1,     softmax::hardmax;
-    "Identity",            13, Identity,           1, 1,     elementwise::convert;
-    "InstanceNormalization", 13, LayerNormalization, 3, 3,   norm::instance_normalization;
+    "Hardmax",             11, Softmax,            1, 1,     softmax::hardmax;
+    "Identity",            11, Identity,           1, 1,     elementwise::convert;
+    "InstanceNormalization", 11, LayerNormalization, 3, 3,   norm::instance_normalization;
     "LayerNormalization",  17, LayerNormalization, 2, 3,     norm::layer_normalization;
-    "LeakyRelu",           13, Identity,           1, 1,     activation::convert;
-    "Less",                13, Less,               2, 2,     elementwise::convert;
-    "LessOrEqual",         13, Where,             2, 2,     logic::convert;
-    "Log",                 13, Log,                1, 1,     elementwise::convert;
-    "LogSoftmax",          13, Softmax,            1, 1,     softmax::log_softmax;
-    "MatMul",              13, MatMul,             2, 2,     matmul::convert;
-    "Max",                 13, Max,                1, ANY,   activation::convert;
-    "MaxPool",             13, MaxPool,            1, 1,     pool::convert;
-    "Mean",                13, Identity,           1, ANY,   activation::convert;
-    "Min",                 13, Min,                1, ANY,   activation::convert;
+    "LeakyRelu",           11, Identity,           1, 1,     activation::convert;
+    "Less",                11, Less,               2, 2,     elementwise::convert;
+    "LessOrEqual",         12, Where,             2, 2,     logic::convert;
+    "Log",                 11, Log,                1, 1,     elementwise::convert;
+    "LogSoftmax",          11, Softmax,            1, 1,     softmax::log_softmax;
+    "MatMul",              11, MatMul,             2, 2,     matmul::convert;
+    "Max",                 11, Max,                1, ANY,   activation::convert;
+    "MaxPool",             11, MaxPool,            1, 1,     pool::convert;
+    "Mean",                11, Identity,           1, ANY,   activation::convert;
+    "Min",                 11, Min,                1, ANY,   activation::convert;
     "Mish",                18, Identity,           1, 1,     activation::convert;
-    "Mod",                 13, Mod,                2, 2,     elementwise::convert;
-    "Mul",                 13, Mul,                2, 2,     elementwise::convert;
-    "Neg",                 13, Neg,                1, 1,     elementwise::convert;
-    "NegativeLogLikelihoodLoss", 13, Neg,          2, 3,     loss::negative_log_likelihood;
-    "Not",                 13, Equal,             1, 1,     logic::convert;
-    "Or",                  13, Where,             2, 2,     logic::convert;
-    "PRelu",               13, Identity,           2, 2,     activation::convert;
-    "Pad",                 13, Pad,                2, 4,     pad::convert;
-    "Pow",                 13, Pow,                2, 2,     elementwise::convert;
-    "Range",               13, Range,              3, 3,     shape::convert;
-    "Reciprocal",          13, Reciprocal,         1, 1,     elementwise::convert;
-    "ReduceL1",            13, ReduceSum,          1, 2,     reduce::composed;
-    "ReduceL2",            13, ReduceSum,          1, 2,     reduce::composed;
-    "ReduceLogSum",        13, ReduceSum,          1, 2,     reduce::composed;
-    "ReduceLogSumExp",     13, ReduceSum,          1, 2,     reduce::composed;
-    "ReduceMax",           13, ReduceMax,          1, 2,     reduce::convert;
-    "ReduceMean",          13, ReduceMean,         1, 2,     reduce::convert;
-    "ReduceMin",           13, ReduceMin,          1, 2,     reduce::convert;
-    "ReduceSum",           13, ReduceSum,          1, 2,     reduce::convert;
-    "ReduceSumSquare",     13, ReduceSum,          1, 2,     reduce::composed;
-    "Relu",                13, Relu,               1, 1,     elementwise::convert;
-    "Reshape",             13, Reshape,            2, 2,     reshape::convert;
-    "Resize",              13, Resize,             1, 4,     resize::convert;
-    "ScatterND",           13, ScatterND,          3, 3,     gather::scatter_nd;
-    "Selu",                13, Identity,           1, 1,     activation::convert;
-    "Shape",               13, Shape,              1, 1,     shape::convert;
-    "Sigmoid",             13, Sigmoid,            1, 1,     elementwise::convert;
-    "Size",                13, Shape,              1, 1,     shape::size;
-    "Slice",               13, Slice,              3, 5,     slice::convert;
-    "Softmax",             13, Softmax,            1, 1,     softmax::convert;
-    "SoftmaxCrossEntropyLoss", 13, Softmax,        2, 3,     loss::softmax_cross_entropy;
-    "Softplus",            13, Identity,           1, 1,     activation::convert;
-    "Softsign",            13, Identity,           1, 1,     activation::convert;
-    "Split",               13, Split,              1, 2,     split::convert;
-    "Sqrt",                13, Sqrt,               1, 1,     elementwise::convert;
-    "Squeeze",             13, Squeeze,            1, 2,     squeeze::convert;
-    "Sub",                 13, Sub,                2, 2,     elementwise::convert;
-    "Sum",                 13, Identity,           1, ANY,   activation::convert;
-    "Tanh",                13, Tanh,               1, 1,     elementwise::convert;
-    "ThresholdedRelu",     13, Identity,           1, 1,     activation::convert;
-    "Transpose",           13, Transpose,          1, 1,     reshape::convert;
+    "Mod",                 11, Mod,                2, 2,     elementwise::convert;
+    "Mul",                 11, Mul,                2, 2,     elementwise::convert;
+    "Neg",                 11, Neg,                1, 1,     elementwise::convert;
+    "NegativeLogLikelihoodLoss", 12, Neg,          2, 3,     loss::negative_log_likelihood;
+    "Not",                 1, Equal,             1, 1,     logic::convert;
+    "Or",                  7, Where,             2, 2,     logic::convert;
+    "PRelu",               11, Identity,           2, 2,     activation::convert;
+    "Pad",                 11, Pad,                2, 4,     pad::convert;
+    "Pow",                 11, Pow,                2, 2,     elementwise::convert;
+    "Range",               11, Range,              3, 3,     shape::convert;
+    "Reciprocal",          11, Reciprocal,         1, 1,     elementwise::convert;
+    "ReduceL1",            11, ReduceSum,          1, 2,     reduce::composed;
+    "ReduceL2",            11, ReduceSum,          1, 2,     reduce::composed;
+    "ReduceLogSum",        11, ReduceSum,          1, 2,     reduce::composed;
+    "ReduceLogSumExp",     11, ReduceSum,          1, 2,     reduce::composed;
+    "ReduceMax",           11, ReduceMax,          1, 2,     reduce::convert;
+    "ReduceMean",          11, ReduceMean,         1, 2,     reduce::convert;
+    "ReduceMin",           11, ReduceMin,          1, 2,     reduce::convert;
+    "ReduceSum",           11, ReduceSum,          1, 2,     reduce::convert;
+    "ReduceSumSquare",     11, ReduceSum,          1, 2,     reduce::composed;
+    "Relu",                11, Relu,               1, 1,     elementwise::convert;
+    "Reshape",             11, Reshape,            2, 2,     reshape::convert;
+    "Resize",              11, Resize,             1, 4,     resize::convert;
+    "ScatterND",           11, ScatterND,          3, 3,     gather::scatter_nd;
+    "Selu",                11, Identity,           1, 1,     activation::convert;
+    "Shape",               11, Shape,              1, 1,     shape::convert;
+    "Sigmoid",             11, Sigmoid,            1, 1,     elementwise::convert;
+    "Size",                11, Shape,              1, 1,     shape::size;
+    "Slice",               11, Slice,              3, 5,     slice::convert;
+    "Softmax",             11, Softmax,            1, 1,     softmax::convert;
+    "SoftmaxCrossEntropyLoss", 12, Softmax,        2, 3,     loss::softmax_cross_entropy;
+    "Softplus",            11, Identity,           1, 1,     activation::convert;
+    "Softsign",            11, Identity,           1, 1,     activation::convert;
+    "Split",               11, Split,              1, 2,     split::convert;
+    "Sqrt",                11, Sqrt,               1, 1,     elementwise::convert;
+    "Squeeze",             11, Squeeze,            1, 2,     squeeze::convert;
+    "Sub",                 11, Sub,                2, 2,     elementwise::convert;
+    "Sum",                 11, Identity,           1, ANY,   activation::convert;
+    "Tanh",                11, Tanh,               1, 1,     elementwise::convert;
+    "ThresholdedRelu",     11, Identity,           1, 1,     activation::convert;
+    "Transpose",           11, Transpose,          1, 1,     reshape::convert;
     "Trilu",               14, Where,              1, 2,     trilu::convert;
-    "Unsqueeze",           13, Unsqueeze,          2, 2,     squeeze::convert;
-    "Where",               13, Where,              3, 3,     elementwise::convert;
-    "Xor",                 13, Equal,             2, 2,     logic::convert;
+    "Unsqueeze",           11, Unsqueeze,          1, 2,     squeeze::convert;
+    "Where",               11, Where,              3, 3,     elementwise::convert;
+    "Xor",                 7, Equal,             2, 2,     logic::convert;
 };
 
 /// Whether `domain` names the default ONNX domain.
@@ -191,6 +194,15 @@ pub(crate) fn lookup(domain: &str, op_type: &str, opset: i64) -> Option<&'static
         return None;
     }
     OPS.iter().find(|d| d.op_type == op_type && d.since <= opset)
+}
+
+/// The first opset at which this frontend converts an op of the default
+/// domain, when it converts the op at all.
+pub(crate) fn first_opset(domain: &str, op_type: &str) -> Option<i64> {
+    if !is_default_domain(domain) {
+        return None;
+    }
+    OPS.iter().find(|d| d.op_type == op_type).map(|d| d.since)
 }
 
 /// The names of all supported ops, sorted.

@@ -2,7 +2,7 @@
 //! [ReduceMean](https://onnx.ai/onnx/operators/onnx__ReduceMean.html),
 //! [ReduceSum](https://onnx.ai/onnx/operators/onnx__ReduceSum.html),
 //! [ReduceMax](https://onnx.ai/onnx/operators/onnx__ReduceMax.html),
-//! [ReduceMin](https://onnx.ai/onnx/operators/onnx__ReduceMin.html), opsets 13–28,
+//! [ReduceMin](https://onnx.ai/onnx/operators/onnx__ReduceMin.html), opsets 11–28,
 //! and the ones imported as compositions of those:
 //! [ReduceL1](https://onnx.ai/onnx/operators/onnx__ReduceL1.html) `reduce_sum(|x|)`,
 //! [ReduceL2](https://onnx.ai/onnx/operators/onnx__ReduceL2.html) `sqrt(reduce_sum(x·x))`,
@@ -14,7 +14,7 @@
 //!
 //! Where the axes come from changed over the range:
 //! - ReduceSum-13 and every Reduce*-18+ take `axes` as an optional second input;
-//! - ReduceMean/Max/Min before 18 take an `axes` attribute.
+//! - the others before 18, and ReduceSum-11, take an `axes` attribute.
 //!
 //! Canonical form: `reduce_*(data){axes, keepdims, noop_with_empty_axes}` with
 //! `axes` an Ints attribute. An axes input must be known at compile time. An
@@ -27,7 +27,7 @@ use crate::error::Result;
 use vitc_ir::{Attr, Attrs, Graph, OpKind, Value};
 
 pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, kind: OpKind) -> Result<Vec<Value>> {
-    let attrs = reduce_attrs(g, n, kind == OpKind::ReduceSum)?;
+    let attrs = reduce_attrs(g, n, kind == OpKind::ReduceSum && n.opset >= 13)?;
     n.add(g, kind, attrs, &[n.input(0)], 1)
 }
 

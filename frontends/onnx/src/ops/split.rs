@@ -1,5 +1,5 @@
-//! [Split](https://onnx.ai/onnx/operators/onnx__Split.html), opsets 13–28
-//! (versions 13 and 18).
+//! [Split](https://onnx.ai/onnx/operators/onnx__Split.html), opsets 11–28
+//! (versions 11, 13 and 18).
 //!
 //! - Opset 13 moved `split` (the part sizes) from an attribute to an optional
 //!   second input.
@@ -23,10 +23,10 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, kind: OpKind) -> Result<Ve
     if outputs == 0 {
         return Err(n.err("Split has no outputs"));
     }
-    if n.attr("split").is_some() {
+    if n.attr("split").is_some() && n.opset >= 13 {
         return Err(n.attr_err("split", format!("at opset {} the part sizes are an input, not an attribute", n.opset)));
     }
-    let mut attrs = n.attrs_except(&["num_outputs"])?;
+    let mut attrs = n.attrs_except(&["num_outputs", "split"])?;
     let num_outputs = n.attr_int("num_outputs")?;
     if let Some(k) = num_outputs {
         if n.opset < 18 {
@@ -36,7 +36,11 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, kind: OpKind) -> Result<Ve
             return Err(n.attr_err("num_outputs", format!("is {k} but the node has {outputs} outputs")));
         }
     }
-    if let Some(split) = n.const_ints(g, 1, "split")? {
+    if n.opset < 13 && n.inputs.len() > 1 {
+        return Err(n.err(format!("takes one input before opset 13, found {}", n.inputs.len())));
+    }
+    let split = if n.opset < 13 { n.attr_ints("split")? } else { n.const_ints(g, 1, "split")? };
+    if let Some(split) = split {
         if num_outputs.is_some() {
             return Err(n.err("give either the split input or num_outputs, not both"));
         }
