@@ -55,6 +55,30 @@ op_kinds! {
     Erf = "erf",
     Tanh = "tanh",
     Reciprocal = "reciprocal",
+    /// Rounds toward −∞.
+    Floor = "floor",
+    /// Rounds toward +∞.
+    Ceil = "ceil",
+    /// Rounds to the nearest integer, ties to even.
+    Round = "round",
+    /// −1, 0 or 1 by the sign (integers too); ±0 and NaN are kept.
+    Sign = "sign",
+    Sin = "sin",
+    Cos = "cos",
+    Tan = "tan",
+    Asin = "asin",
+    Acos = "acos",
+    Atan = "atan",
+    Sinh = "sinh",
+    Cosh = "cosh",
+    Asinh = "asinh",
+    Acosh = "acosh",
+    Atanh = "atanh",
+    /// `is_nan(x)`: a bool tensor, true where `x` is NaN.
+    IsNaN = "is_nan",
+    /// `is_inf(x) {detect_negative=1, detect_positive=1}`: a bool tensor,
+    /// true where `x` is an infinity of a detected sign.
+    IsInf = "is_inf",
     Relu = "relu",
     Sigmoid = "sigmoid",
     HardSigmoid = "hard_sigmoid",
@@ -148,6 +172,23 @@ impl OpKind {
                 | Erf
                 | Tanh
                 | Reciprocal
+                | Floor
+                | Ceil
+                | Round
+                | Sign
+                | Sin
+                | Cos
+                | Tan
+                | Asin
+                | Acos
+                | Atan
+                | Sinh
+                | Cosh
+                | Asinh
+                | Acosh
+                | Atanh
+                | IsNaN
+                | IsInf
                 | Relu
                 | Sigmoid
                 | HardSigmoid

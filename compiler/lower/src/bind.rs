@@ -122,9 +122,11 @@ fn check_node(graph: &Graph, id: NodeId, node: &Node) -> Result<(), String> {
             }
         }
         Squeeze | Reshape | Flatten | Transpose | Slice | Pad | Resize | Identity | Cast | Expand | Neg | Abs
-        | Sqrt | Exp | Log | Erf | Tanh | Reciprocal | Relu | Sigmoid | HardSigmoid | HardSwish | Gelu | Add | Sub
-        | Mul | Div | Pow | Mod | Max | Min | Equal | Less | Greater | Where | Conv | ConvTranspose
-        | BatchNormalization | AveragePool | MaxPool | GlobalAveragePool | Unsqueeze | Range | ConstantOfShape => {}
+        | Sqrt | Exp | Log | Erf | Tanh | Reciprocal | Floor | Ceil | Round | Sign | Sin | Cos | Tan | Asin | Acos
+        | Atan | Sinh | Cosh | Asinh | Acosh | Atanh | IsNaN | IsInf | Relu | Sigmoid | HardSigmoid | HardSwish
+        | Gelu | Add | Sub | Mul | Div | Pow | Mod | Max | Min | Equal | Less | Greater | Where | Conv
+        | ConvTranspose | BatchNormalization | AveragePool | MaxPool | GlobalAveragePool | Unsqueeze | Range
+        | ConstantOfShape => {}
     }
     if sym_in(0) && node.op != Shape && !node.outputs.iter().all(has_sym) {
         return Err("the batch axis disappears".into());

@@ -82,8 +82,34 @@ pub enum UnaryOp {
     Reciprocal,
     /// Rounds toward zero (integer division, casts of floats to integers).
     Trunc,
-    /// Rounds to the nearest integer, ties to even (exact integer powers).
+    /// Rounds to the nearest integer, ties to even (exact integer powers,
+    /// ONNX Round).
     Round,
+    /// Rounds toward −∞.
+    Floor,
+    /// Rounds toward +∞.
+    Ceil,
+    /// −1, 0 or 1 by the sign (±0 and NaN kept).
+    Sign,
+    Sin,
+    Cos,
+    Tan,
+    Asin,
+    Acos,
+    Atan,
+    Sinh,
+    Cosh,
+    Asinh,
+    Acosh,
+    Atanh,
+    /// `1.0` where the operand is NaN, else `0.0`.
+    IsNaN,
+    /// `1.0` where the operand is +∞ (when `positive`) or −∞ (when
+    /// `negative`), else `0.0`.
+    IsInf {
+        negative: bool,
+        positive: bool,
+    },
     /// An activation (Relu, Sigmoid, HardSwish, HardSigmoid, Gelu, GeluTanh).
     Act(Activation),
 }

@@ -229,8 +229,9 @@ impl<'g> Lowerer<'g> {
                 Ok(())
             }
             Cast => self.cast(id),
-            Neg | Abs | Sqrt | Exp | Log | Erf | Tanh | Reciprocal | Relu | Sigmoid | HardSigmoid | HardSwish
-            | Gelu => self.unary(id),
+            Neg | Abs | Sqrt | Exp | Log | Erf | Tanh | Reciprocal | Floor | Ceil | Round | Sign | Sin | Cos | Tan
+            | Asin | Acos | Atan | Sinh | Cosh | Asinh | Acosh | Atanh | IsNaN | IsInf | Relu | Sigmoid
+            | HardSigmoid | HardSwish | Gelu => self.unary(id),
             Add | Sub | Mul | Div | Pow | Mod | Max | Min => self.binary(id),
             Equal | Less | Greater => self.compare(id),
             Where => self.select(id),

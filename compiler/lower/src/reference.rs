@@ -120,6 +120,32 @@ pub fn unary(op: UnaryOp, x: f32) -> f32 {
         UnaryOp::Reciprocal => 1.0 / x,
         UnaryOp::Trunc => x.trunc(),
         UnaryOp::Round => x.round_ties_even(),
+        UnaryOp::Floor => x.floor(),
+        UnaryOp::Ceil => x.ceil(),
+        UnaryOp::Sign => {
+            if x > 0.0 {
+                1.0
+            } else if x < 0.0 {
+                -1.0
+            } else {
+                x
+            }
+        }
+        UnaryOp::Sin => x.sin(),
+        UnaryOp::Cos => x.cos(),
+        UnaryOp::Tan => x.tan(),
+        UnaryOp::Asin => x.asin(),
+        UnaryOp::Acos => x.acos(),
+        UnaryOp::Atan => x.atan(),
+        UnaryOp::Sinh => x.sinh(),
+        UnaryOp::Cosh => x.cosh(),
+        UnaryOp::Asinh => x.asinh(),
+        UnaryOp::Acosh => x.acosh(),
+        UnaryOp::Atanh => x.atanh(),
+        UnaryOp::IsNaN => f32::from(u8::from(x.is_nan())),
+        UnaryOp::IsInf { negative, positive } => {
+            f32::from(u8::from((positive && x == f32::INFINITY) || (negative && x == f32::NEG_INFINITY)))
+        }
         UnaryOp::Act(a) => activate(a, x),
     }
 }

@@ -21,6 +21,14 @@ pub(crate) fn unary(op: OpKind, attrs: &Attrs, x: &Tensor) -> Result<Tensor, Str
         (Abs, Tensor::I32(a)) => Ok(Tensor::I32(a.mapv(i32::wrapping_abs))),
         (Relu, Tensor::I64(a)) => Ok(Tensor::I64(a.mapv(|v| v.max(0)))),
         (Relu, Tensor::I32(a)) => Ok(Tensor::I32(a.mapv(|v| v.max(0)))),
+        (Sign, Tensor::I64(a)) => Ok(Tensor::I64(a.mapv(i64::signum))),
+        (Sign, Tensor::I32(a)) => Ok(Tensor::I32(a.mapv(i32::signum))),
+        (IsNaN, Tensor::F32(a)) => Ok(Tensor::Bool(a.mapv(f32::is_nan))),
+        (IsInf, Tensor::F32(a)) => {
+            let negative = attrs.int_or("detect_negative", 1)? != 0;
+            let positive = attrs.int_or("detect_positive", 1)? != 0;
+            Ok(Tensor::Bool(a.mapv(|v| (positive && v == f32::INFINITY) || (negative && v == f32::NEG_INFINITY))))
+        }
         (_, Tensor::F32(a)) => Ok(Tensor::F32(unary_f32(op, attrs, a)?)),
         (_, other) => Err(format!("'{op}' is not defined on {} tensors", other.dtype())),
     }
@@ -37,6 +45,29 @@ fn unary_f32(op: OpKind, attrs: &Attrs, a: &ArrayD<f32>) -> Result<ArrayD<f32>, 
         Erf => a.mapv(|v| libm::erf(f64::from(v)) as f32),
         Tanh => a.mapv(f32::tanh),
         Reciprocal => a.mapv(|v| 1.0 / v),
+        Floor => a.mapv(f32::floor),
+        Ceil => a.mapv(f32::ceil),
+        Round => a.mapv(f32::round_ties_even),
+        Sign => a.mapv(|v| {
+            if v > 0.0 {
+                1.0
+            } else if v < 0.0 {
+                -1.0
+            } else {
+                v
+            }
+        }),
+        Sin => a.mapv(f32::sin),
+        Cos => a.mapv(f32::cos),
+        Tan => a.mapv(f32::tan),
+        Asin => a.mapv(f32::asin),
+        Acos => a.mapv(f32::acos),
+        Atan => a.mapv(f32::atan),
+        Sinh => a.mapv(f32::sinh),
+        Cosh => a.mapv(f32::cosh),
+        Asinh => a.mapv(f32::asinh),
+        Acosh => a.mapv(f32::acosh),
+        Atanh => a.mapv(f32::atanh),
         Relu => a.mapv(|v| if v > 0.0 || v.is_nan() { v } else { 0.0 }),
         Sigmoid => a.mapv(sigmoid),
         HardSigmoid => {

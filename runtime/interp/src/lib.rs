@@ -142,8 +142,10 @@ pub fn eval_op(op: OpKind, attrs: &Attrs, inputs: &[Option<&Tensor>], n_outputs:
         Pad => vec![pad::pad(attrs, inputs)?],
         Resize => vec![resize::resize(attrs, inputs)?],
         // Listed for exhaustiveness; the guards above take these.
-        Identity | Neg | Abs | Sqrt | Exp | Log | Erf | Tanh | Reciprocal | Relu | Sigmoid | HardSigmoid
-        | HardSwish | Gelu | Cast | Add | Sub | Mul | Div | Pow | Mod | Max | Min | Equal | Less | Greater => {
+        Identity | Neg | Abs | Sqrt | Exp | Log | Erf | Tanh | Reciprocal | Floor | Ceil | Round | Sign | Sin | Cos
+        | Tan | Asin | Acos | Atan | Sinh | Cosh | Asinh | Acosh | Atanh | IsNaN | IsInf | Relu | Sigmoid
+        | HardSigmoid | HardSwish | Gelu | Cast | Add | Sub | Mul | Div | Pow | Mod | Max | Min | Equal | Less
+        | Greater => {
             return Err(format!("internal: '{op}' was not dispatched"));
         }
     };

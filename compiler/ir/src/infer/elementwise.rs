@@ -13,6 +13,8 @@ pub fn unary(op: OpKind, attrs: &Attrs, operands: &[Option<Operand<'_>>]) -> Res
     let dtype = if op == OpKind::Cast {
         let to = attrs.str_or("to", "")?;
         DType::from_name(to).ok_or_else(|| format!("cast target '{to}' is not a supported dtype"))?
+    } else if matches!(op, OpKind::IsNaN | OpKind::IsInf) {
+        DType::Bool
     } else {
         x.ty.dtype
     };

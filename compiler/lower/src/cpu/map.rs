@@ -23,6 +23,17 @@ fn expensive(op: MapOp) -> bool {
                 | UnaryOp::Log
                 | UnaryOp::Erf
                 | UnaryOp::Tanh
+                | UnaryOp::Sin
+                | UnaryOp::Cos
+                | UnaryOp::Tan
+                | UnaryOp::Asin
+                | UnaryOp::Acos
+                | UnaryOp::Atan
+                | UnaryOp::Sinh
+                | UnaryOp::Cosh
+                | UnaryOp::Asinh
+                | UnaryOp::Acosh
+                | UnaryOp::Atanh
                 | UnaryOp::Act(A::Sigmoid | A::Gelu | A::GeluTanh)
         ) | MapOp::Binary(BinaryOp::Pow)
     )

@@ -18,12 +18,17 @@
 //! by default; AVX-512's refined `vrcp14ps` in the LLVM backend) and
 //! [`Elem::pow`] (through `exp`/`log` by default; `powf` on the CPUs).
 //!
+//! [`math`] holds `exp`, `log`, `erf`, `tanh`, `sigmoid`, `pow` and the
+//! remainders; [`trig`] the trigonometric and hyperbolic functions and
+//! their inverses.
+//!
 //! Adding an element-wise op is one enum arm in [`crate::kernel`] plus one
 //! function in [`ops`] (and the op's frontend and interpreter lines).
 
 pub mod math;
 pub mod ops;
 mod scalar;
+pub mod trig;
 
 pub use ops::{activation, binary, map, unary};
 pub use scalar::Scalar;

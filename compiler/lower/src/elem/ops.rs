@@ -7,7 +7,7 @@
 //! `HardSigmoid`/`HardSwish` and every transcendental function return NaN
 //! for a NaN operand.
 
-use super::{Cmp, Elem, RoundMode, math};
+use super::{Cmp, Elem, RoundMode, math, trig};
 use crate::{Activation, BinaryOp, MapOp, UnaryOp};
 
 /// `min(max(x, 0), 1)`, NaN kept.
@@ -76,6 +76,39 @@ pub fn unary<E: Elem + ?Sized>(e: &mut E, op: UnaryOp, x: E::V) -> E::V {
         }
         UnaryOp::Trunc => e.round(x, RoundMode::TowardZero),
         UnaryOp::Round => e.round(x, RoundMode::NearestEven),
+        UnaryOp::Floor => e.round(x, RoundMode::Down),
+        UnaryOp::Ceil => e.round(x, RoundMode::Up),
+        UnaryOp::Sign => {
+            let (zero, one, minus_one) = (e.c(0.0), e.c(1.0), e.c(-1.0));
+            let positive = e.cmp(Cmp::Gt, x, zero);
+            let negative = e.cmp(Cmp::Lt, x, zero);
+            let y = e.sel(negative, minus_one, x);
+            e.sel(positive, one, y)
+        }
+        UnaryOp::Sin => trig::sin(e, x),
+        UnaryOp::Cos => trig::cos(e, x),
+        UnaryOp::Tan => trig::tan(e, x),
+        UnaryOp::Asin => trig::asin(e, x),
+        UnaryOp::Acos => trig::acos(e, x),
+        UnaryOp::Atan => trig::atan(e, x),
+        UnaryOp::Sinh => trig::sinh(e, x),
+        UnaryOp::Cosh => trig::cosh(e, x),
+        UnaryOp::Asinh => trig::asinh(e, x),
+        UnaryOp::Acosh => trig::acosh(e, x),
+        UnaryOp::Atanh => trig::atanh(e, x),
+        UnaryOp::IsNaN => flag(e, Cmp::Uno, x, x),
+        UnaryOp::IsInf { negative, positive } => {
+            let (pos, neg) = (e.c(f32::INFINITY), e.c(f32::NEG_INFINITY));
+            match (negative, positive) {
+                (true, true) => {
+                    let a = e.abs(x);
+                    flag(e, Cmp::Eq, a, pos)
+                }
+                (false, true) => flag(e, Cmp::Eq, x, pos),
+                (true, false) => flag(e, Cmp::Eq, x, neg),
+                (false, false) => e.c(0.0),
+            }
+        }
         UnaryOp::Act(a) => activation(e, a, x),
     }
 }

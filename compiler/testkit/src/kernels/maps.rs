@@ -24,8 +24,14 @@ pub fn activations() -> Vec<Activation> {
 /// Every map op.
 pub fn map_ops() -> Vec<MapOp> {
     use UnaryOp::*;
-    let mut ops: Vec<MapOp> =
-        [Copy, Neg, Abs, Sqrt, Exp, Log, Erf, Tanh, Reciprocal, Trunc, Round].into_iter().map(MapOp::Unary).collect();
+    let mut ops: Vec<MapOp> = [
+        Copy, Neg, Abs, Sqrt, Exp, Log, Erf, Tanh, Reciprocal, Trunc, Round, Floor, Ceil, Sign, Sin, Cos, Tan, Asin,
+        Acos, Atan, Sinh, Cosh, Asinh, Acosh, Atanh, IsNaN,
+    ]
+    .into_iter()
+    .chain([IsInf { negative: true, positive: true }, IsInf { negative: false, positive: true }])
+    .map(MapOp::Unary)
+    .collect();
     ops.extend(activations().into_iter().map(|a| MapOp::Unary(Act(a))));
     use BinaryOp::*;
     ops.extend([Add, Sub, Mul, Div, Pow, Max, Min, Equal, Greater, Less, Mod, Fmod].into_iter().map(MapOp::Binary));
@@ -52,6 +58,22 @@ pub(super) fn small(rng: &mut Rng, out: &mut Vec<Sample>) {
         (UnaryOp::Reciprocal, 0.5, 3.0),
         (UnaryOp::Trunc, -5.0, 5.0),
         (UnaryOp::Round, -5.0, 5.0),
+        (UnaryOp::Floor, -5.0, 5.0),
+        (UnaryOp::Ceil, -5.0, 5.0),
+        (UnaryOp::Sign, -3.0, 3.0),
+        (UnaryOp::Sin, -10.0, 10.0),
+        (UnaryOp::Cos, -10.0, 10.0),
+        (UnaryOp::Tan, -1.4, 1.4),
+        (UnaryOp::Asin, -1.0, 1.0),
+        (UnaryOp::Acos, -1.0, 1.0),
+        (UnaryOp::Atan, -20.0, 20.0),
+        (UnaryOp::Sinh, -5.0, 5.0),
+        (UnaryOp::Cosh, -5.0, 5.0),
+        (UnaryOp::Asinh, -50.0, 50.0),
+        (UnaryOp::Acosh, 1.0, 50.0),
+        (UnaryOp::Atanh, -0.95, 0.95),
+        (UnaryOp::IsNaN, -3.0, 3.0),
+        (UnaryOp::IsInf { negative: true, positive: false }, -3.0, 3.0),
         (UnaryOp::Act(Activation::Relu), -3.0, 3.0),
         (UnaryOp::Act(Activation::Sigmoid), -10.0, 10.0),
         (UnaryOp::Act(Activation::HardSwish), -5.0, 5.0),

@@ -44,6 +44,22 @@ fn map_op(op: MapOp) -> usize {
             UnaryOp::Trunc => 9,
             UnaryOp::Round => 10,
             UnaryOp::Act(a) => 11 + activation(a),
+            UnaryOp::Floor => 50,
+            UnaryOp::Ceil => 51,
+            UnaryOp::Sign => 52,
+            UnaryOp::Sin => 53,
+            UnaryOp::Cos => 54,
+            UnaryOp::Tan => 55,
+            UnaryOp::Asin => 56,
+            UnaryOp::Acos => 57,
+            UnaryOp::Atan => 58,
+            UnaryOp::Sinh => 59,
+            UnaryOp::Cosh => 60,
+            UnaryOp::Asinh => 61,
+            UnaryOp::Acosh => 62,
+            UnaryOp::Atanh => 63,
+            UnaryOp::IsNaN => 64,
+            UnaryOp::IsInf { negative, positive } => 65 + usize::from(negative) * 2 + usize::from(positive),
         },
         MapOp::Binary(b) => match b {
             BinaryOp::Add => 20,
@@ -104,7 +120,7 @@ fn every_kernel_kind_op_and_activation_is_covered() {
         })
         .collect();
     let expected: BTreeSet<usize> = maps::map_ops().into_iter().map(map_op).collect();
-    assert_eq!(expected.len(), 11 + 7 + 12 + 2, "map_ops lists every op");
+    assert_eq!(expected.len(), 11 + 7 + 15 + 2 + 12 + 2, "map_ops lists every op");
     assert_eq!(ops, expected);
     let epilogues: BTreeSet<usize> = kernels
         .iter()

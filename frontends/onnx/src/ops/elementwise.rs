@@ -1,6 +1,6 @@
 //! Element-wise ops, converted one to one (all operands, all attributes).
 //!
-//! Unary, opsets 13–28:
+//! Unary, opsets 11–28:
 //! [Abs](https://onnx.ai/onnx/operators/onnx__Abs.html),
 //! [Neg](https://onnx.ai/onnx/operators/onnx__Neg.html),
 //! [Sqrt](https://onnx.ai/onnx/operators/onnx__Sqrt.html),
@@ -14,7 +14,16 @@
 //! [HardSigmoid](https://onnx.ai/onnx/operators/onnx__HardSigmoid.html) (`alpha`, `beta`),
 //! [HardSwish](https://onnx.ai/onnx/operators/onnx__HardSwish.html) (opset 14+),
 //! [Gelu](https://onnx.ai/onnx/operators/onnx__Gelu.html) (opset 20+, `approximate` = `none` | `tanh`),
-//! [Identity](https://onnx.ai/onnx/operators/onnx__Identity.html) (tensors only).
+//! [Identity](https://onnx.ai/onnx/operators/onnx__Identity.html) (tensors only),
+//! the rounding ops [Floor](https://onnx.ai/onnx/operators/onnx__Floor.html),
+//! [Ceil](https://onnx.ai/onnx/operators/onnx__Ceil.html),
+//! [Round](https://onnx.ai/onnx/operators/onnx__Round.html) (ties to even),
+//! [Sign](https://onnx.ai/onnx/operators/onnx__Sign.html),
+//! the trigonometric [Sin](https://onnx.ai/onnx/operators/onnx__Sin.html),
+//! Cos, Tan, Asin, Acos, Atan and hyperbolic Sinh, Cosh, Asinh, Acosh, Atanh,
+//! and [IsNaN](https://onnx.ai/onnx/operators/onnx__IsNaN.html),
+//! [IsInf](https://onnx.ai/onnx/operators/onnx__IsInf.html) (`detect_negative`,
+//! `detect_positive`; bool results).
 //!
 //! Binary with multidirectional broadcasting, opsets 13–28:
 //! [Add](https://onnx.ai/onnx/operators/onnx__Add.html),

@@ -85,15 +85,22 @@ macro_rules! ops {
 pub(crate) static OPS: &[OpDef] = ops! {
     // op_type            since  IR kind             inputs   converter
     "Abs",                 11, Abs,                1, 1,     elementwise::convert;
+    "Acos",                11, Acos,               1, 1,     elementwise::convert;
+    "Acosh",               11, Acosh,              1, 1,     elementwise::convert;
     "Add",                 11, Add,                2, 2,     elementwise::convert;
     "And",                 7, Where,             2, 2,     logic::convert;
     "ArgMax",              11, ReduceMax,          1, 1,     argmax::convert;
     "ArgMin",              11, ReduceMin,          1, 1,     argmax::convert;
+    "Asin",                11, Asin,               1, 1,     elementwise::convert;
+    "Asinh",               11, Asinh,              1, 1,     elementwise::convert;
+    "Atan",                11, Atan,               1, 1,     elementwise::convert;
+    "Atanh",               11, Atanh,              1, 1,     elementwise::convert;
     "Attention",           23, MatMul,             3, 7,     attention::convert;
     "AveragePool",         11, AveragePool,        1, 1,     pool::convert;
     "BatchNormalization",  11, BatchNormalization, 5, 5,     norm::batch_normalization;
     "Cast",                11, Cast,               1, 1,     cast::convert;
     "CastLike",            15, Cast,               2, 2,     cast::cast_like;
+    "Ceil",                11, Ceil,               1, 1,     elementwise::convert;
     "Celu",                12, Identity,           1, 1,     activation::convert;
     "Clip",                11, Identity,           1, 3,     activation::convert;
     "Concat",              11, Concat,             1, ANY,   concat::convert;
@@ -101,6 +108,8 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "ConstantOfShape",     11, ConstantOfShape,    1, 1,     constant::constant_of_shape;
     "Conv",                11, Conv,               2, 3,     conv::convert;
     "ConvTranspose",       11, ConvTranspose,      2, 3,     conv::convert;
+    "Cos",                 11, Cos,                1, 1,     elementwise::convert;
+    "Cosh",                11, Cosh,               1, 1,     elementwise::convert;
     "Div",                 11, Div,                2, 2,     elementwise::convert;
     "Dropout",             12, Identity,           1, 3,     dropout::convert;
     "Einsum",              12, Einsum,             1, ANY,   einsum::convert;
@@ -110,6 +119,7 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "Exp",                 11, Exp,                1, 1,     elementwise::convert;
     "Expand",              11, Expand,             2, 2,     reshape::convert;
     "Flatten",             11, Flatten,            1, 1,     reshape::convert;
+    "Floor",               11, Floor,              1, 1,     elementwise::convert;
     "Gather",              11, Gather,             2, 2,     gather::convert;
     "GatherElements",      11, Gather,             2, 2,     flat_gather::gather_elements;
     "GatherND",            11, Gather,             2, 2,     flat_gather::gather_nd;
@@ -123,6 +133,8 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "Hardmax",             11, Softmax,            1, 1,     softmax::hardmax;
     "Identity",            11, Identity,           1, 1,     elementwise::convert;
     "InstanceNormalization", 11, LayerNormalization, 3, 3,   norm::instance_normalization;
+    "IsInf",               11, IsInf,              1, 1,     elementwise::convert;
+    "IsNaN",               11, IsNaN,              1, 1,     elementwise::convert;
     "LayerNormalization",  17, LayerNormalization, 2, 3,     norm::layer_normalization;
     "LeakyRelu",           11, Identity,           1, 1,     activation::convert;
     "Less",                11, Less,               2, 2,     elementwise::convert;
@@ -158,10 +170,14 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "Relu",                11, Relu,               1, 1,     elementwise::convert;
     "Reshape",             11, Reshape,            2, 2,     reshape::convert;
     "Resize",              11, Resize,             1, 4,     resize::convert;
+    "Round",               11, Round,              1, 1,     elementwise::convert;
     "ScatterND",           11, ScatterND,          3, 3,     gather::scatter_nd;
     "Selu",                11, Identity,           1, 1,     activation::convert;
     "Shape",               11, Shape,              1, 1,     shape::convert;
     "Sigmoid",             11, Sigmoid,            1, 1,     elementwise::convert;
+    "Sign",                11, Sign,               1, 1,     elementwise::convert;
+    "Sin",                 11, Sin,                1, 1,     elementwise::convert;
+    "Sinh",                11, Sinh,               1, 1,     elementwise::convert;
     "Size",                11, Shape,              1, 1,     shape::size;
     "Slice",               11, Slice,              3, 5,     slice::convert;
     "Softmax",             11, Softmax,            1, 1,     softmax::convert;
@@ -173,6 +189,7 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "Squeeze",             11, Squeeze,            1, 2,     squeeze::convert;
     "Sub",                 11, Sub,                2, 2,     elementwise::convert;
     "Sum",                 11, Identity,           1, ANY,   activation::convert;
+    "Tan",                 11, Tan,                1, 1,     elementwise::convert;
     "Tanh",                11, Tanh,               1, 1,     elementwise::convert;
     "ThresholdedRelu",     11, Identity,           1, 1,     activation::convert;
     "Transpose",           11, Transpose,          1, 1,     reshape::convert;
