@@ -20,6 +20,9 @@
 //!   past 88.
 //! - [Softsign](https://onnx.ai/onnx/operators/onnx__Softsign.html): `x / (1 + |x|)`.
 //! - [Mish](https://onnx.ai/onnx/operators/onnx__Mish.html): `x · tanh(softplus(x))`.
+//! - [Swish](https://onnx.ai/onnx/operators/onnx__Swish.html) (`alpha` 1): `x · sigmoid(alpha·x)`.
+//! - [Shrink](https://onnx.ai/onnx/operators/onnx__Shrink.html) (`lambd` 0.5, `bias` 0):
+//!   `x + bias` below `−lambd`, `x − bias` above `lambd`, else 0.
 //! - [Sum](https://onnx.ai/onnx/operators/onnx__Sum.html),
 //!   [Mean](https://onnx.ai/onnx/operators/onnx__Mean.html),
 //!   [Max](https://onnx.ai/onnx/operators/onnx__Max.html),
@@ -141,6 +144,26 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
             let one = b.scalar(g, 1.0);
             let denominator = b.op(g, OpKind::Add, &[magnitude, one])?;
             b.last(g, OpKind::Div, &[x, denominator])
+        }
+        "Swish" => {
+            float_input()?;
+            let alpha = float_attr(n, "alpha", 1.0)?;
+            let alpha = b.scalar(g, alpha);
+            let scaled = b.op(g, OpKind::Mul, &[x, alpha])?;
+            let gate = b.op(g, OpKind::Sigmoid, &[scaled])?;
+            b.last(g, OpKind::Mul, &[x, gate])
+        }
+        "Shrink" => {
+            float_input()?;
+            let (lambd, bias) = (float_attr(n, "lambd", 0.5)?, float_attr(n, "bias", 0.0)?);
+            let (low, high, bias, zero) =
+                (b.scalar(g, -lambd), b.scalar(g, lambd), b.scalar(g, bias), b.scalar(g, 0.0));
+            let below = b.op(g, OpKind::Less, &[x, low])?;
+            let above = b.op(g, OpKind::Greater, &[x, high])?;
+            let up = b.op(g, OpKind::Add, &[x, bias])?;
+            let down = b.op(g, OpKind::Sub, &[x, bias])?;
+            let y = b.op(g, OpKind::Where, &[above, down, zero])?;
+            b.last(g, OpKind::Where, &[below, up, y])
         }
         "Mish" => {
             float_input()?;

@@ -162,3 +162,55 @@ pub(crate) fn gather_nd(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result
     let flat_data = b.op(g, OpKind::Reshape, &[data, shape])?;
     b.last(g, OpKind::Gather, &[flat_data, flat_index])
 }
+
+/// [ScatterElements](https://onnx.ai/onnx/operators/onnx__ScatterElements.html)
+/// `(data, indices, updates)`, opsets 11–28 (`axis` 0; `reduction` none, add,
+/// mul from 16, max, min from 18), and the deprecated
+/// [Scatter](https://onnx.ai/onnx/operators/onnx__Scatter.html) (opsets
+/// 9–10, no reduction): a `scatter_nd` whose index tuples are each
+/// update's coordinates with the `axis` one replaced by the index — constant
+/// coordinates concatenated with the (non-negative) indices along a new
+/// last axis. With constant indices canonicalisation turns it into gathers.
+pub(crate) fn scatter_elements(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<Vec<Value>> {
+    let mut b = Compose::new(n);
+    let (data, indices, updates) = (b.required(0, "data")?, b.required(1, "indices")?, b.required(2, "updates")?);
+    let data_dims = static_dims(&b, g, data, "data")?;
+    let index_dims = static_dims(&b, g, indices, "indices")?;
+    let rank = data_dims.len();
+    if rank == 0 || index_dims.len() != rank {
+        return Err(
+            n.err(format!("data (rank {rank}) and indices (rank {}) must have the same rank ≥ 1", index_dims.len()))
+        );
+    }
+    let axis = n.attr_int("axis")?.unwrap_or(0);
+    if axis < -(rank as i64) || axis >= rank as i64 {
+        return Err(n.attr_err("axis", format!("{axis} is out of range for rank {rank}")));
+    }
+    let axis = axis.rem_euclid(rank as i64) as usize;
+    let reduction = n.attr_str("reduction")?.unwrap_or_else(|| "none".to_string());
+    let allowed: &[&str] = match n.opset {
+        ..16 => &["none"],
+        16 | 17 => &["none", "add", "mul"],
+        _ => &["none", "add", "mul", "max", "min"],
+    };
+    if !allowed.contains(&reduction.as_str()) {
+        return Err(n.attr_err("reduction", format!("'{reduction}' is not allowed at opset {} ({allowed:?})", n.opset)));
+    }
+    let i = indices_i64(&mut b, g, indices)?;
+    let size = b.scalar_of(g, DType::I64, as_i64(&b, data_dims[axis])? as f64);
+    let i = wrap_negative(&mut b, g, i, size)?;
+    let last = Attrs::new().with("axes", Attr::Ints(vec![rank as i64]));
+    let mut parts = Vec::with_capacity(rank);
+    for k in 0..rank {
+        parts.push(if k == axis {
+            b.op_with(g, OpKind::Unsqueeze, last.clone(), &[i])?
+        } else {
+            let mut d = index_dims.clone();
+            d.push(1);
+            offsets(&mut b, g, &d, |ix| ix[k] as i64)
+        });
+    }
+    let coordinates = b.op_with(g, OpKind::Concat, Attrs::new().with("axis", Attr::Int(rank as i64)), &parts)?;
+    let attrs = Attrs::new().with("reduction", Attr::Str(reduction));
+    b.last_with(g, OpKind::ScatterND, attrs, &[data, coordinates, updates])
+}

@@ -7,7 +7,9 @@
 //! [ReduceL1](https://onnx.ai/onnx/operators/onnx__ReduceL1.html) `reduce_sum(|x|)`,
 //! [ReduceL2](https://onnx.ai/onnx/operators/onnx__ReduceL2.html) `sqrt(reduce_sum(x·x))`,
 //! [ReduceSumSquare](https://onnx.ai/onnx/operators/onnx__ReduceSumSquare.html) `reduce_sum(x·x)`,
-//! [ReduceLogSum](https://onnx.ai/onnx/operators/onnx__ReduceLogSum.html) `log(reduce_sum(x))` and
+//! [ReduceLogSum](https://onnx.ai/onnx/operators/onnx__ReduceLogSum.html) `log(reduce_sum(x))`,
+//! [ReduceProd](https://onnx.ai/onnx/operators/onnx__ReduceProd.html) `sign · exp(reduce_sum(log|x|))`
+//! (float data; the sign from the count of negative factors) and
 //! [ReduceLogSumExp](https://onnx.ai/onnx/operators/onnx__ReduceLogSumExp.html)
 //! `log(reduce_sum(exp(x − m))) + m` with `m` the maximum clamped to the
 //! finite floats (exact where `exp(x)` would overflow; −∞ for an empty set).
@@ -57,6 +59,27 @@ pub(crate) fn composed(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<
             b.require_float(g, x, "data")?;
             let sum = b.op_with(g, OpKind::ReduceSum, attrs, &[x])?;
             b.last(g, OpKind::Log, &[sum])
+        }
+        "ReduceProd" => {
+            // sign · exp(Σ log|x|): a zero gives log 0 = −∞ and a product of 0;
+            // the sign is odd when an odd number of factors is negative.
+            b.require_float(g, x, "data")?;
+            let magnitude = b.op(g, OpKind::Abs, &[x])?;
+            let logs = b.op(g, OpKind::Log, &[magnitude])?;
+            let sum = b.op_with(g, OpKind::ReduceSum, attrs.clone(), &[logs])?;
+            let product = b.op(g, OpKind::Exp, &[sum])?;
+            let zero = b.scalar(g, 0.0);
+            let negative = b.op(g, OpKind::Less, &[x, zero])?;
+            let to_float = Attrs::new().with("to", Attr::Str(vitc_ir::DType::F32.name().to_string()));
+            let negative = b.op_with(g, OpKind::Cast, to_float, &[negative])?;
+            let count = b.op_with(g, OpKind::ReduceSum, attrs, &[negative])?;
+            let two = b.scalar(g, 2.0);
+            let odd = b.op(g, OpKind::Mod, &[count, two])?;
+            let minus_two = b.scalar(g, -2.0);
+            let one = b.scalar(g, 1.0);
+            let flip = b.op(g, OpKind::Mul, &[odd, minus_two])?;
+            let sign = b.op(g, OpKind::Add, &[flip, one])?;
+            b.last(g, OpKind::Mul, &[sign, product])
         }
         "ReduceLogSumExp" => {
             b.require_float(g, x, "data")?;

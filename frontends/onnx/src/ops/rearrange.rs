@@ -1,0 +1,116 @@
+//! Data movement imported as reshapes, transposes and expands (shapes and
+//! operands known at compile time):
+//!
+//! - [DepthToSpace](https://onnx.ai/onnx/operators/onnx__DepthToSpace.html),
+//!   opsets 11–28 (`blocksize`, `mode` DCR or CRD) and
+//!   [SpaceToDepth](https://onnx.ai/onnx/operators/onnx__SpaceToDepth.html)
+//!   (`blocksize`; `mode` from opset 24): reshape to 6-D, transpose,
+//!   reshape, as the spec describes.
+//! - [Tile](https://onnx.ai/onnx/operators/onnx__Tile.html)`(input, repeats)`,
+//!   opsets 11–28: `[d0, d1, …]` reshaped to `[1, d0, 1, d1, …]`, expanded
+//!   to `[r0, d0, r1, d1, …]` and reshaped to `[r0·d0, r1·d1, …]`.
+
+use super::NodeCtx;
+use super::compose::Compose;
+use crate::error::Result;
+use vitc_ir::dim::shape_sizes;
+use vitc_ir::{Attr, Attrs, Graph, OpKind, Value};
+
+fn dims(b: &Compose<'_, '_>, g: &Graph, x: Value) -> Result<Vec<usize>> {
+    shape_sizes(&g.value_type(x).shape).ok_or_else(|| b.n.err("the input's shape must be known at compile time"))
+}
+
+fn i64s(values: &[usize]) -> Vec<i64> {
+    values.iter().map(|&v| v as i64).collect()
+}
+
+/// `reshape(transpose(reshape(x, inner), perm), outer)`.
+fn shuffle(
+    b: &mut Compose<'_, '_>,
+    g: &mut Graph,
+    x: Value,
+    inner: &[usize],
+    perm: &[i64],
+    outer: &[usize],
+) -> Result<Vec<Value>> {
+    let inner = b.ints(g, &i64s(inner));
+    let x = b.op(g, OpKind::Reshape, &[x, inner])?;
+    let x = b.op_with(g, OpKind::Transpose, Attrs::new().with("perm", Attr::Ints(perm.to_vec())), &[x])?;
+    let outer = b.ints(g, &i64s(outer));
+    b.last(g, OpKind::Reshape, &[x, outer])
+}
+
+/// The `blocksize` and the `[N, C, H, W]` dims of the input.
+fn blocks(b: &Compose<'_, '_>, g: &Graph, x: Value) -> Result<(usize, [usize; 4])> {
+    let n = b.n;
+    let block = n.attr_int("blocksize")?.ok_or_else(|| n.attr_err("blocksize", "is required"))?;
+    let block =
+        usize::try_from(block).ok().filter(|&s| s > 0).ok_or_else(|| n.attr_err("blocksize", "must be positive"))?;
+    match dims(b, g, x)?[..] {
+        [bn, c, h, w] => Ok((block, [bn, c, h, w])),
+        ref other => Err(n.err(format!("the input must be 4-D, found rank {}", other.len()))),
+    }
+}
+
+fn mode(n: &NodeCtx<'_>) -> Result<bool> {
+    match n.attr_str("mode")?.as_deref() {
+        None | Some("DCR") => Ok(true),
+        Some("CRD") => Ok(false),
+        Some(other) => Err(n.attr_err("mode", format!("'{other}' is not DCR or CRD"))),
+    }
+}
+
+/// DepthToSpace.
+pub(crate) fn depth_to_space(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<Vec<Value>> {
+    let mut b = Compose::new(n);
+    let x = b.required(0, "input")?;
+    let (s, [bn, c, h, w]) = blocks(&b, g, x)?;
+    if c % (s * s) != 0 {
+        return Err(n.err(format!("{c} channels are not a multiple of blocksize² = {}", s * s)));
+    }
+    let outer = [bn, c / (s * s), h * s, w * s];
+    if mode(n)? {
+        shuffle(&mut b, g, x, &[bn, s, s, c / (s * s), h, w], &[0, 3, 4, 1, 5, 2], &outer)
+    } else {
+        shuffle(&mut b, g, x, &[bn, c / (s * s), s, s, h, w], &[0, 1, 4, 2, 5, 3], &outer)
+    }
+}
+
+/// SpaceToDepth.
+pub(crate) fn space_to_depth(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<Vec<Value>> {
+    let mut b = Compose::new(n);
+    let x = b.required(0, "input")?;
+    let (s, [bn, c, h, w]) = blocks(&b, g, x)?;
+    if h % s != 0 || w % s != 0 {
+        return Err(n.err(format!("the spatial size {h}×{w} is not a multiple of blocksize {s}")));
+    }
+    let inner = [bn, c, h / s, s, w / s, s];
+    let outer = [bn, c * s * s, h / s, w / s];
+    let perm: &[i64] = if mode(n)? { &[0, 3, 5, 1, 2, 4] } else { &[0, 1, 3, 5, 2, 4] };
+    shuffle(&mut b, g, x, &inner, perm, &outer)
+}
+
+/// Tile.
+pub(crate) fn tile(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<Vec<Value>> {
+    let mut b = Compose::new(n);
+    let x = b.required(0, "input")?;
+    let d = dims(&b, g, x)?;
+    let repeats = n.const_ints(g, 1, "repeats")?.ok_or_else(|| n.err("input 1 (repeats) is required"))?;
+    if repeats.len() != d.len() || repeats.iter().any(|&r| r < 0) {
+        return Err(n.err(format!("repeats {repeats:?} must have one non-negative count per axis of {d:?}")));
+    }
+    let mut spread = Vec::new();
+    let mut expanded = Vec::new();
+    let mut outer = Vec::new();
+    for (&dim, &r) in d.iter().zip(&repeats) {
+        spread.extend([1, dim as i64]);
+        expanded.extend([r, dim as i64]);
+        outer.push(r * dim as i64);
+    }
+    let spread = b.ints(g, &spread);
+    let x = b.op(g, OpKind::Reshape, &[x, spread])?;
+    let expanded = b.ints(g, &expanded);
+    let x = b.op(g, OpKind::Expand, &[x, expanded])?;
+    let outer = b.ints(g, &outer);
+    b.last(g, OpKind::Reshape, &[x, outer])
+}
