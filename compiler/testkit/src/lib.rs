@@ -10,11 +10,15 @@
 //!   rule [`assert_within`] and [`compare`]).
 //! - `kernels` (feature `kernels`): the catalogue of kernel samples every
 //!   backend's tests compile and run.
+//! - `node_cases` (feature `node-cases`): the ONNX node conformance cases
+//!   as lowered programs, for the backends' conformance tests.
 
 pub mod close;
 pub mod data;
 #[cfg(feature = "kernels")]
 pub mod kernels;
+#[cfg(feature = "node-cases")]
+pub mod node_cases;
 pub mod rng;
 pub mod tools;
 
