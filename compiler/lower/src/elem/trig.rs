@@ -119,6 +119,19 @@ pub fn atan<E: Elem + ?Sized>(e: &mut E, x: E::V) -> E::V {
     copy_sign(e, y, x)
 }
 
+/// NaN (one constant, whatever NaN the steps made) where `|x| > limit`,
+/// else `y`: the steps mix NaNs of different signs, and which one an
+/// operation keeps depends on its operand order, which the code generator
+/// may commute; out of the domain every backend and chunking then gives
+/// the same bits.
+fn nan_beyond<E: Elem + ?Sized>(e: &mut E, x: E::V, limit: f32, y: E::V) -> E::V {
+    let a = e.abs(x);
+    let l = e.c(limit);
+    let outside = e.cmp(Cmp::Gt, a, l);
+    let nan = e.c(f32::NAN);
+    e.sel(outside, nan, y)
+}
+
 /// `asin x = atan(x / √((1 − x)(1 + x)))`.
 pub fn asin<E: Elem + ?Sized>(e: &mut E, x: E::V) -> E::V {
     let one = e.c(1.0);
@@ -127,7 +140,8 @@ pub fn asin<E: Elem + ?Sized>(e: &mut E, x: E::V) -> E::V {
     let d = e.mul(a, b);
     let d = e.sqrt(d);
     let t = e.div(x, d);
-    atan(e, t)
+    let y = atan(e, t);
+    nan_beyond(e, x, 1.0, y)
 }
 
 /// `acos x = 2·atan(√((1 − x)/(1 + x)))`.
@@ -138,7 +152,8 @@ pub fn acos<E: Elem + ?Sized>(e: &mut E, x: E::V) -> E::V {
     let q = e.div(a, b);
     let q = e.sqrt(q);
     let t = atan(e, q);
-    e.add(t, t)
+    let y = e.add(t, t);
+    nan_beyond(e, x, 1.0, y)
 }
 
 /// `h = e^{|x|}/2` without overflowing before the result does.
@@ -229,7 +244,10 @@ pub fn acosh<E: Elem + ?Sized>(e: &mut E, x: E::V) -> E::V {
     let far = log_twice(e, x);
     let limit = e.c(4096.0);
     let is_far = e.cmp(Cmp::Gt, x, limit);
-    e.sel(is_far, far, near)
+    let y = e.sel(is_far, far, near);
+    let below = e.cmp(Cmp::Lt, x, one);
+    let nan = e.c(f32::NAN);
+    e.sel(below, nan, y)
 }
 
 /// `atanh x = sign(x)·½·log1p(2|x|/(1 − |x|))`.
@@ -242,5 +260,6 @@ pub fn atanh<E: Elem + ?Sized>(e: &mut E, x: E::V) -> E::V {
     let l = log1p(e, u);
     let half = e.c(0.5);
     let y = e.mul(l, half);
-    copy_sign(e, y, x)
+    let y = copy_sign(e, y, x);
+    nan_beyond(e, x, 1.0, y)
 }
