@@ -1,5 +1,6 @@
 //! [Dropout](https://onnx.ai/onnx/operators/onnx__Dropout.html)`(data, ratio?, training_mode?)`,
-//! opsets 13–28 (versions 13 and 22), converted to `identity(data)`.
+//! opsets 7–28 (versions 7, 10, 12, 13 and 22; before 12 `ratio` is an
+//! attribute), converted to `identity(data)`.
 //!
 //! Inference only: a `training_mode` input must be a constant false. The
 //! optional `mask` output is not produced; the builder rejects the node only

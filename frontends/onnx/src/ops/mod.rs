@@ -19,7 +19,7 @@ mod compose;
 mod concat;
 mod constant;
 mod conv;
-mod cumsum;
+mod cumulative;
 mod dropout;
 mod einsum;
 mod elementwise;
@@ -44,6 +44,7 @@ mod slice;
 mod softmax;
 mod split;
 mod squeeze;
+mod topk;
 mod trilu;
 mod window_fn;
 
@@ -109,6 +110,7 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "CastLike",            15, Cast,               2, 2,     cast::cast_like;
     "Ceil",                11, Ceil,               1, 1,     elementwise::convert;
     "Celu",                12, Identity,           1, 1,     activation::convert;
+    "CenterCropPad",       18, Slice,              2, 2,     rearrange::center_crop_pad;
     "Clip",                11, Identity,           1, 3,     activation::convert;
     "Concat",              11, Concat,             1, ANY,   concat::convert;
     "Constant",            11, Const,              0, 0,     constant::constant;
@@ -117,10 +119,11 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "ConvTranspose",       11, ConvTranspose,      2, 3,     conv::convert;
     "Cos",                 11, Cos,                1, 1,     elementwise::convert;
     "Cosh",                11, Cosh,               1, 1,     elementwise::convert;
-    "CumSum",              11, MatMul,             2, 2,     cumsum::convert;
+    "CumProd",             26, MatMul,             2, 2,     cumulative::convert;
+    "CumSum",              11, MatMul,             2, 2,     cumulative::convert;
     "DepthToSpace",        11, Reshape,            1, 1,     rearrange::depth_to_space;
     "Div",                 11, Div,                2, 2,     elementwise::convert;
-    "Dropout",             12, Identity,           1, 3,     dropout::convert;
+    "Dropout",             7, Identity,           1, 3,     dropout::convert;
     "Einsum",              12, Einsum,             1, ANY,   einsum::convert;
     "Elu",                 11, Identity,           1, 1,     activation::convert;
     "Equal",               11, Equal,              2, 2,     elementwise::convert;
@@ -190,6 +193,7 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "Relu",                11, Relu,               1, 1,     elementwise::convert;
     "Reshape",             11, Reshape,            2, 2,     reshape::convert;
     "Resize",              11, Resize,             1, 4,     resize::convert;
+    "ReverseSequence",     11, Gather,             2, 2,     rearrange::reverse_sequence;
     "RotaryEmbedding",     23, Mul,                3, 4,     rotary::convert;
     "Round",               11, Round,              1, 1,     elementwise::convert;
     "Scatter",             9, ScatterND,           3, 3,     flat_gather::scatter_elements;
@@ -219,9 +223,11 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "Tanh",                11, Tanh,               1, 1,     elementwise::convert;
     "ThresholdedRelu",     11, Identity,           1, 1,     activation::convert;
     "Tile",                11, Expand,             2, 2,     rearrange::tile;
+    "TopK",                11, ReduceMax,          2, 2,     topk::convert;
     "Transpose",           11, Transpose,          1, 1,     reshape::convert;
     "Trilu",               14, Where,              1, 2,     trilu::convert;
     "Unsqueeze",           11, Unsqueeze,          1, 2,     squeeze::convert;
+    "Upsample",            9, Resize,              2, 2,     resize::upsample;
     "Where",               11, Where,              3, 3,     elementwise::convert;
     "Xor",                 7, Equal,             2, 2,     logic::convert;
 };

@@ -6,6 +6,7 @@
 //!   [SpaceToDepth](https://onnx.ai/onnx/operators/onnx__SpaceToDepth.html)
 //!   (`blocksize`; `mode` from opset 24): reshape to 6-D, transpose,
 //!   reshape, as the spec describes.
+//! - CenterCropPad and ReverseSequence (see their functions).
 //! - [Tile](https://onnx.ai/onnx/operators/onnx__Tile.html)`(input, repeats)`,
 //!   opsets 11–28: `[d0, d1, …]` reshaped to `[1, d0, 1, d1, …]`, expanded
 //!   to `[r0, d0, r1, d1, …]` and reshaped to `[r0·d0, r1·d1, …]`.
@@ -113,4 +114,68 @@ pub(crate) fn tile(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<Vec<
     let x = b.op(g, OpKind::Expand, &[x, expanded])?;
     let outer = b.ints(g, &outer);
     b.last(g, OpKind::Reshape, &[x, outer])
+}
+
+/// [CenterCropPad](https://onnx.ai/onnx/operators/onnx__CenterCropPad.html)`(input,
+/// shape)`, opsets 18–28 (`axes`, default all): each named axis cropped to
+/// its target size around the centre (`Slice` from `(d − s)/2`, rounded
+/// down) or zero-padded to it (`(s − d)/2` before, the rest after).
+pub(crate) fn center_crop_pad(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<Vec<Value>> {
+    let mut b = Compose::new(n);
+    let mut x = b.required(0, "input_data")?;
+    let d = dims(&b, g, x)?;
+    let rank = d.len() as i64;
+    let sizes = n.const_ints(g, 1, "shape")?.ok_or_else(|| n.err("input 1 (shape) is required"))?;
+    let axes = n.attr_ints("axes")?.unwrap_or_else(|| (0..rank).collect());
+    if axes.len() != sizes.len() {
+        return Err(n.err(format!("{} target sizes for {} axes", sizes.len(), axes.len())));
+    }
+    let mut pads = vec![0i64; 2 * d.len()];
+    for (&axis, &target) in axes.iter().zip(&sizes) {
+        if axis < -rank || axis >= rank || target < 0 {
+            return Err(n.err(format!("axis {axis} with size {target} does not fit rank {rank}")));
+        }
+        let a = axis.rem_euclid(rank) as usize;
+        let dim = d[a] as i64;
+        if target < dim {
+            let start = (dim - target) / 2;
+            let (s, e, ax) = (b.ints(g, &[start]), b.ints(g, &[start + target]), b.ints(g, &[a as i64]));
+            x = b.op(g, OpKind::Slice, &[x, s, e, ax])?;
+        } else if target > dim {
+            pads[a] = (target - dim) / 2;
+            pads[a + d.len()] = target - dim - (target - dim) / 2;
+        }
+    }
+    if pads.iter().any(|&p| p != 0) {
+        let pads = b.ints(g, &pads);
+        x = b.op(g, OpKind::Pad, &[x, pads])?;
+    }
+    b.last(g, OpKind::Identity, &[x])
+}
+
+/// [ReverseSequence](https://onnx.ai/onnx/operators/onnx__ReverseSequence.html)`(input,
+/// sequence_lens)`, opsets 11–28 (`batch_axis` 1, `time_axis` 0): each
+/// batch's first `sequence_lens[b]` steps reversed, the rest kept — a
+/// GatherElements along the time axis with constant indices (`sequence_lens`
+/// known at compile time).
+pub(crate) fn reverse_sequence(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<Vec<Value>> {
+    let mut b = Compose::new(n);
+    let x = b.required(0, "input")?;
+    let d = dims(&b, g, x)?;
+    let lens = n.const_ints(g, 1, "sequence_lens")?.ok_or_else(|| n.err("input 1 (sequence_lens) is required"))?;
+    let (batch_axis, time_axis) = (n.attr_int("batch_axis")?.unwrap_or(1), n.attr_int("time_axis")?.unwrap_or(0));
+    let valid = |a: i64| usize::try_from(a).ok().filter(|&a| a < 2 && d.len() >= 2);
+    let (Some(ba), Some(ta)) = (valid(batch_axis), valid(time_axis)) else {
+        return Err(n.err("batch_axis and time_axis must be 0 and 1 (either way) of an input of rank ≥ 2"));
+    };
+    if ba == ta || lens.len() != d[ba] || lens.iter().any(|&l| l < 0 || l as usize > d[ta]) {
+        return Err(n.err(format!("sequence_lens {lens:?} do not fit the input {d:?}")));
+    }
+    let index = vitc_ir::ndarray::ArrayD::from_shape_fn(vitc_ir::ndarray::IxDyn(&d), |ix| {
+        let (t, len) = (ix[ta] as i64, lens[ix[ba]]);
+        if t < len { len - 1 - t } else { t }
+    });
+    let index = b.constant(g, vitc_ir::Tensor::I64(index));
+    let y = super::flat_gather::gather_along(&mut b, g, x, index, ta as i64)?;
+    b.last(g, OpKind::Identity, &[y])
 }

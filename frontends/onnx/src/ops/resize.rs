@@ -10,7 +10,7 @@
 
 use super::NodeCtx;
 use crate::error::Result;
-use vitc_ir::{Graph, OpKind, Value};
+use vitc_ir::{Attr, Attrs, Graph, OpKind, Value};
 
 pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, kind: OpKind) -> Result<Vec<Value>> {
     let mut operands = n.inputs.clone();
@@ -30,4 +30,21 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, kind: OpKind) -> Result<Ve
     }
     let attrs = n.attrs_except(&[])?;
     n.add(g, kind, attrs, &operands, 1)
+}
+
+/// [Upsample](https://onnx.ai/onnx/operators/onnx__Upsample.html)`(X,
+/// scales)`, opset 9 (deprecated from 10 for Resize): a `resize` with the
+/// same scales, `asymmetric` coordinates and, for `nearest` (the default),
+/// `floor` rounding; `linear`/`bilinear` as linear.
+pub(crate) fn upsample(g: &mut Graph, n: &NodeCtx<'_>, kind: OpKind) -> Result<Vec<Value>> {
+    let mode = match n.attr_str("mode")?.as_deref() {
+        None | Some("nearest") => "nearest",
+        Some("linear" | "bilinear") => "linear",
+        Some(other) => return Err(n.attr_err("mode", format!("'{other}' is not nearest or linear"))),
+    };
+    let attrs = Attrs::new()
+        .with("mode", Attr::Str(mode.into()))
+        .with("coordinate_transformation_mode", Attr::Str("asymmetric".into()))
+        .with("nearest_mode", Attr::Str("floor".into()));
+    n.add(g, kind, attrs, &[n.input(0), None, n.input(1)], 1)
 }
