@@ -29,7 +29,11 @@ pub fn map_ops() -> Vec<MapOp> {
         Acos, Atan, Sinh, Cosh, Asinh, Acosh, Atanh, IsNaN,
     ]
     .into_iter()
-    .chain([IsInf { negative: true, positive: true }, IsInf { negative: false, positive: true }])
+    .chain([
+        IsInf { negative: true, positive: true },
+        IsInf { negative: false, positive: true },
+        IsInf { negative: true, positive: false },
+    ])
     .map(MapOp::Unary)
     .collect();
     ops.extend(activations().into_iter().map(|a| MapOp::Unary(Act(a))));

@@ -120,7 +120,7 @@ fn every_kernel_kind_op_and_activation_is_covered() {
         })
         .collect();
     let expected: BTreeSet<usize> = maps::map_ops().into_iter().map(map_op).collect();
-    assert_eq!(expected.len(), 11 + 7 + 15 + 2 + 12 + 2, "map_ops lists every op");
+    assert_eq!(expected.len(), 11 + 7 + 15 + 3 + 12 + 2, "map_ops lists every op");
     assert_eq!(ops, expected);
     let epilogues: BTreeSet<usize> = kernels
         .iter()

@@ -35,6 +35,7 @@ mod one_hot;
 mod pad;
 mod pool;
 mod rearrange;
+mod recurrent;
 mod reduce;
 mod reshape;
 mod resize;
@@ -133,6 +134,7 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "EyeLike",             11, Const,              1, 1,     one_hot::eye_like;
     "Flatten",             11, Flatten,            1, 1,     reshape::convert;
     "Floor",               11, Floor,              1, 1,     elementwise::convert;
+    "GRU",                 11, MatMul,             3, 6,     recurrent::convert;
     "Gather",              11, Gather,             2, 2,     gather::convert;
     "GatherElements",      11, Gather,             2, 2,     flat_gather::gather_elements;
     "GatherND",            11, Gather,             2, 2,     flat_gather::gather_nd;
@@ -153,6 +155,7 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "IsInf",               11, IsInf,              1, 1,     elementwise::convert;
     "IsNaN",               11, IsNaN,              1, 1,     elementwise::convert;
     "LRN",                 11, Div,                1, 1,     norm_composed::lrn;
+    "LSTM",                11, MatMul,             3, 8,     recurrent::convert;
     "LayerNormalization",  17, LayerNormalization, 2, 3,     norm::layer_normalization;
     "LeakyRelu",           11, Identity,           1, 1,     activation::convert;
     "Less",                11, Less,               2, 2,     elementwise::convert;
@@ -178,6 +181,7 @@ pub(crate) static OPS: &[OpDef] = ops! {
     "Pad",                 11, Pad,                2, 4,     pad::convert;
     "Pow",                 11, Pow,                2, 2,     elementwise::convert;
     "RMSNormalization",    23, Mul,                2, 2,     norm_composed::rms_normalization;
+    "RNN",                 11, MatMul,             3, 6,     recurrent::convert;
     "Range",               11, Range,              3, 3,     shape::convert;
     "Reciprocal",          11, Reciprocal,         1, 1,     elementwise::convert;
     "ReduceL1",            11, ReduceSum,          1, 2,     reduce::composed;
