@@ -452,3 +452,21 @@ fn nodes_of_domains_the_model_does_not_import_are_errors() {
     let msg = load_err(&m);
     assert!(msg.contains("node 'n_y' (Relu): the model imports no opset of the node's domain 'org.example'"), "{msg}");
 }
+
+#[test]
+fn a_compile_time_operand_from_a_graph_input_names_that_input() {
+    // Unsqueeze's axes are computed from the graph input 's' (through an Add): not foldable.
+    let m = model(
+        17,
+        vec![value_info("x", FLOAT, &["2", "3"]), value_info("s", INT64, &["1"])],
+        vec![i64_tensor("one", &[1], &[1])],
+        vec![node("Add", &["s", "one"], &["t"], vec![]), node("Unsqueeze", &["x", "t"], &["y"], vec![])],
+        vec![out("y")],
+    );
+    let msg = load_err(&m);
+    assert!(
+        msg.contains("node 'n_y'")
+            && msg.contains("input 1 ('t', the axes) is computed at run time from graph input 's'"),
+        "{msg}"
+    );
+}

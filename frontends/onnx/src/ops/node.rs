@@ -162,8 +162,10 @@ impl NodeCtx<'_> {
                 return Ok(Some(known));
             }
         }
+        let sources = graph_inputs_behind(g, v);
+        let from = if sources.is_empty() { String::new() } else { format!(" from graph input {}", sources.join(", ")) };
         Err(self.unsupported(format!(
-            "input {slot} ('{}', the {what}) is computed at run time; vitc needs it as a compile-time constant",
+            "input {slot} ('{}', the {what}) is computed at run time{from}; vitc needs it as a compile-time constant",
             self.input_name(slot)
         )))
     }
@@ -200,6 +202,26 @@ impl NodeCtx<'_> {
 /// leaves `type` unset (files from before IR version 2 do). A scalar equal to
 /// its zero value cannot be told apart from an absent one; such attributes
 /// stay `Undefined` and are rejected.
+/// The graph inputs a value depends on (quoted, in graph order), found by
+/// walking its operands back.
+fn graph_inputs_behind(g: &Graph, v: Value) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = vec![v.node];
+    let mut inputs = Vec::new();
+    while let Some(id) = stack.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        let node = g.node(id);
+        if node.op == OpKind::Input {
+            inputs.push(id);
+        }
+        stack.extend(g.operands(id).into_iter().flatten().map(|o| o.node));
+    }
+    let order: Vec<_> = g.inputs.iter().filter(|id| inputs.contains(id)).collect();
+    order.into_iter().map(|&id| format!("'{}'", g.node(id).name)).collect()
+}
+
 pub(crate) fn attr_type(a: &AttributeProto) -> AttributeType {
     match a.r#type() {
         AttributeType::Undefined => {
