@@ -81,16 +81,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
         };
         let inputs = read("input", summary.inputs.len())?;
         let expected = read("output", summary.outputs.len())?;
-        let mut options = vitc_onnx::LoadOptions::default();
-        let mut fed = Vec::new();
-        for (info, t) in summary.inputs.iter().zip(inputs) {
-            let shape_like = t.dtype() == vitc_ir::DType::F32 && t.dims().len() <= 1 && t.len() <= 8;
-            if matches!(t.dtype(), vitc_ir::DType::I64 | vitc_ir::DType::I32) || shape_like {
-                options.frozen_inputs.insert(info.name.clone(), std::sync::Arc::new(t));
-            } else {
-                fed.push(t);
-            }
-        }
+        let (options, fed) = vitc_testkit::node_cases::freeze_compile_time_inputs(&summary, inputs);
         let mut graph = vitc_onnx::load_model_with(&model, &options).map_err(|e| e.to_string())?;
         vitc_driver::run_pipeline(&mut graph, Stage::Canonical).map_err(|e| format!("{e:#}"))?;
         let outputs = vitc_interp::run(&graph, &fed).map_err(|e| e.to_string())?;

@@ -38,6 +38,26 @@ pub fn case_list(file: &str) -> Vec<String> {
     text.lines().map(|l| l.split('#').next().unwrap_or("").trim()).filter(|l| !l.is_empty()).map(String::from).collect()
 }
 
+/// The conformance harnesses' rule for compile-time operands: integer
+/// inputs and small (rank ≤ 1, ≤ 8 elements) float inputs are frozen to
+/// their test values; the rest are returned, in order, to be fed at run time.
+pub fn freeze_compile_time_inputs(
+    summary: &vitc_onnx::ModelSummary,
+    inputs: Vec<Tensor>,
+) -> (vitc_onnx::LoadOptions, Vec<Tensor>) {
+    let mut options = vitc_onnx::LoadOptions::default();
+    let mut fed = Vec::new();
+    for (info, t) in summary.inputs.iter().zip(inputs) {
+        let shape_like = t.dtype() == DType::F32 && t.dims().len() <= 1 && t.len() <= 8;
+        if matches!(t.dtype(), DType::I64 | DType::I32) || shape_like {
+            options.frozen_inputs.insert(info.name.clone(), std::sync::Arc::new(t));
+        } else {
+            fed.push(t);
+        }
+    }
+    (options, fed)
+}
+
 /// Reads, freezes and lowers the case in `dir`: `Err` holds the reason the
 /// lowering gave when it does not lower.
 pub fn prepare(dir: &Path) -> Result<Case, String> {
@@ -54,16 +74,7 @@ pub fn prepare(dir: &Path) -> Result<Case, String> {
     };
     let inputs = read("input", summary.inputs.len());
     let expected = read("output", summary.outputs.len());
-    let mut options = vitc_onnx::LoadOptions::default();
-    let mut fed = Vec::new();
-    for (info, t) in summary.inputs.iter().zip(inputs) {
-        let shape_like = t.dtype() == DType::F32 && t.dims().len() <= 1 && t.len() <= 8;
-        if matches!(t.dtype(), DType::I64 | DType::I32) || shape_like {
-            options.frozen_inputs.insert(info.name.clone(), std::sync::Arc::new(t));
-        } else {
-            fed.push(t);
-        }
-    }
+    let (options, fed) = freeze_compile_time_inputs(&summary, inputs);
     let mut graph = vitc_onnx::load_model_with(&model, &options).unwrap_or_else(|e| panic!("import: {e}"));
     vitc_driver::run_pipeline(&mut graph, Stage::Rewritten).unwrap_or_else(|e| panic!("pipeline: {e}"));
     let program = match lower(&graph, &LowerOptions::default()) {

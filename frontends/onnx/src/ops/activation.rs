@@ -33,7 +33,7 @@
 use super::NodeCtx;
 use super::compose::Compose;
 use crate::error::Result;
-use vitc_ir::{Attr, Graph, OpKind, Value};
+use vitc_ir::{Graph, OpKind, Value};
 
 /// `alpha·(exp(x/alpha) − 1)`, the negative side of Elu, Selu and Celu.
 fn exp_minus_one(b: &mut Compose<'_, '_>, g: &mut Graph, x: Value, alpha: f32, divide: bool) -> Result<Value> {
@@ -59,14 +59,6 @@ fn softplus(b: &mut Compose<'_, '_>, g: &mut Graph, x: Value) -> Result<Value> {
     let twenty = b.scalar(g, 20.0);
     let large = b.op(g, OpKind::Greater, &[x, twenty])?;
     b.op(g, OpKind::Where, &[large, x, log])
-}
-
-fn float_attr(n: &NodeCtx<'_>, name: &str, default: f32) -> Result<f32> {
-    match n.attr_value(name)? {
-        None => Ok(default),
-        Some(Attr::Float(v)) => Ok(v),
-        Some(_) => Err(n.attr_err(name, "must be a float")),
-    }
 }
 
 /// Clip, LeakyRelu, PRelu, ThresholdedRelu, Elu, Selu, Celu, Softplus,
@@ -99,7 +91,7 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
             let slope = if n.op_type() == "PRelu" {
                 b.required(1, "slope")?
             } else {
-                let alpha = float_attr(n, "alpha", 0.01)?;
+                let alpha = n.attr_float("alpha")?.unwrap_or(0.01);
                 b.scalar(g, alpha)
             };
             let zero = b.scalar(g, 0.0);
@@ -109,14 +101,14 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
         }
         "ThresholdedRelu" => {
             float_input()?;
-            let alpha = float_attr(n, "alpha", 1.0)?;
+            let alpha = n.attr_float("alpha")?.unwrap_or(1.0);
             let (alpha, zero) = (b.scalar(g, alpha), b.scalar(g, 0.0));
             let above = b.op(g, OpKind::Greater, &[x, alpha])?;
             b.last(g, OpKind::Where, &[above, x, zero])
         }
         "Elu" | "Celu" => {
             float_input()?;
-            let alpha = float_attr(n, "alpha", 1.0)?;
+            let alpha = n.attr_float("alpha")?.unwrap_or(1.0);
             let negative_side = exp_minus_one(&mut b, g, x, alpha, n.op_type() == "Celu")?;
             let zero = b.scalar(g, 0.0);
             let positive = b.op(g, OpKind::Greater, &[x, zero])?;
@@ -124,8 +116,8 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
         }
         "Selu" => {
             float_input()?;
-            let alpha = float_attr(n, "alpha", 1.673_263_2)?;
-            let gamma = float_attr(n, "gamma", 1.050_701)?;
+            let alpha = n.attr_float("alpha")?.unwrap_or(1.673_263_2);
+            let gamma = n.attr_float("gamma")?.unwrap_or(1.050_701);
             let negative_side = exp_minus_one(&mut b, g, x, alpha, false)?;
             let zero = b.scalar(g, 0.0);
             let positive = b.op(g, OpKind::Greater, &[x, zero])?;
@@ -147,7 +139,7 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
         }
         "Swish" => {
             float_input()?;
-            let alpha = float_attr(n, "alpha", 1.0)?;
+            let alpha = n.attr_float("alpha")?.unwrap_or(1.0);
             let alpha = b.scalar(g, alpha);
             let scaled = b.op(g, OpKind::Mul, &[x, alpha])?;
             let gate = b.op(g, OpKind::Sigmoid, &[scaled])?;
@@ -155,7 +147,7 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
         }
         "Shrink" => {
             float_input()?;
-            let (lambd, bias) = (float_attr(n, "lambd", 0.5)?, float_attr(n, "bias", 0.0)?);
+            let (lambd, bias) = (n.attr_float("lambd")?.unwrap_or(0.5), n.attr_float("bias")?.unwrap_or(0.0));
             let (low, high, bias, zero) =
                 (b.scalar(g, -lambd), b.scalar(g, lambd), b.scalar(g, bias), b.scalar(g, 0.0));
             let below = b.op(g, OpKind::Less, &[x, low])?;

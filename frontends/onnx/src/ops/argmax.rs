@@ -36,11 +36,7 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
 /// The normalised `axis` of `x` and its size, which must be known.
 pub(crate) fn known_axis(b: &Compose<'_, '_>, g: &Graph, x: Value, axis: i64) -> Result<(usize, usize)> {
     let shape = &g.value_type(x).shape;
-    let rank = shape.len() as i64;
-    if axis < -rank || axis >= rank.max(1) || rank == 0 {
-        return Err(b.n.attr_err("axis", format!("{axis} is out of range for rank {rank}")));
-    }
-    let axis = axis.rem_euclid(rank) as usize;
+    let axis = b.axis(axis, shape.len())?;
     let size = shape[axis]
         .known()
         .ok_or_else(|| b.n.err(format!("the size of axis {axis} ({}) must be known at compile time", shape[axis])))?;

@@ -25,42 +25,20 @@
 //! The softmax runs in float32 whatever `softmax_precision` asks.
 
 use super::NodeCtx;
-use super::compose::Compose;
+use super::compose::{Compose, i64s};
 use crate::error::Result;
-use vitc_ir::dim::shape_sizes;
 use vitc_ir::ndarray::{ArrayD, IxDyn};
 use vitc_ir::{Attr, Attrs, DType, Graph, OpKind, Tensor, Value};
 
-fn float_attr(n: &NodeCtx<'_>, name: &str) -> Result<Option<f32>> {
-    match n.attr_value(name)? {
-        None => Ok(None),
-        Some(Attr::Float(v)) => Ok(Some(v)),
-        Some(_) => Err(n.attr_err(name, "must be a float")),
-    }
-}
-
-fn dims(b: &Compose<'_, '_>, g: &Graph, v: Value, what: &str) -> Result<Vec<usize>> {
-    shape_sizes(&g.value_type(v).shape)
-        .ok_or_else(|| b.n.err(format!("the shape of {what} must be known at compile time")))
-}
-
-fn i64s(values: &[usize]) -> Vec<i64> {
-    values.iter().map(|&v| v as i64).collect()
-}
-
 /// `[B, S, H·d]` → `[B, H, S, d]`.
 fn split_heads(b: &mut Compose<'_, '_>, g: &mut Graph, x: Value, heads: usize, what: &str) -> Result<Value> {
-    let d = dims(b, g, x, what)?;
+    let d = b.static_dims(g, x, what)?;
     if heads == 0 || d[2] % heads != 0 {
         return Err(b.n.err(format!("{what}'s hidden size {} is not a multiple of {heads} heads", d[2])));
     }
     let shape = b.ints(g, &i64s(&[d[0], d[1], heads, d[2] / heads]));
     let x = b.op(g, OpKind::Reshape, &[x, shape])?;
-    transpose(b, g, x, &[0, 2, 1, 3])
-}
-
-fn transpose(b: &mut Compose<'_, '_>, g: &mut Graph, x: Value, perm: &[i64]) -> Result<Value> {
-    b.op_with(g, OpKind::Transpose, Attrs::new().with("perm", Attr::Ints(perm.to_vec())), &[x])
+    b.transpose(g, x, &[0, 2, 1, 3])
 }
 
 /// A float constant of `shape` that is 0 where `allowed` and −∞ elsewhere.
@@ -114,7 +92,7 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
     }
     let past_len = match past_key {
         Some(pk) => {
-            let len = dims(&b, g, pk, "past_key")?[2];
+            let len = b.static_dims(g, pk, "past_key")?[2];
             let axis2 = Attrs::new().with("axis", Attr::Int(2));
             k = b.op_with(g, OpKind::Concat, axis2.clone(), &[pk, k])?;
             v = b.op_with(g, OpKind::Concat, axis2, &[past_value.unwrap_or(v), v])?;
@@ -122,14 +100,14 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
         }
         None => 0,
     };
-    let (qd, kd) = (dims(&b, g, q, "Q")?, dims(&b, g, k, "K")?);
+    let (qd, kd) = (b.static_dims(g, q, "Q")?, b.static_dims(g, k, "K")?);
     let (batch, q_heads, q_len, head_size) = (qd[0], qd[1], qd[2], qd[3]);
     let (kv_heads, kv_len) = (kd[1], kd[2]);
 
     // 2. The additive bias.
     let mut bias = None;
     if let Some(mask) = mask {
-        let md = dims(&b, g, mask, "attn_mask")?;
+        let md = b.static_dims(g, mask, "attn_mask")?;
         let is_bool = g.value_type(mask).dtype == DType::Bool;
         let mut m = mask;
         if let Some(&last) = md.last()
@@ -161,7 +139,7 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
             Some(lengths) => {
                 let shape = b.ints(g, &[-1, 1, 1, 1]);
                 let lengths = b.op(g, OpKind::Reshape, &[lengths, shape])?;
-                let lengths = cast(&mut b, g, lengths, DType::I64)?;
+                let lengths = b.cast(g, lengths, DType::I64)?;
                 let q_len = b.scalar_of(g, DType::I64, q_len as f64);
                 b.op(g, OpKind::Sub, &[lengths, q_len])?
             }
@@ -204,7 +182,7 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
         let keys = b.constant(g, Tensor::I64(keys));
         let shape = b.ints(g, &[-1, 1, 1, 1]);
         let lengths = b.op(g, OpKind::Reshape, &[lengths, shape])?;
-        let lengths = cast(&mut b, g, lengths, DType::I64)?;
+        let lengths = b.cast(g, lengths, DType::I64)?;
         let present = b.op(g, OpKind::Less, &[keys, lengths])?;
         let padding = bias_where(&mut b, g, present)?;
         bias = Some(add_bias(&mut b, g, bias, padding)?);
@@ -218,7 +196,7 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
         }
         let repeat = q_heads / kv_heads;
         for x in [&mut k, &mut v] {
-            let d = dims(&b, g, *x, "K/V")?;
+            let d = b.static_dims(g, *x, "K/V")?;
             let axis2 = Attrs::new().with("axes", Attr::Ints(vec![2]));
             let u = b.op_with(g, OpKind::Unsqueeze, axis2, &[*x])?;
             let to = b.ints(g, &i64s(&[d[0], d[1], repeat, d[2], d[3]]));
@@ -229,15 +207,15 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
     }
 
     // 4. Logits and probabilities.
-    let scale = match float_attr(n, "scale")? {
+    let scale = match n.attr_float("scale")? {
         Some(s) => s,
         None => 1.0 / (head_size as f32).sqrt(),
     };
-    let kt = transpose(&mut b, g, k, &[0, 1, 3, 2])?;
+    let kt = b.transpose(g, k, &[0, 1, 3, 2])?;
     let qk = b.op(g, OpKind::MatMul, &[q, kt])?;
     let scale = b.scalar(g, scale);
     let mut logits = b.op(g, OpKind::Mul, &[qk, scale])?;
-    let softcap = float_attr(n, "softcap")?.unwrap_or(0.0);
+    let softcap = n.attr_float("softcap")?.unwrap_or(0.0);
     if softcap > 0.0 {
         let cap = b.scalar(g, softcap);
         let t = b.op(g, OpKind::Div, &[logits, cap])?;
@@ -264,20 +242,11 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
     // 5. The output.
     let mut y = b.op(g, OpKind::MatMul, &[p, v])?;
     if rank == 3 {
-        let yd = dims(&b, g, y, "the output")?;
-        y = transpose(&mut b, g, y, &[0, 2, 1, 3])?;
+        let yd = b.static_dims(g, y, "the output")?;
+        y = b.transpose(g, y, &[0, 2, 1, 3])?;
         let shape = b.ints(g, &i64s(&[batch, q_len, yd[1] * yd[3]]));
         y = b.op(g, OpKind::Reshape, &[y, shape])?;
     }
     let y = b.last(g, OpKind::Identity, &[y])?[0];
     Ok(vec![y, present_key, present_value, qk_output])
-}
-
-/// `x` as `dtype` (a `cast` unless it already is).
-fn cast(b: &mut Compose<'_, '_>, g: &mut Graph, x: Value, dtype: DType) -> Result<Value> {
-    if g.value_type(x).dtype == dtype {
-        return Ok(x);
-    }
-    let to = Attrs::new().with("to", Attr::Str(dtype.name().to_string()));
-    b.op_with(g, OpKind::Cast, to, &[x])
 }

@@ -6,8 +6,15 @@
 use super::NodeCtx;
 use crate::error::Result;
 use std::sync::Arc;
+use vitc_ir::dim::shape_sizes;
+use vitc_ir::geometry::normalize_axis;
 use vitc_ir::ndarray::{ArrayD, IxDyn};
-use vitc_ir::{Attrs, DType, Graph, OpKind, Tensor, Value};
+use vitc_ir::{Attr, Attrs, DType, Graph, OpKind, Tensor, Value};
+
+/// Sizes as i64s (for shape and index constants).
+pub(crate) fn i64s(values: &[usize]) -> Vec<i64> {
+    values.iter().map(|&v| v as i64).collect()
+}
 
 /// Builds the nodes of one decomposition, named after the ONNX node.
 pub(crate) struct Compose<'n, 'a> {
@@ -80,6 +87,30 @@ impl<'n, 'a> Compose<'n, 'a> {
     /// Input `i`, which the op requires.
     pub fn required(&self, i: usize, what: &str) -> Result<Value> {
         self.n.input(i).ok_or_else(|| self.n.err(format!("input {i} ({what}) is required")))
+    }
+
+    /// `x` with its axes permuted.
+    pub fn transpose(&mut self, g: &mut Graph, x: Value, perm: &[i64]) -> Result<Value> {
+        self.op_with(g, OpKind::Transpose, Attrs::new().with("perm", Attr::Ints(perm.to_vec())), &[x])
+    }
+
+    /// `x` as `dtype` (a `cast` unless it already is).
+    pub fn cast(&mut self, g: &mut Graph, x: Value, dtype: DType) -> Result<Value> {
+        if g.value_type(x).dtype == dtype {
+            return Ok(x);
+        }
+        self.op_with(g, OpKind::Cast, Attrs::new().with("to", Attr::Str(dtype.name().to_string())), &[x])
+    }
+
+    /// The static dims of `v`, or an error naming `what`.
+    pub fn static_dims(&self, g: &Graph, v: Value, what: &str) -> Result<Vec<usize>> {
+        shape_sizes(&g.value_type(v).shape)
+            .ok_or_else(|| self.n.err(format!("the shape of {what} must be known at compile time")))
+    }
+
+    /// The `axis` attribute's value normalised for `rank` (negative from the end).
+    pub fn axis(&self, axis: i64, rank: usize) -> Result<usize> {
+        normalize_axis(axis, rank).map_err(|m| self.n.attr_err("axis", m))
     }
 
     /// Fails unless `v` is float32 (the ops that compute on floats only).

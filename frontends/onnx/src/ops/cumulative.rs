@@ -13,11 +13,7 @@ use super::NodeCtx;
 use super::compose::Compose;
 use crate::error::Result;
 use vitc_ir::ndarray::{ArrayD, IxDyn};
-use vitc_ir::{Attr, Attrs, DType, Graph, OpKind, Tensor, Value};
-
-fn cast(b: &mut Compose<'_, '_>, g: &mut Graph, x: Value, to: DType) -> Result<Value> {
-    b.op_with(g, OpKind::Cast, Attrs::new().with("to", Attr::Str(to.name().to_string())), &[x])
-}
+use vitc_ir::{DType, Graph, OpKind, Tensor, Value};
 
 /// The running sums of float `x` along `axis` (of length `len`).
 fn running_sum(
@@ -47,9 +43,9 @@ fn running_sum(
     for (k, &p) in perm.iter().enumerate() {
         inverse[p as usize] = k as i64;
     }
-    let moved = b.op_with(g, OpKind::Transpose, Attrs::new().with("perm", Attr::Ints(perm)), &[x])?;
+    let moved = b.transpose(g, x, &perm)?;
     let summed = b.op(g, OpKind::MatMul, &[moved, triangle])?;
-    b.op_with(g, OpKind::Transpose, Attrs::new().with("perm", Attr::Ints(inverse)), &[summed])
+    b.transpose(g, summed, &inverse)
 }
 
 pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<Vec<Value>> {
@@ -60,14 +56,10 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
         _ => return Err(n.err("input 1 (axis) must be one value")),
     };
     let ty = g.value_type(x).clone();
-    let rank = ty.rank() as i64;
-    if axis < -rank || axis >= rank {
-        return Err(n.err(format!("axis {axis} is out of range for rank {rank}")));
-    }
-    let axis = axis.rem_euclid(rank) as usize;
+    let axis = vitc_ir::geometry::normalize_axis(axis, ty.rank()).map_err(|m| n.err(format!("input 1: {m}")))?;
     let len = ty.shape[axis].known().ok_or_else(|| n.err(format!("the length of axis {axis} must be known")))?;
     let (exclusive, reverse) = (n.attr_int("exclusive")?.unwrap_or(0) != 0, n.attr_int("reverse")?.unwrap_or(0) != 0);
-    let float = if ty.dtype == DType::F32 { x } else { cast(&mut b, g, x, DType::F32)? };
+    let float = b.cast(g, x, DType::F32)?;
     let y = if n.op_type() == "CumProd" {
         let magnitude = b.op(g, OpKind::Abs, &[float])?;
         let logs = b.op(g, OpKind::Log, &[magnitude])?;
@@ -78,7 +70,7 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
         let sum = running_sum(&mut b, g, logs, axis, len, exclusive, reverse)?;
         let product = b.op(g, OpKind::Exp, &[sum])?;
         let negative = b.op(g, OpKind::Less, &[float, zero])?;
-        let negative = cast(&mut b, g, negative, DType::F32)?;
+        let negative = b.cast(g, negative, DType::F32)?;
         let count = running_sum(&mut b, g, negative, axis, len, exclusive, reverse)?;
         let two = b.scalar(g, 2.0);
         let odd = b.op(g, OpKind::Mod, &[count, two])?;
@@ -90,6 +82,6 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
     } else {
         running_sum(&mut b, g, float, axis, len, exclusive, reverse)?
     };
-    let y = if ty.dtype == DType::F32 { y } else { cast(&mut b, g, y, ty.dtype)? };
+    let y = b.cast(g, y, ty.dtype)?;
     b.last(g, OpKind::Identity, &[y])
 }

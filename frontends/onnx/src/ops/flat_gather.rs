@@ -17,15 +17,8 @@
 use super::NodeCtx;
 use super::compose::Compose;
 use crate::error::Result;
-use vitc_ir::dim::shape_sizes;
 use vitc_ir::ndarray::{ArrayD, Dimension, IxDyn};
 use vitc_ir::{Attr, Attrs, DType, Graph, OpKind, Tensor, Value};
-
-/// The static dims of `v`, or an error naming `what`.
-fn static_dims(b: &Compose<'_, '_>, g: &Graph, v: Value, what: &str) -> Result<Vec<usize>> {
-    let shape = &g.value_type(v).shape;
-    shape_sizes(shape).ok_or_else(|| b.n.err(format!("the shape of {what} must be known at compile time")))
-}
 
 /// Row-major strides of `dims`.
 fn strides(dims: &[usize]) -> Vec<usize> {
@@ -55,10 +48,7 @@ fn wrap_negative(b: &mut Compose<'_, '_>, g: &mut Graph, i: Value, size: Value) 
 fn indices_i64(b: &mut Compose<'_, '_>, g: &mut Graph, i: Value) -> Result<Value> {
     match g.value_type(i).dtype {
         DType::I64 => Ok(i),
-        DType::I32 => {
-            let attrs = Attrs::new().with("to", Attr::Str(DType::I64.name().to_string()));
-            b.op_with(g, OpKind::Cast, attrs, &[i])
-        }
+        DType::I32 => b.cast(g, i, DType::I64),
         other => Err(b.n.err(format!("indices must be int32 or int64, found {other}"))),
     }
 }
@@ -86,18 +76,15 @@ pub(crate) fn gather_along(
     indices: Value,
     axis: i64,
 ) -> Result<Value> {
-    let data_dims = static_dims(b, g, data, "data")?;
-    let index_dims = static_dims(b, g, indices, "indices")?;
+    let data_dims = b.static_dims(g, data, "data")?;
+    let index_dims = b.static_dims(g, indices, "indices")?;
     let rank = data_dims.len();
     if rank == 0 || index_dims.len() != rank {
         return Err(b
             .n
             .err(format!("data (rank {rank}) and indices (rank {}) must have the same rank ≥ 1", index_dims.len())));
     }
-    if axis < -(rank as i64) || axis >= rank as i64 {
-        return Err(b.n.attr_err("axis", format!("{axis} is out of range for rank {rank}")));
-    }
-    let axis = axis.rem_euclid(rank as i64) as usize;
+    let axis = b.axis(axis, rank)?;
     let stride = strides(&data_dims);
     let base = offsets(b, g, &index_dims, |ix| {
         ix.iter().enumerate().filter(|&(k, _)| k != axis).map(|(k, &c)| (c * stride[k]) as i64).sum()
@@ -118,8 +105,8 @@ pub(crate) fn gather_nd(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result
     let mut b = Compose::new(n);
     let data = b.required(0, "data")?;
     let indices = b.required(1, "indices")?;
-    let data_dims = static_dims(&b, g, data, "data")?;
-    let index_dims = static_dims(&b, g, indices, "indices")?;
+    let data_dims = b.static_dims(g, data, "data")?;
+    let index_dims = b.static_dims(g, indices, "indices")?;
     let batch = usize::try_from(n.attr_int("batch_dims")?.unwrap_or(0))
         .map_err(|_| n.attr_err("batch_dims", "must be non-negative"))?;
     let Some(&q) = index_dims.last() else {
@@ -174,19 +161,15 @@ pub(crate) fn gather_nd(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result
 pub(crate) fn scatter_elements(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<Vec<Value>> {
     let mut b = Compose::new(n);
     let (data, indices, updates) = (b.required(0, "data")?, b.required(1, "indices")?, b.required(2, "updates")?);
-    let data_dims = static_dims(&b, g, data, "data")?;
-    let index_dims = static_dims(&b, g, indices, "indices")?;
+    let data_dims = b.static_dims(g, data, "data")?;
+    let index_dims = b.static_dims(g, indices, "indices")?;
     let rank = data_dims.len();
     if rank == 0 || index_dims.len() != rank {
         return Err(
             n.err(format!("data (rank {rank}) and indices (rank {}) must have the same rank ≥ 1", index_dims.len()))
         );
     }
-    let axis = n.attr_int("axis")?.unwrap_or(0);
-    if axis < -(rank as i64) || axis >= rank as i64 {
-        return Err(n.attr_err("axis", format!("{axis} is out of range for rank {rank}")));
-    }
-    let axis = axis.rem_euclid(rank as i64) as usize;
+    let axis = b.axis(n.attr_int("axis")?.unwrap_or(0), rank)?;
     let reduction = n.attr_str("reduction")?.unwrap_or_else(|| "none".to_string());
     let allowed: &[&str] = match n.opset {
         ..16 => &["none"],

@@ -19,6 +19,7 @@
 use super::NodeCtx;
 use super::compose::Compose;
 use super::flat_gather::gather_along;
+use super::softmax::log_softmax_along;
 use crate::error::Result;
 use vitc_ir::{Attr, Attrs, DType, Graph, OpKind, Value};
 
@@ -35,11 +36,7 @@ fn nll(b: &mut Compose<'_, '_>, g: &mut Graph, x: Value, target: Value, weight: 
     }
     let ignore_index = n.attr_int("ignore_index")?;
     let target = match g.value_type(target).dtype {
-        DType::I64 => target,
-        DType::I32 => {
-            let to = Attrs::new().with("to", Attr::Str(DType::I64.name().to_string()));
-            b.op_with(g, OpKind::Cast, to, &[target])?
-        }
+        DType::I64 | DType::I32 => b.cast(g, target, DType::I64)?,
         other => return Err(n.err(format!("the target must hold integers, found {other}"))),
     };
     // Ignored positions read class 0 and count 0.
@@ -100,14 +97,7 @@ pub(crate) fn negative_log_likelihood(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpK
 pub(crate) fn softmax_cross_entropy(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<Vec<Value>> {
     let mut b = Compose::new(n);
     let (scores, labels) = (b.required(0, "scores")?, b.required(1, "labels")?);
-    b.require_float(g, scores, "scores")?;
-    let kept = Attrs::new().with("axes", Attr::Ints(vec![1])).with("keepdims", Attr::Int(1));
-    let max = b.op_with(g, OpKind::ReduceMax, kept.clone(), &[scores])?;
-    let shifted = b.op(g, OpKind::Sub, &[scores, max])?;
-    let exp = b.op(g, OpKind::Exp, &[shifted])?;
-    let sum = b.op_with(g, OpKind::ReduceSum, kept, &[exp])?;
-    let log = b.op(g, OpKind::Log, &[sum])?;
-    let log_prob = b.op(g, OpKind::Sub, &[shifted, log])?;
+    let log_prob = log_softmax_along(&mut b, g, scores, 1)?;
     let loss = nll(&mut b, g, log_prob, labels, n.input(2))?;
     let loss = b.last(g, OpKind::Identity, &[loss])?[0];
     Ok(vec![loss, log_prob])

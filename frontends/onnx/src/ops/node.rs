@@ -79,6 +79,15 @@ impl NodeCtx<'_> {
         }
     }
 
+    /// A FLOAT attribute.
+    pub fn attr_float(&self, name: &str) -> Result<Option<f32>> {
+        match self.attr_value(name)? {
+            None => Ok(None),
+            Some(Attr::Float(v)) => Ok(Some(v)),
+            Some(other) => Err(self.attr_err(name, format!("must be a float, found {other}"))),
+        }
+    }
+
     /// An INTS attribute.
     pub fn attr_ints(&self, name: &str) -> Result<Option<Vec<i64>>> {
         match self.attr_value(name)? {

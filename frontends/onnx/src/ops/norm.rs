@@ -37,11 +37,7 @@ pub(crate) fn layer_normalization(g: &mut Graph, n: &NodeCtx<'_>, kind: OpKind) 
 pub(crate) fn instance_normalization(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<Vec<Value>> {
     let operand = |i: usize, what: &str| n.input(i).ok_or_else(|| n.err(format!("input {i} ({what}) is required")));
     let (x, scale, bias) = (operand(0, "input")?, operand(1, "scale")?, operand(2, "B")?);
-    let epsilon = match n.attr_value("epsilon")? {
-        Some(Attr::Float(e)) => e,
-        None => 1e-5,
-        Some(_) => return Err(n.attr_err("epsilon", "must be a float")),
-    };
+    let epsilon = n.attr_float("epsilon")?.unwrap_or(1e-5);
     let shape = g.value_type(x).shape.clone();
     if shape.len() < 3 {
         return Err(n.err(format!("input must be N×C×D1×… (rank ≥ 3), found rank {}", shape.len())));

@@ -19,43 +19,21 @@
 //!   added.
 
 use super::NodeCtx;
-use super::compose::Compose;
+use super::compose::{Compose, i64s};
 use crate::error::Result;
-use vitc_ir::dim::shape_sizes;
 use vitc_ir::ndarray::ArrayD;
 use vitc_ir::{Attr, Attrs, Graph, OpKind, Tensor, Value};
-
-fn float_attr(n: &NodeCtx<'_>, name: &str, default: f32) -> Result<f32> {
-    match n.attr_value(name)? {
-        None => Ok(default),
-        Some(Attr::Float(v)) => Ok(v),
-        Some(_) => Err(n.attr_err(name, "must be a float")),
-    }
-}
-
-/// The static dims of `x`.
-fn dims(b: &Compose<'_, '_>, g: &Graph, x: Value) -> Result<Vec<usize>> {
-    shape_sizes(&g.value_type(x).shape).ok_or_else(|| b.n.err("the input's shape must be known at compile time"))
-}
-
-fn i64s(values: &[usize]) -> Vec<i64> {
-    values.iter().map(|&v| v as i64).collect()
-}
 
 /// RMSNormalization.
 pub(crate) fn rms_normalization(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<Vec<Value>> {
     let mut b = Compose::new(n);
     let (x, scale) = (b.required(0, "X")?, b.required(1, "scale")?);
     b.require_float(g, x, "X")?;
-    let rank = g.value_type(x).rank() as i64;
-    let axis = n.attr_int("axis")?.unwrap_or(-1);
-    if axis < -rank || axis >= rank {
-        return Err(n.attr_err("axis", format!("{axis} is out of range for rank {rank}")));
-    }
-    let axis = axis.rem_euclid(rank);
-    let epsilon = float_attr(n, "epsilon", 1e-5)?;
+    let rank = g.value_type(x).rank();
+    let axis = b.axis(n.attr_int("axis")?.unwrap_or(-1), rank)? as i64;
+    let epsilon = n.attr_float("epsilon")?.unwrap_or(1e-5);
     let square = b.op(g, OpKind::Mul, &[x, x])?;
-    let axes = Attrs::new().with("axes", Attr::Ints((axis..rank).collect())).with("keepdims", Attr::Int(1));
+    let axes = Attrs::new().with("axes", Attr::Ints((axis..rank as i64).collect())).with("keepdims", Attr::Int(1));
     let mean = b.op_with(g, OpKind::ReduceMean, axes, &[square])?;
     let eps = b.scalar(g, epsilon);
     let shifted = b.op(g, OpKind::Add, &[mean, eps])?;
@@ -94,7 +72,7 @@ pub(crate) fn group_normalization(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind)
     let mut b = Compose::new(n);
     let (x, scale, bias) = (b.required(0, "X")?, b.required(1, "scale")?, b.required(2, "bias")?);
     b.require_float(g, x, "X")?;
-    let d = dims(&b, g, x)?;
+    let d = b.static_dims(g, x, "the input")?;
     if d.len() < 3 {
         return Err(n.err(format!("X must be N×C×D1×… (rank ≥ 3), found rank {}", d.len())));
     }
@@ -103,7 +81,7 @@ pub(crate) fn group_normalization(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind)
         .ok()
         .filter(|&g| g > 0 && d[1] % g == 0)
         .ok_or_else(|| n.attr_err("num_groups", format!("{groups} does not divide the {} channels", d[1])))?;
-    let epsilon = float_attr(n, "epsilon", 1e-5)?;
+    let epsilon = n.attr_float("epsilon")?.unwrap_or(1e-5);
     let per_group = d[1] / groups * d[2..].iter().product::<usize>();
     let rows = b.ints(g, &i64s(&[d[0], groups, per_group]));
     let rows = b.op(g, OpKind::Reshape, &[x, rows])?;
@@ -114,7 +92,7 @@ pub(crate) fn group_normalization(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind)
     let y = b.op(g, OpKind::Reshape, &[normed, image])?;
     // Per channel: [C, 1, …]; per group (opsets 18–20): [G, 1] repeated C/G times.
     let per_channel = |b: &mut Compose<'_, '_>, g: &mut Graph, v: Value| -> Result<Value> {
-        let len = dims(b, g, v)?.iter().product::<usize>();
+        let len = b.static_dims(g, v, "scale/bias")?.iter().product::<usize>();
         let v = if len == groups && groups != d[1] {
             let column = b.ints(g, &i64s(&[groups, 1]));
             let column = b.op(g, OpKind::Reshape, &[v, column])?;
@@ -139,14 +117,17 @@ pub(crate) fn lrn(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<Vec<V
     let mut b = Compose::new(n);
     let x = b.required(0, "X")?;
     b.require_float(g, x, "X")?;
-    let d = dims(&b, g, x)?;
+    let d = b.static_dims(g, x, "the input")?;
     if d.len() < 3 {
         return Err(n.err(format!("X must be N×C×D1×… (rank ≥ 3), found rank {}", d.len())));
     }
     let size = n.attr_int("size")?.ok_or_else(|| n.attr_err("size", "is required"))?;
     let size = usize::try_from(size).ok().filter(|&s| s > 0).ok_or_else(|| n.attr_err("size", "must be positive"))?;
-    let (alpha, beta, bias) =
-        (float_attr(n, "alpha", 1e-4)?, float_attr(n, "beta", 0.75)?, float_attr(n, "bias", 1.0)?);
+    let (alpha, beta, bias) = (
+        n.attr_float("alpha")?.unwrap_or(1e-4),
+        n.attr_float("beta")?.unwrap_or(0.75),
+        n.attr_float("bias")?.unwrap_or(1.0),
+    );
     let (before, after) = ((size - 1) / 2, size - 1 - (size - 1) / 2);
     let square = b.op(g, OpKind::Mul, &[x, x])?;
     let rank = d.len();

@@ -29,24 +29,15 @@ pub(crate) fn one_hot(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
         Some(v) => return Err(n.err(format!("depth must be one positive value, found {v:?}"))),
         None => return Err(n.unsupported("a depth computed at run time; vitc needs it as a compile-time constant")),
     };
-    let rank = g.value_type(indices).rank() as i64 + 1;
-    let axis = n.attr_int("axis")?.unwrap_or(-1);
-    if axis < -rank || axis >= rank {
-        return Err(n.attr_err("axis", format!("{axis} is out of range for the output rank {rank}")));
-    }
-    let axis = axis.rem_euclid(rank) as usize;
-    let i = match g.value_type(indices).dtype {
-        DType::I64 => indices,
-        _ => {
-            b.op_with(g, OpKind::Cast, Attrs::new().with("to", Attr::Str(DType::I64.name().to_string())), &[indices])?
-        }
-    };
+    let rank = g.value_type(indices).rank() + 1;
+    let axis = b.axis(n.attr_int("axis")?.unwrap_or(-1), rank)?;
+    let i = b.cast(g, indices, DType::I64)?;
     let (zero, size) = (b.scalar_of(g, DType::I64, 0.0), b.scalar_of(g, DType::I64, depth as f64));
     let negative = b.op(g, OpKind::Less, &[i, zero])?;
     let wrapped = b.op(g, OpKind::Add, &[i, size])?;
     let i = b.op(g, OpKind::Where, &[negative, wrapped, i])?;
     let i = b.op_with(g, OpKind::Unsqueeze, Attrs::new().with("axes", Attr::Ints(vec![axis as i64])), &[i])?;
-    let positions = iota(&mut b, g, rank as usize, axis, depth);
+    let positions = iota(&mut b, g, rank, axis, depth);
     let hit = b.op(g, OpKind::Equal, &[i, positions])?;
     let (off, on) = (b.scalar_of(g, DType::I64, 0.0), b.scalar_of(g, DType::I64, 1.0));
     let off = b.op(g, OpKind::Gather, &[values, off])?;

@@ -12,18 +12,9 @@
 //!   to `[r0, d0, r1, d1, …]` and reshaped to `[r0·d0, r1·d1, …]`.
 
 use super::NodeCtx;
-use super::compose::Compose;
+use super::compose::{Compose, i64s};
 use crate::error::Result;
-use vitc_ir::dim::shape_sizes;
-use vitc_ir::{Attr, Attrs, Graph, OpKind, Value};
-
-fn dims(b: &Compose<'_, '_>, g: &Graph, x: Value) -> Result<Vec<usize>> {
-    shape_sizes(&g.value_type(x).shape).ok_or_else(|| b.n.err("the input's shape must be known at compile time"))
-}
-
-fn i64s(values: &[usize]) -> Vec<i64> {
-    values.iter().map(|&v| v as i64).collect()
-}
+use vitc_ir::{Graph, OpKind, Value};
 
 /// `reshape(transpose(reshape(x, inner), perm), outer)`.
 fn shuffle(
@@ -36,7 +27,7 @@ fn shuffle(
 ) -> Result<Vec<Value>> {
     let inner = b.ints(g, &i64s(inner));
     let x = b.op(g, OpKind::Reshape, &[x, inner])?;
-    let x = b.op_with(g, OpKind::Transpose, Attrs::new().with("perm", Attr::Ints(perm.to_vec())), &[x])?;
+    let x = b.transpose(g, x, perm)?;
     let outer = b.ints(g, &i64s(outer));
     b.last(g, OpKind::Reshape, &[x, outer])
 }
@@ -47,7 +38,7 @@ fn blocks(b: &Compose<'_, '_>, g: &Graph, x: Value) -> Result<(usize, [usize; 4]
     let block = n.attr_int("blocksize")?.ok_or_else(|| n.attr_err("blocksize", "is required"))?;
     let block =
         usize::try_from(block).ok().filter(|&s| s > 0).ok_or_else(|| n.attr_err("blocksize", "must be positive"))?;
-    match dims(b, g, x)?[..] {
+    match b.static_dims(g, x, "the input")?[..] {
         [bn, c, h, w] => Ok((block, [bn, c, h, w])),
         ref other => Err(n.err(format!("the input must be 4-D, found rank {}", other.len()))),
     }
@@ -95,7 +86,7 @@ pub(crate) fn space_to_depth(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> R
 pub(crate) fn tile(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<Vec<Value>> {
     let mut b = Compose::new(n);
     let x = b.required(0, "input")?;
-    let d = dims(&b, g, x)?;
+    let d = b.static_dims(g, x, "the input")?;
     let repeats = n.const_ints(g, 1, "repeats")?.ok_or_else(|| n.err("input 1 (repeats) is required"))?;
     if repeats.len() != d.len() || repeats.iter().any(|&r| r < 0) {
         return Err(n.err(format!("repeats {repeats:?} must have one non-negative count per axis of {d:?}")));
@@ -123,7 +114,7 @@ pub(crate) fn tile(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<Vec<
 pub(crate) fn center_crop_pad(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<Vec<Value>> {
     let mut b = Compose::new(n);
     let mut x = b.required(0, "input_data")?;
-    let d = dims(&b, g, x)?;
+    let d = b.static_dims(g, x, "the input")?;
     let rank = d.len() as i64;
     let sizes = n.const_ints(g, 1, "shape")?.ok_or_else(|| n.err("input 1 (shape) is required"))?;
     let axes = n.attr_ints("axes")?.unwrap_or_else(|| (0..rank).collect());
@@ -161,7 +152,7 @@ pub(crate) fn center_crop_pad(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> 
 pub(crate) fn reverse_sequence(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<Vec<Value>> {
     let mut b = Compose::new(n);
     let x = b.required(0, "input")?;
-    let d = dims(&b, g, x)?;
+    let d = b.static_dims(g, x, "the input")?;
     let lens = n.const_ints(g, 1, "sequence_lens")?.ok_or_else(|| n.err("input 1 (sequence_lens) is required"))?;
     let (batch_axis, time_axis) = (n.attr_int("batch_axis")?.unwrap_or(1), n.attr_int("time_axis")?.unwrap_or(0));
     let valid = |a: i64| usize::try_from(a).ok().filter(|&a| a < 2 && d.len() >= 2);

@@ -53,10 +53,6 @@ fn pick(b: &mut Compose<'_, '_>, g: &mut Graph, x: Value, i: usize) -> Result<Va
     b.op(g, OpKind::Gather, &[x, i])
 }
 
-fn perm(b: &mut Compose<'_, '_>, g: &mut Graph, x: Value, p: &[i64]) -> Result<Value> {
-    b.op_with(g, OpKind::Transpose, Attrs::new().with("perm", Attr::Ints(p.to_vec())), &[x])
-}
-
 fn stack(b: &mut Compose<'_, '_>, g: &mut Graph, parts: &[Value], axis: i64) -> Result<Value> {
     let unsqueezed: Vec<Value> = parts
         .iter()
@@ -78,7 +74,7 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
     let (x, w, r) = (b.required(0, "X")?, b.required(1, "W")?, b.required(2, "R")?);
     b.require_float(g, x, "X")?;
     let layout = n.attr_int("layout")?.unwrap_or(0);
-    let x = if layout == 1 { perm(&mut b, g, x, &[1, 0, 2])? } else { x };
+    let x = if layout == 1 { b.transpose(g, x, &[1, 0, 2])? } else { x };
     let xd = shape_sizes(&g.value_type(x).shape).ok_or_else(|| n.err("X's shape must be known at compile time"))?;
     let wd = shape_sizes(&g.value_type(w).shape).ok_or_else(|| n.err("W's shape must be known at compile time"))?;
     let (seq, batch) = (xd[0], xd[1]);
@@ -125,11 +121,7 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
         .enumerate()
         .map(|(i, name)| Act { name: name.clone(), alpha: alphas.get(i).copied(), beta: betas.get(i).copied() })
         .collect();
-    let clip = match n.attr_value("clip")? {
-        Some(Attr::Float(c)) => Some(c),
-        None => None,
-        Some(_) => return Err(n.attr_err("clip", "must be a float")),
-    };
+    let clip = n.attr_float("clip")?;
     let linear_before_reset = n.attr_int("linear_before_reset")?.unwrap_or(0) != 0;
     if n.attr_int("input_forget")?.unwrap_or(0) != 0 {
         return Err(n.unsupported("input_forget = 1"));
@@ -153,9 +145,9 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
         let reverse = direction == "reverse" || d == 1;
         let act = &acts[d * per_dir..(d + 1) * per_dir];
         let wt = pick(&mut b, g, w, d)?;
-        let wt = perm(&mut b, g, wt, &[1, 0])?;
+        let wt = b.transpose(g, wt, &[1, 0])?;
         let rt = pick(&mut b, g, r, d)?;
-        let rt = perm(&mut b, g, rt, &[1, 0])?;
+        let rt = b.transpose(g, rt, &[1, 0])?;
         // Input projections of every step at once: [seq, batch, G·H].
         let mut xw = b.op(g, OpKind::MatMul, &[x, wt])?;
         let mut r_bias = None;
@@ -299,7 +291,7 @@ pub(crate) fn convert(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Result<V
     let y_h = stack(&mut b, g, &hs, 0)?; // [dirs, batch, H]
     let y_c = stack(&mut b, g, &cs, 0)?;
     let (y, y_h, y_c) = if layout == 1 {
-        (perm(&mut b, g, y, &[2, 0, 1, 3])?, perm(&mut b, g, y_h, &[1, 0, 2])?, perm(&mut b, g, y_c, &[1, 0, 2])?)
+        (b.transpose(g, y, &[2, 0, 1, 3])?, b.transpose(g, y_h, &[1, 0, 2])?, b.transpose(g, y_c, &[1, 0, 2])?)
     } else {
         (y, y_h, y_c)
     };

@@ -52,7 +52,7 @@ pub(crate) fn log_softmax(g: &mut Graph, n: &NodeCtx<'_>, _kind: OpKind) -> Resu
 }
 
 /// LogSoftmax of `x` along `axis`.
-fn log_softmax_along(b: &mut Compose<'_, '_>, g: &mut Graph, x: Value, axis: i64) -> Result<Value> {
+pub(crate) fn log_softmax_along(b: &mut Compose<'_, '_>, g: &mut Graph, x: Value, axis: i64) -> Result<Value> {
     b.require_float(g, x, "input")?;
     let (axis, _) = known_axis(b, g, x, axis)?;
     let kept = Attrs::new().with("axes", Attr::Ints(vec![axis as i64])).with("keepdims", Attr::Int(1));
